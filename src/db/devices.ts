@@ -1,0 +1,92 @@
+/**
+ * All SQL on the devices table. Lists of ids travel as one JSON parameter
+ * expanded with json_each, so a lookup for 1,000 users is one query and
+ * stays far below D1's 100 bound parameters per statement.
+ */
+import type { ApnsEnvironment, DeviceInput, Platform, Provider } from "../devices/validate";
+
+/**
+ * Devices one user may hold. Past it, registering a new device removes that
+ * user's least recently registered one: a phone that was reset or replaced
+ * never unregisters, so its stale token should make room rather than block.
+ */
+export const MAX_DEVICES_PER_USER = 10;
+
+export interface DeviceRow {
+  token: string;
+  provider: Provider;
+  custom_id: string | null;
+  user_id: string | null;
+  platform: Platform | null;
+  environment: ApnsEnvironment;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface UpsertResult {
+  device: DeviceRow;
+  created: boolean;
+  /** Tokens of this user removed to stay within MAX_DEVICES_PER_USER. */
+  evicted: string[];
+}
+
+export async function upsertDevice(db: D1Database, input: DeviceInput, now = Date.now()): Promise<UpsertResult> {
+  const upsert = db
+    .prepare(
+      `INSERT INTO devices (token, provider, custom_id, user_id, platform, environment, created_at, updated_at)
+       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)
+       ON CONFLICT (token) DO UPDATE SET
+         provider = excluded.provider, custom_id = excluded.custom_id, user_id = excluded.user_id,
+         platform = excluded.platform, environment = excluded.environment, updated_at = excluded.updated_at
+       RETURNING *`,
+    )
+    .bind(input.token, input.provider, input.custom_id, input.user_id, input.platform, input.environment, now);
+  // The cap counts devices of the same person: by custom_id when the device has one, else by user_id.
+  const [column, owner] = input.custom_id !== null ? ["custom_id", input.custom_id] : ["user_id", input.user_id];
+  const cap = db
+    .prepare(
+      `DELETE FROM devices WHERE token IN (
+         SELECT token FROM devices WHERE ${column} = ?1
+         ORDER BY updated_at DESC, token LIMIT -1 OFFSET ?2)
+       RETURNING token`,
+    )
+    .bind(owner, MAX_DEVICES_PER_USER);
+  const [upserted, capped] = await db.batch([upsert, cap]);
+  const device = upserted!.results[0] as DeviceRow;
+  return {
+    device,
+    created: device.created_at === now && device.updated_at === now,
+    evicted: (capped!.results as { token: string }[]).map((r) => r.token),
+  };
+}
+
+/** True if a device with this token existed. */
+export async function deleteDevice(db: D1Database, token: string): Promise<boolean> {
+  const result = await db.prepare("DELETE FROM devices WHERE token = ?1").bind(token).run();
+  return result.meta.changes > 0;
+}
+
+export async function devicesOfCustomId(db: D1Database, customId: string): Promise<DeviceRow[]> {
+  const { results } = await db
+    .prepare("SELECT * FROM devices WHERE custom_id = ?1 ORDER BY updated_at DESC, token")
+    .bind(customId)
+    .all<DeviceRow>();
+  return results;
+}
+
+/** Every device of any of these custom_ids or user_ids, in one query. */
+export async function devicesOfUsers(
+  db: D1Database,
+  customIds: readonly string[],
+  userIds: readonly string[],
+): Promise<DeviceRow[]> {
+  const { results } = await db
+    .prepare(
+      `SELECT * FROM devices WHERE custom_id IN (SELECT value FROM json_each(?1))
+       UNION
+       SELECT * FROM devices WHERE user_id IN (SELECT value FROM json_each(?2))`,
+    )
+    .bind(JSON.stringify(customIds), JSON.stringify(userIds))
+    .all<DeviceRow>();
+  return results;
+}

@@ -1,0 +1,56 @@
+/**
+ * The device-token API: the app (or the company backend) registers, moves
+ * and removes push tokens; the relay looks them up when it delivers.
+ */
+import { Hono } from "hono";
+import { deleteDevice, devicesOfCustomId, type DeviceRow, upsertDevice } from "../db/devices";
+import { NotFoundError, ValidationError } from "../errors";
+import { MAX_ID_LENGTH, parseDevice } from "./validate";
+
+export const deviceRoutes = new Hono<{ Bindings: Env }>();
+
+/** The API shape of a device: timestamps as ISO 8601. */
+export function presentDevice(row: DeviceRow) {
+  return {
+    token: row.token,
+    provider: row.provider,
+    platform: row.platform,
+    environment: row.environment,
+    custom_id: row.custom_id,
+    user_id: row.user_id,
+    created_at: new Date(row.created_at).toISOString(),
+    updated_at: new Date(row.updated_at).toISOString(),
+  };
+}
+
+async function jsonBody(request: Request): Promise<unknown> {
+  try {
+    return await request.json();
+  } catch (error) {
+    throw new ValidationError("invalid_json", undefined, "the body is not valid JSON", error);
+  }
+}
+
+deviceRoutes.put("/devices", async (c) => {
+  const input = parseDevice(await jsonBody(c.req.raw));
+  const { device, created, evicted } = await upsertDevice(c.env.DB, input);
+  return c.json({ device: presentDevice(device), evicted_tokens: evicted }, created ? 201 : 200);
+});
+
+deviceRoutes.delete("/devices/:token", async (c) => {
+  const token = c.req.param("token");
+  // APNs tokens are stored lower-cased; FCM tokens are case-sensitive, so try as given first.
+  const removed =
+    (await deleteDevice(c.env.DB, token)) || (token !== token.toLowerCase() && (await deleteDevice(c.env.DB, token.toLowerCase())));
+  if (!removed) throw new NotFoundError("no device with this token");
+  return c.body(null, 204);
+});
+
+deviceRoutes.get("/users/:custom_id/devices", async (c) => {
+  const customId = c.req.param("custom_id");
+  if (customId.length > MAX_ID_LENGTH) {
+    throw new ValidationError("invalid_request", "custom_id", `must be at most ${MAX_ID_LENGTH} characters`);
+  }
+  const devices = await devicesOfCustomId(c.env.DB, customId);
+  return c.json({ custom_id: customId, devices: devices.map(presentDevice) });
+});

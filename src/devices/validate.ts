@@ -1,0 +1,75 @@
+/**
+ * Validates the body of PUT /v1/devices into a Device, field by field, so
+ * that a 400 names exactly what is wrong.
+ */
+import { ValidationError } from "../errors";
+
+export type Provider = "fcm" | "apns";
+export type Platform = "ios" | "android";
+export type ApnsEnvironment = "production" | "sandbox";
+
+export interface DeviceInput {
+  token: string;
+  provider: Provider;
+  custom_id: string | null;
+  user_id: string | null;
+  platform: Platform | null;
+  environment: ApnsEnvironment;
+}
+
+/** LearnInk ids are short; anything longer is a client bug. */
+export const MAX_ID_LENGTH = 256;
+/**
+ * APNs tokens are hex (64 characters today; Apple says not to rely on the
+ * length). FCM registration tokens are about 160 URL-safe characters.
+ */
+const APNS_TOKEN = /^[0-9a-fA-F]{64,200}$/;
+const FCM_TOKEN = /^[A-Za-z0-9_:.-]{32,4096}$/;
+
+const invalid = (field: string, message: string) => new ValidationError("invalid_request", field, message);
+
+function optionalId(body: Record<string, unknown>, field: "custom_id" | "user_id"): string | null {
+  const value = body[field];
+  if (value === undefined || value === null) return null;
+  if (typeof value !== "string" || value.trim() === "") throw invalid(field, "must be a non-empty string");
+  if (value.length > MAX_ID_LENGTH) throw invalid(field, `must be at most ${MAX_ID_LENGTH} characters`);
+  return value;
+}
+
+function oneOf<T extends string>(body: Record<string, unknown>, field: string, allowed: readonly T[]): T | undefined {
+  const value = body[field];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== "string" || !(allowed as readonly string[]).includes(value)) {
+    throw invalid(field, `must be one of ${allowed.map((a) => `"${a}"`).join(", ")}`);
+  }
+  return value as T;
+}
+
+/** Checks that `token` has the shape its provider issues; APNs tokens are lower-cased. */
+export function normalizeToken(provider: Provider, token: unknown): string {
+  if (typeof token !== "string" || token === "") throw invalid("token", "must be a non-empty string");
+  if (provider === "apns") {
+    if (!APNS_TOKEN.test(token)) throw invalid("token", "an APNs token must be 64 to 200 hexadecimal characters");
+    return token.toLowerCase();
+  }
+  if (!FCM_TOKEN.test(token)) {
+    throw invalid("token", "an FCM token must be 32 to 4096 characters of A-Z, a-z, 0-9, '_', ':', '.', '-'");
+  }
+  return token;
+}
+
+export function parseDevice(body: unknown): DeviceInput {
+  if (typeof body !== "object" || body === null || Array.isArray(body)) {
+    throw new ValidationError("invalid_request", undefined, "the body must be a JSON object");
+  }
+  const record = body as Record<string, unknown>;
+  const provider = oneOf(record, "provider", ["fcm", "apns"] as const);
+  if (!provider) throw invalid("provider", 'is required: "fcm" or "apns"');
+  const token = normalizeToken(provider, record.token);
+  const custom_id = optionalId(record, "custom_id");
+  const user_id = optionalId(record, "user_id");
+  if (custom_id === null && user_id === null) throw invalid("custom_id", "custom_id or user_id is required");
+  const platform = oneOf(record, "platform", ["ios", "android"] as const) ?? (provider === "apns" ? "ios" : null);
+  const environment = oneOf(record, "environment", ["production", "sandbox"] as const) ?? "production";
+  return { token, provider, custom_id, user_id, platform, environment };
+}

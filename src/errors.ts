@@ -1,0 +1,82 @@
+/**
+ * One error base with a stable `code` per failure. The HTTP layer turns any
+ * RelayError into `{ "error": { "code", "message" } }` with its status; the
+ * delivery side uses the same codes in the ledger and in logs.
+ */
+
+export type ErrorCode =
+  | "unauthorized"
+  | "invalid_signature"
+  | "invalid_json"
+  | "invalid_event"
+  | "invalid_request"
+  | "payload_too_large"
+  | "not_found"
+  | "not_configured"
+  | "queue_unavailable"
+  | "internal_error";
+
+export class RelayError extends Error {
+  readonly code: ErrorCode;
+  readonly status: 400 | 401 | 404 | 413 | 500 | 503;
+  /** The offending field, for validation errors (`notifications[3].title`). */
+  readonly field: string | undefined;
+
+  constructor(
+    code: ErrorCode,
+    status: RelayError["status"],
+    message: string,
+    options: { cause?: unknown; field?: string } = {},
+  ) {
+    super(message, { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.status = status;
+    this.field = options.field;
+  }
+}
+
+/** Missing or wrong Svix signature, or a timestamp outside the tolerance. */
+export class VerificationError extends RelayError {
+  constructor(message: string, cause?: unknown) {
+    super("invalid_signature", 401, message, { cause });
+  }
+}
+
+/** Input that is well-formed HTTP but not what the contract accepts. */
+export class ValidationError extends RelayError {
+  constructor(
+    code: "invalid_json" | "invalid_event" | "invalid_request",
+    field: string | undefined,
+    message: string,
+    cause?: unknown,
+  ) {
+    super(code, 400, field ? `${field}: ${message}` : message, { cause, field });
+  }
+}
+
+/** A secret or variable the operator has not set. Never echoes its value. */
+export class ConfigurationError extends RelayError {
+  constructor(name: string) {
+    super("not_configured", 500, `${name} is not configured on this relay`);
+  }
+}
+
+export class AuthError extends RelayError {
+  constructor(message = "a valid Authorization: Bearer <RELAY_API_KEY> header is required") {
+    super("unauthorized", 401, message);
+  }
+}
+
+export class NotFoundError extends RelayError {
+  constructor(message: string) {
+    super("not_found", 404, message);
+  }
+}
+
+/** The queue refused the event: answering 503 makes Svix retry it. */
+export class QueueUnavailableError extends RelayError {
+  constructor(cause: unknown) {
+    super("queue_unavailable", 503, "the push queue did not accept the event; retry later", { cause });
+  }
+}

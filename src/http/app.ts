@@ -1,0 +1,46 @@
+/**
+ * The HTTP surface: routes from each feature folder, one error handler that
+ * turns every failure into `{ "error": { "code", "message" } }`.
+ */
+import { Hono } from "hono";
+import type { Context } from "hono";
+import { deviceRoutes } from "../devices/routes";
+import { RelayError } from "../errors";
+import { log } from "../log";
+import { webhookRoutes } from "../webhook/route";
+import { requireApiKey } from "./auth";
+
+export const app = new Hono<{ Bindings: Env }>();
+
+app.get("/healthz", (c) => c.json({ status: "ok" }));
+
+app.route("/", webhookRoutes);
+app.use("/v1/*", requireApiKey);
+app.route("/v1", deviceRoutes);
+
+app.notFound((c) => errorResponse(c, new RelayError("not_found", 404, `no route for ${c.req.method} ${c.req.path}`)));
+
+app.onError((error, c) => {
+  const known = error instanceof RelayError;
+  const relayError = known ? error : new RelayError("internal_error", 500, "internal error", { cause: error });
+  if (c.req.path.startsWith("/webhooks/")) {
+    log(
+      "webhook_rejected",
+      {
+        svix_id: (c.req.header("svix-id") ?? c.req.header("webhook-id"))?.slice(0, 128) ?? null,
+        status: relayError.status,
+        code: relayError.code,
+        reason: relayError.message,
+      },
+      relayError.status >= 500 ? "error" : "warn",
+    );
+  }
+  if (!known) log("internal_error", { path: c.req.path, error: String(error) }, "error");
+  return errorResponse(c, relayError);
+});
+
+function errorResponse(c: Context, error: RelayError): Response {
+  const body: { code: string; message: string; field?: string } = { code: error.code, message: error.message };
+  if (error.field) body.field = error.field;
+  return c.json({ error: body }, error.status);
+}

@@ -1,0 +1,24 @@
+/**
+ * Structured logs: one JSON object per line, searchable in Workers
+ * observability (`event = "delivery"`, `status = "failed"`, ...). Callers pass
+ * only ids, codes and numbers; no secret, token value or phone number is ever
+ * a field here.
+ */
+
+export type LogEvent =
+  | "webhook_accepted"
+  | "webhook_rejected"
+  | "delivery"
+  | "dead_letter"
+  | "credentials"
+  | "consumer_error"
+  | "internal_error";
+
+export type LogFields = Record<string, string | number | boolean | null | undefined>;
+
+export function log(event: LogEvent, fields: LogFields, level: "info" | "warn" | "error" = "info"): void {
+  const line = JSON.stringify({ event, level, ...fields });
+  if (level === "error") console.error(line);
+  else if (level === "warn") console.warn(line);
+  else console.log(line);
+}

@@ -1,0 +1,35 @@
+/**
+ * The one interface every push provider implements, and the small result
+ * union the consumer acts on. Classifying a provider's answer into this
+ * union is a pure function per provider (see fcm-classify.ts, apns-classify.ts).
+ */
+import type { ApnsEnvironment, Provider } from "../devices/validate";
+
+/** What the consumer hands a provider: one notification for one device. */
+export interface PushMessage {
+  token: string;
+  environment: ApnsEnvironment;
+  title: string;
+  body: string;
+  path: string;
+  /** The tap link https://m.learn.ink/{orgId}{path}?webview=true (never a sign-in token). */
+  url: string;
+  event_id: string;
+  /** Index of the notification in the event; with event_id it keys collapse ids. */
+  index: number;
+}
+
+export type PushResult =
+  /** Accepted by the provider; `id` is FCM's message name or APNs' apns-id. */
+  | { kind: "sent"; id: string }
+  /** The provider says the token is dead: the device is removed. */
+  | { kind: "invalid_token"; reason: string }
+  /** Try again after `retryAfter` seconds (from Retry-After, or the consumer's backoff when undefined). */
+  | { kind: "retry"; reason: string; retryAfter?: number }
+  /** Final failure with the provider's reason (or ours, e.g. provider_not_configured). */
+  | { kind: "failed"; reason: string };
+
+export interface PushProvider {
+  readonly name: Provider;
+  send(message: PushMessage): Promise<PushResult>;
+}

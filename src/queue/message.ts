@@ -1,0 +1,27 @@
+/**
+ * The queue message: the only type the webhook side and the delivery side
+ * share. Field names are short because a scheduled reminder can carry 10,000
+ * notifications and every byte counts against the 128 KB message limit.
+ */
+
+/** One notification of an event, without `phone_number` (never queued). */
+export interface QueuedNotification {
+  /** Index of the notification in the event's `data.notifications[]`. */
+  i: number;
+  title: string;
+  body: string;
+  path: string;
+  user_id: string;
+  custom_id: string | null;
+}
+
+export interface PushJob {
+  v: 1;
+  /** The Svix message id: same across Svix retries and dashboard replays. */
+  event_id: string;
+  /** When the relay accepted the webhook (epoch ms), for end-to-end latency. */
+  received_at: number;
+  notifications: QueuedNotification[];
+  /** Set by `POST /v1/events/:id/replay`: deliveries recorded `failed` may be sent again. */
+  retry_failed?: true;
+}

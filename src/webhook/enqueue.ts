@@ -1,0 +1,93 @@
+/**
+ * Splits an event into queue messages and sends them within the Queues
+ * limits: a message is at most 128 KB (about 100 bytes of it metadata), and
+ * one `sendBatch` takes at most 100 messages and 256 KB in total.
+ */
+import { QueueUnavailableError } from "../errors";
+import type { PushJob, QueuedNotification } from "../queue/message";
+
+/** Room left for Cloudflare's per-message metadata under the 128,000-byte limit. */
+export const MAX_MESSAGE_BYTES = 120_000;
+/**
+ * Notifications per message. A consumer batch of 10 messages then carries
+ * 1,000 notifications: a few thousand subrequests, inside the 10,000 that a
+ * paid-plan invocation may make.
+ */
+export const MAX_NOTIFICATIONS_PER_MESSAGE = 100;
+/** `sendBatch` limits: 100 messages and 256,000 bytes, with a margin. */
+export const MAX_BATCH_MESSAGES = 100;
+export const MAX_BATCH_BYTES = 250_000;
+/** sendBatch calls in flight at once (6 connections per invocation). */
+const SEND_CONCURRENCY = 6;
+
+const encoder = new TextEncoder();
+const byteLength = (value: unknown) => encoder.encode(JSON.stringify(value)).byteLength;
+
+/** Packs the notifications, in order, into as few messages as the limits allow. */
+export function splitIntoJobs(
+  eventId: string,
+  notifications: readonly QueuedNotification[],
+  receivedAt: number,
+  extra: Pick<PushJob, "retry_failed"> = {},
+): PushJob[] {
+  const empty = (): PushJob => ({ v: 1, event_id: eventId, received_at: receivedAt, ...extra, notifications: [] });
+  const baseBytes = byteLength(empty());
+  const jobs: PushJob[] = [];
+  let job = empty();
+  let bytes = baseBytes;
+  for (const notification of notifications) {
+    const size = byteLength(notification) + 1; // the comma between elements
+    const full = job.notifications.length >= MAX_NOTIFICATIONS_PER_MESSAGE || bytes + size > MAX_MESSAGE_BYTES;
+    if (full && job.notifications.length > 0) {
+      jobs.push(job);
+      job = empty();
+      bytes = baseBytes;
+    }
+    job.notifications.push(notification);
+    bytes += size;
+  }
+  if (job.notifications.length > 0) jobs.push(job);
+  return jobs;
+}
+
+/** Groups messages into `sendBatch` calls of at most 100 messages and 250 KB. */
+export function groupIntoBatches(jobs: readonly PushJob[]): PushJob[][] {
+  const batches: PushJob[][] = [];
+  let batch: PushJob[] = [];
+  let bytes = 0;
+  for (const job of jobs) {
+    const size = byteLength(job);
+    if (batch.length > 0 && (batch.length >= MAX_BATCH_MESSAGES || bytes + size > MAX_BATCH_BYTES)) {
+      batches.push(batch);
+      batch = [];
+      bytes = 0;
+    }
+    batch.push(job);
+    bytes += size;
+  }
+  if (batch.length > 0) batches.push(batch);
+  return batches;
+}
+
+/**
+ * Resolves once the queue has accepted every message; throws
+ * QueueUnavailableError otherwise. A partial failure is safe: the webhook
+ * answers 503, Svix sends it again, and the delivery ledger drops what was
+ * already sent.
+ */
+export async function enqueueJobs(queue: Queue<PushJob>, jobs: readonly PushJob[]): Promise<number> {
+  const batches = groupIntoBatches(jobs);
+  let next = 0;
+  const worker = async () => {
+    while (next < batches.length) {
+      const batch = batches[next++]!;
+      await queue.sendBatch(batch.map((body) => ({ body, contentType: "json" as const })));
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: Math.min(SEND_CONCURRENCY, batches.length) }, worker));
+  } catch (error) {
+    throw new QueueUnavailableError(error);
+  }
+  return batches.length;
+}
