@@ -20,14 +20,27 @@ export interface PushMessage {
 }
 
 export type PushResult =
-  /** Accepted by the provider; `id` is FCM's message name or APNs' apns-id. */
-  | { kind: "sent"; id: string }
+  /**
+   * Accepted by the provider; `id` is FCM's message name or APNs' apns-id.
+   * `environment` is set when APNs accepted the token only in the other
+   * environment than the device's: the consumer then corrects the device.
+   */
+  | { kind: "sent"; id: string; environment?: ApnsEnvironment }
   /** The provider says the token is dead: the device is removed. */
   | { kind: "invalid_token"; reason: string }
   /** Try again after `retryAfter` seconds (from Retry-After, or the consumer's backoff when undefined). */
   | { kind: "retry"; reason: string; retryAfter?: number }
   /** Final failure with the provider's reason (or ours, e.g. provider_not_configured). */
   | { kind: "failed"; reason: string };
+
+/** What providers are built with: injected so tests can control time and the network. */
+export interface ProviderDeps {
+  fetch: typeof fetch;
+  /** Epoch milliseconds. */
+  now: () => number;
+  /** Per-request timeout; the timer is cleared as soon as the answer arrives. */
+  timeoutMs: number;
+}
 
 export interface PushProvider {
   readonly name: Provider;
