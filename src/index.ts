@@ -1,9 +1,16 @@
 /**
- * The Worker: `fetch` serves the webhook and the API, `queue` delivers.
+ * The Worker: `fetch` serves the webhook and the API; `queue` delivers
+ * PushJobs, and records what reaches the dead-letter queue.
  */
+import { consumeDeadLetters } from "./delivery/dead-letter";
+import { consumePushBatch } from "./delivery/consumer";
 import { app } from "./http/app";
 import type { PushJob } from "./queue/message";
 
 export default {
   fetch: app.fetch,
+  async queue(batch, env) {
+    if (batch.queue === env.DEAD_LETTER_QUEUE) await consumeDeadLetters(batch, env);
+    else await consumePushBatch(batch, env);
+  },
 } satisfies ExportedHandler<Env, PushJob>;

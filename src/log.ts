@@ -9,6 +9,7 @@ export type LogEvent =
   | "webhook_accepted"
   | "webhook_rejected"
   | "delivery"
+  | "delivery_batch"
   | "dead_letter"
   | "credentials"
   | "consumer_error"

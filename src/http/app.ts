@@ -7,6 +7,7 @@ import type { Context } from "hono";
 import { deviceRoutes } from "../devices/routes";
 import { RelayError } from "../errors";
 import { log } from "../log";
+import { opsRoutes } from "../ops/routes";
 import { webhookRoutes } from "../webhook/route";
 import { requireApiKey } from "./auth";
 
@@ -17,6 +18,7 @@ app.get("/healthz", (c) => c.json({ status: "ok" }));
 app.route("/", webhookRoutes);
 app.use("/v1/*", requireApiKey);
 app.route("/v1", deviceRoutes);
+app.route("/v1", opsRoutes);
 
 app.notFound((c) => errorResponse(c, new RelayError("not_found", 404, `no route for ${c.req.method} ${c.req.path}`)));
 

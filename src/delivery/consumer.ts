@@ -1,0 +1,359 @@
+/**
+ * The queue consumer: for a batch of PushJobs, look up the recipients (one
+ * D1 query), claim the deliveries in the ledger (one), send through the
+ * providers six at a time, record the outcomes (one), then ack each message
+ * whose deliveries are all final and retry the others with backoff.
+ *
+ * A message is acked only when its outcome is final: an unexpected error
+ * retries every message not yet settled, and the ledger makes the retry
+ * resend only what was not sent.
+ */
+import {
+  type Candidate,
+  claimDeliveries,
+  type Outcome,
+  recordOutcomes,
+} from "../db/deliveries";
+import type { DeviceRow } from "../db/devices";
+import type { Provider } from "../devices/validate";
+import { log } from "../log";
+import { createProviders } from "../push/providers";
+import type { PushProvider, PushResult } from "../push/provider";
+import type { PushJob, QueuedNotification } from "../queue/message";
+import { retryDelaySeconds } from "./backoff";
+import { tapLink } from "./link";
+import { runPool } from "./pool";
+import { resolveRecipients } from "./recipients";
+
+export interface ConsumerDeps {
+  providers: Record<Provider, PushProvider>;
+  now: () => number;
+  random: () => number;
+  /** Sends in flight at once: 6, the per-invocation limit on open connections. */
+  concurrency: number;
+  /** No new send starts after this long; the rest is retried in a later invocation. */
+  sendBudgetMs: number;
+  /** How long a claimed row belongs to this invocation. */
+  leaseMs: number;
+}
+
+/**
+ * A consumer invocation may run 15 minutes of wall time; a lease that long
+ * can only expire once its owner is certainly gone, so reclaiming it never
+ * races a live sender.
+ */
+export const LEASE_MS = 15 * 60_000;
+/** Leaves 10 minutes of the 15 for sends already started, D1 and retries. */
+export const SEND_BUDGET_MS = 5 * 60_000;
+export const SEND_CONCURRENCY = 6;
+/** Per-request provider timeout. */
+export const PUSH_TIMEOUT_MS = 10_000;
+
+/** What one invocation did; logged as one line and returned for tests and the benchmark. */
+export interface BatchReport {
+  messages: number;
+  notifications: number;
+  claimed: number;
+  outcomes: Record<string, number>;
+  d1RoundTrips: number;
+  subrequests: number;
+  acked: number;
+  retried: number;
+}
+
+interface Work {
+  job: PushJob;
+  n: QueuedNotification;
+}
+
+interface Claimed {
+  key: string;
+  work: Work;
+  device: DeviceRow;
+}
+
+const notificationKey = (e: string, i: number) => `${i}\u0000${e}`;
+const rowKey = (e: string, i: number, t: string) => `${i}\u0000${e}\u0000${t}`;
+
+function isPushJob(body: unknown): body is PushJob {
+  const job = body as PushJob;
+  return (
+    typeof job === "object" && job !== null && job.v === 1 && typeof job.event_id === "string" && Array.isArray(job.notifications)
+  );
+}
+
+export async function consumePushBatch(
+  batch: MessageBatch<unknown>,
+  env: Env,
+  overrides: Partial<ConsumerDeps> = {},
+): Promise<BatchReport> {
+  let subrequests = 0;
+  const countingFetch: typeof fetch = (input, init) => {
+    subrequests++;
+    return fetch(input, init);
+  };
+  const deps: ConsumerDeps = {
+    now: Date.now,
+    random: Math.random,
+    concurrency: SEND_CONCURRENCY,
+    sendBudgetMs: SEND_BUDGET_MS,
+    leaseMs: LEASE_MS,
+    ...overrides,
+    providers: overrides.providers ?? createProviders(env, { fetch: countingFetch, timeoutMs: PUSH_TIMEOUT_MS }),
+  };
+  const report: BatchReport = {
+    messages: batch.messages.length,
+    notifications: 0,
+    claimed: 0,
+    outcomes: {},
+    d1RoundTrips: 0,
+    subrequests: 0,
+    acked: 0,
+    retried: 0,
+  };
+  const settled = new Set<string>();
+  const ack = (message: Message<unknown>) => {
+    settled.add(message.id);
+    message.ack();
+    report.acked++;
+  };
+  const retry = (message: Message<unknown>, delaySeconds: number) => {
+    settled.add(message.id);
+    message.retry({ delaySeconds });
+    report.retried++;
+  };
+
+  const jobs: { message: Message<unknown>; job: PushJob }[] = [];
+  for (const message of batch.messages) {
+    if (isPushJob(message.body)) jobs.push({ message, job: message.body });
+    else {
+      // Not ours (or from an incompatible version): retrying cannot help.
+      log("consumer_error", { queue: batch.queue, message_id: message.id, reason: "malformed_message" }, "error");
+      ack(message);
+    }
+  }
+
+  try {
+    await deliver(jobs, env, deps, report, ack, retry);
+  } catch (error) {
+    log("consumer_error", { queue: batch.queue, reason: "batch_failed", error: String(error) }, "error");
+    for (const { message } of jobs) {
+      if (!settled.has(message.id)) retry(message, retryDelaySeconds(message.attempts, undefined, deps.random));
+    }
+  }
+  report.subrequests = subrequests + report.d1RoundTrips;
+  log("delivery_batch", {
+    queue: batch.queue,
+    messages: report.messages,
+    notifications: report.notifications,
+    claimed: report.claimed,
+    d1_round_trips: report.d1RoundTrips,
+    subrequests: report.subrequests,
+    acked: report.acked,
+    retried: report.retried,
+  });
+  return report;
+}
+
+async function deliver(
+  jobs: readonly { message: Message<unknown>; job: PushJob }[],
+  env: Env,
+  deps: ConsumerDeps,
+  report: BatchReport,
+  ack: (message: Message<unknown>) => void,
+  retry: (message: Message<unknown>, delaySeconds: number) => void,
+): Promise<void> {
+  // The same notification may arrive in several messages (a repeated webhook): work on it once.
+  const works = new Map<string, Work>();
+  const replayed = new Set<string>();
+  for (const { job } of jobs) {
+    for (const n of job.notifications) {
+      const key = notificationKey(job.event_id, n.i);
+      if (!works.has(key)) works.set(key, { job, n });
+      if (job.retry_failed) replayed.add(key);
+    }
+  }
+  report.notifications = works.size;
+  if (works.size === 0) {
+    for (const { message } of jobs) ack(message);
+    return;
+  }
+
+  const devicesOf = await resolveRecipients(env.DB, [...works.values()].map((w) => w.n));
+  report.d1RoundTrips++;
+
+  const fresh: Candidate[] = [];
+  const replay: Candidate[] = [];
+  const withDevices: { e: string; i: number }[] = [];
+  const candidates = new Map<string, { work: Work; device: DeviceRow | null }>();
+  for (const [key, work] of works) {
+    const { job, n } = work;
+    const devices = devicesOf(n);
+    if (devices.length > 0) withDevices.push({ e: job.event_id, i: n.i });
+    const targets: (DeviceRow | null)[] = devices.length > 0 ? devices : [null];
+    for (const device of targets) {
+      const candidate: Candidate = {
+        e: job.event_id,
+        i: n.i,
+        t: device?.token ?? "",
+        p: device?.provider ?? null,
+        u: n.user_id,
+        c: n.custom_id,
+        ti: n.title,
+        b: n.body,
+        pa: n.path,
+      };
+      candidates.set(rowKey(candidate.e, candidate.i, candidate.t), { work, device });
+      (replayed.has(key) ? replay : fresh).push(candidate);
+    }
+  }
+
+  const claimId = crypto.randomUUID();
+  const claimedAt = deps.now();
+  const states = await claimDeliveries(env.DB, fresh, replay, withDevices, {
+    claimId,
+    now: claimedAt,
+    leaseUntil: claimedAt + deps.leaseMs,
+  });
+  report.d1RoundTrips++;
+
+  const mine: Claimed[] = [];
+  const orphans: { e: string; i: number; t: string }[] = [];
+  const attemptsOf = new Map<string, number>();
+  for (const state of states) {
+    const key = rowKey(state.e, state.i, state.t);
+    attemptsOf.set(key, state.a);
+    const candidate = candidates.get(key);
+    if (state.s === "sending" && state.cb === claimId && candidate?.device) {
+      mine.push({ key, work: candidate.work, device: candidate.device });
+    } else if (state.s === "retrying" && !candidate) {
+      orphans.push({ e: state.e, i: state.i, t: state.t });
+    }
+  }
+  report.claimed = mine.length;
+
+  const results = new Map<string, PushResult>();
+  const deadline = claimedAt + deps.sendBudgetMs;
+  const send = async ({ key, work, device }: Claimed) => {
+    const provider = deps.providers[device.provider];
+    let result: PushResult;
+    try {
+      result = env.LEARNINK_ORG_ID
+        ? await provider.send({
+            token: device.token,
+            environment: device.environment,
+            title: work.n.title,
+            body: work.n.body,
+            path: work.n.path,
+            url: tapLink(env.LEARNINK_ORG_ID, work.n.path),
+            event_id: work.job.event_id,
+            index: work.n.i,
+          })
+        : { kind: "failed", reason: "org_id_not_configured" };
+    } catch (error) {
+      // A provider bug must not lose the notification: retry it later.
+      log("consumer_error", { reason: "provider_threw", provider: device.provider, error: String(error) }, "error");
+      result = { kind: "retry", reason: "internal_error" };
+    }
+    results.set(key, result);
+  };
+  const deferred = await runPool(mine, deps.concurrency, send, () => deps.now() < deadline);
+  for (const { key } of deferred) results.set(key, { kind: "retry", reason: "deferred", retryAfter: 1 });
+
+  // Outcomes, and the retry delay each implies for its message.
+  const finishedAt = deps.now();
+  const outcomes: Outcome[] = [];
+  const delays = new Map<string, number>();
+  const removeTokens: string[] = [];
+  const environmentFixes: { t: string; env: "production" | "sandbox" }[] = [];
+  for (const { key, work, device } of mine) {
+    const result = results.get(key)!;
+    const attempts = attemptsOf.get(key) ?? 1;
+    const outcome: Outcome = {
+      e: work.job.event_id,
+      i: work.n.i,
+      t: device.token,
+      s: "failed",
+      l: finishedAt - work.job.received_at,
+    };
+    switch (result.kind) {
+      case "sent":
+        outcome.s = "sent";
+        outcome.id = result.id;
+        if (result.environment && result.environment !== device.environment) {
+          environmentFixes.push({ t: device.token, env: result.environment });
+        }
+        break;
+      case "invalid_token":
+        outcome.s = "invalid_token";
+        outcome.er = result.reason;
+        removeTokens.push(device.token);
+        break;
+      case "retry": {
+        outcome.s = "retrying";
+        outcome.er = result.reason;
+        const delay = retryDelaySeconds(attempts, result.retryAfter, deps.random);
+        outcome.n = finishedAt + delay * 1000;
+        const nkey = notificationKey(outcome.e, outcome.i);
+        delays.set(nkey, Math.max(delays.get(nkey) ?? 0, delay));
+        break;
+      }
+      case "failed":
+        outcome.er = result.reason;
+        break;
+    }
+    outcomes.push(outcome);
+    report.outcomes[outcome.s] = (report.outcomes[outcome.s] ?? 0) + 1;
+    log(
+      "delivery",
+      {
+        event_id: outcome.e,
+        index: outcome.i,
+        provider: device.provider,
+        device: `…${device.token.slice(-6)}`,
+        status: outcome.s,
+        error: outcome.er ?? null,
+        attempts,
+        latency_ms: outcome.l,
+      },
+      outcome.s === "failed" ? "warn" : "info",
+    );
+  }
+  for (const state of states) {
+    if (state.s !== "no_device") continue;
+    report.outcomes.no_device = (report.outcomes.no_device ?? 0) + 1;
+    log("delivery", { event_id: state.e, index: state.i, provider: null, status: "no_device", error: null });
+  }
+
+  await withRetries(() =>
+    recordOutcomes(env.DB, outcomes, { claimId, now: finishedAt, removeTokens, environmentFixes, orphans }),
+  );
+  report.d1RoundTrips++;
+
+  // Rows another invocation is sending right now (a duplicate webhook in flight): look again soon.
+  for (const state of states) {
+    if (state.s === "sending" && state.cb !== claimId) {
+      const nkey = notificationKey(state.e, state.i);
+      const wait = Math.ceil(Math.max(1, Math.min(((state.cu ?? 0) - finishedAt) / 1000, 10)));
+      delays.set(nkey, Math.max(delays.get(nkey) ?? 0, wait));
+    }
+  }
+  for (const { message, job } of jobs) {
+    let delay = 0;
+    for (const n of job.notifications) delay = Math.max(delay, delays.get(notificationKey(job.event_id, n.i)) ?? 0);
+    if (delay > 0) retry(message, delay);
+    else ack(message);
+  }
+}
+
+/** The record step is retried briefly: a lost write would leave rows claimed until their lease ends. */
+async function withRetries<T>(fn: () => Promise<T>, tries = 3): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (error) {
+      if (attempt >= tries) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+    }
+  }
+}

@@ -1,0 +1,42 @@
+/**
+ * The dead-letter consumer: a PushJob lands here after its last retry. What
+ * is still open in the ledger becomes `failed` `retries_exhausted`, so
+ * nothing stays "retrying" forever, the event's deliveries show the failure,
+ * and `POST /v1/events/:id/replay` can send it again.
+ */
+import { type Candidate, recordDeadLetters } from "../db/deliveries";
+import { log } from "../log";
+import type { PushJob } from "../queue/message";
+
+export async function consumeDeadLetters(batch: MessageBatch<unknown>, env: Env, now = Date.now()): Promise<void> {
+  const notifications: Candidate[] = [];
+  const jobs: PushJob[] = [];
+  for (const message of batch.messages) {
+    const job = message.body as PushJob;
+    if (job?.v !== 1 || !Array.isArray(job.notifications)) continue;
+    jobs.push(job);
+    for (const n of job.notifications) {
+      notifications.push({
+        e: job.event_id,
+        i: n.i,
+        t: "",
+        p: null,
+        u: n.user_id,
+        c: n.custom_id,
+        ti: n.title,
+        b: n.body,
+        pa: n.path,
+      });
+    }
+  }
+  // A failure here throws, so the batch is retried on the dead-letter queue itself.
+  await recordDeadLetters(env.DB, notifications, now);
+  for (const job of jobs) {
+    log(
+      "dead_letter",
+      { event_id: job.event_id, notifications: job.notifications.length, reason: "retries_exhausted" },
+      "error",
+    );
+  }
+  batch.ackAll();
+}
