@@ -59,6 +59,8 @@ export interface BatchReport {
   subrequests: number;
   acked: number;
   retried: number;
+  /** Message id -> delay in seconds, for every retried message. */
+  retryDelays: Record<string, number>;
 }
 
 interface Work {
@@ -110,6 +112,7 @@ export async function consumePushBatch(
     subrequests: 0,
     acked: 0,
     retried: 0,
+    retryDelays: {},
   };
   const settled = new Set<string>();
   const ack = (message: Message<unknown>) => {
@@ -121,6 +124,7 @@ export async function consumePushBatch(
     settled.add(message.id);
     message.retry({ delaySeconds });
     report.retried++;
+    report.retryDelays[message.id] = delaySeconds;
   };
 
   const jobs: { message: Message<unknown>; job: PushJob }[] = [];

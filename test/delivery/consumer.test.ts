@@ -1,0 +1,207 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { claimDeliveries } from "../../src/db/deliveries";
+import { LEASE_MS } from "../../src/delivery/consumer";
+import { api, apnsToken, fcmToken, uniqueId } from "../support/webhook";
+import { eventDeliveries, fakeProviders, job, queued, registerDevice, runBatch } from "../support/delivery";
+
+describe("consumer: recipients", () => {
+  it("sends to every device of the custom_id, falls back to user_id, and records users without devices", async () => {
+    const alice = uniqueId("alice");
+    const [aliceAndroid, aliceIphone] = [fcmToken(), apnsToken()];
+    await registerDevice({ provider: "fcm", token: aliceAndroid, custom_id: alice });
+    await registerDevice({ provider: "apns", token: aliceIphone, custom_id: alice, user_id: uniqueId("li") });
+    const bobUserId = uniqueId("li-bob");
+    const bobPhone = fcmToken();
+    await registerDevice({ provider: "fcm", token: bobPhone, user_id: bobUserId });
+
+    const providers = fakeProviders();
+    const event = job([
+      queued({ i: 0, custom_id: alice, title: "For Alice", path: "/courses/a?x=1" }),
+      queued({ i: 1, custom_id: uniqueId("unknown-custom"), user_id: bobUserId, title: "For Bob" }),
+      queued({ i: 2, custom_id: null, user_id: uniqueId("nobody") }),
+    ]);
+    const { report, acked, ids } = await runBatch([event], { providers });
+
+    expect(acked).toEqual(ids);
+    expect(report.d1RoundTrips).toBe(3);
+    expect(providers.fcm.sent.map((m) => m.token).sort()).toEqual([aliceAndroid, bobPhone].sort());
+    expect(providers.apns.sent.map((m) => m.token)).toEqual([aliceIphone]);
+    const toAlice = providers.apns.sent[0]!;
+    expect(toAlice).toMatchObject({
+      title: "For Alice",
+      path: "/courses/a?x=1",
+      url: "https://m.learn.ink/acme/courses/a?x=1&webview=true",
+      event_id: event.event_id,
+      index: 0,
+    });
+
+    const recorded = await eventDeliveries(event.event_id);
+    expect(recorded!.summary).toEqual({ sent: 3, no_device: 1 });
+    expect(recorded!.deliveries.find((d) => d.index === 2)).toMatchObject({ status: "no_device", device_token: null });
+  });
+});
+
+describe("consumer: no duplicates", () => {
+  it("sends nothing again when the same message is delivered twice", async () => {
+    const customId = uniqueId("emp");
+    await registerDevice({ provider: "fcm", token: fcmToken(), custom_id: customId });
+    const providers = fakeProviders();
+    const event = job([queued({ custom_id: customId })]);
+    await runBatch([event], { providers });
+    const again = await runBatch([event], { providers });
+    expect(providers.fcm.sent).toHaveLength(1);
+    expect(again.acked).toEqual(again.ids);
+    expect(again.report.claimed).toBe(0);
+  });
+
+  it("sends once when a repeated webhook puts the same event twice in one batch", async () => {
+    const customId = uniqueId("emp");
+    await registerDevice({ provider: "apns", token: apnsToken(), custom_id: customId });
+    const providers = fakeProviders();
+    const event = job([queued({ custom_id: customId })]);
+    const copy = structuredClone(event);
+    const { acked, ids } = await runBatch([event, copy], { providers });
+    expect(providers.apns.sent).toHaveLength(1);
+    expect(acked).toEqual(ids);
+  });
+
+  it("waits while another invocation holds the claim, and takes over only once its lease has expired", async () => {
+    const customId = uniqueId("emp");
+    const token = fcmToken();
+    await registerDevice({ provider: "fcm", token, custom_id: customId });
+    const n = queued({ custom_id: customId });
+    const event = job([n]);
+    // Another invocation claimed the row and then died before recording anything.
+    const now = Date.now();
+    await claimDeliveries(
+      env.DB,
+      [{ e: event.event_id, i: 0, t: token, p: "fcm", u: n.user_id, c: customId, ti: n.title, b: n.body, pa: n.path }],
+      [],
+      [],
+      { claimId: "crashed-invocation", now, leaseUntil: now + LEASE_MS },
+    );
+
+    const providers = fakeProviders();
+    const during = await runBatch([event], { providers });
+    expect(providers.fcm.sent).toHaveLength(0);
+    expect(during.retried.get(during.ids[0]!)).toBeLessThanOrEqual(10);
+
+    const after = await runBatch([event], { providers, now: () => Date.now() + LEASE_MS + 1_000 });
+    expect(providers.fcm.sent).toHaveLength(1);
+    expect(after.acked).toEqual(after.ids);
+    expect((await eventDeliveries(event.event_id))!.deliveries[0]).toMatchObject({ status: "sent", attempts: 2 });
+  });
+});
+
+describe("consumer: outcomes", () => {
+  it("retries only what the provider asked to retry, after its Retry-After, and resends nothing else", async () => {
+    const [a, b] = [uniqueId("a"), uniqueId("b")];
+    const [tokenA, tokenB] = [fcmToken(), fcmToken()];
+    await registerDevice({ provider: "fcm", token: tokenA, custom_id: a });
+    await registerDevice({ provider: "fcm", token: tokenB, custom_id: b });
+    const event = job([queued({ i: 0, custom_id: a }), queued({ i: 1, custom_id: b })]);
+
+    const first = fakeProviders((m) =>
+      m.token === tokenB ? { kind: "retry", reason: "QUOTA_EXCEEDED", retryAfter: 7 } : { kind: "sent", id: "ok" },
+    );
+    const run1 = await runBatch([event], { providers: first });
+    expect(run1.retried.get(run1.ids[0]!)).toBe(7);
+    const recorded = await eventDeliveries(event.event_id);
+    expect(recorded!.deliveries.map((d) => [d.index, d.status, d.error])).toEqual([
+      [0, "sent", null],
+      [1, "retrying", "QUOTA_EXCEEDED"],
+    ]);
+
+    const second = fakeProviders();
+    const run2 = await runBatch([event], { providers: second }, 2);
+    expect(second.fcm.sent.map((m) => m.token)).toEqual([tokenB]);
+    expect(run2.acked).toEqual(run2.ids);
+    expect((await eventDeliveries(event.event_id))!.summary).toEqual({ sent: 2 });
+  });
+
+  it("backs off exponentially with jitter when no Retry-After is given", async () => {
+    const customId = uniqueId("emp");
+    await registerDevice({ provider: "fcm", token: fcmToken(), custom_id: customId });
+    const providers = fakeProviders(() => ({ kind: "retry", reason: "UNAVAILABLE" }));
+    const event = job([queued({ custom_id: customId })]);
+    const delays: number[] = [];
+    for (let attempt = 1; attempt <= 11; attempt++) {
+      const run = await runBatch([event], { providers, random: () => (attempt === 11 ? 1 : 0) }, attempt);
+      delays.push(run.retried.get(run.ids[0]!)!);
+    }
+    // Each send attempt doubles a 30 s ceiling up to 3 h; random() = 0 picks half of it, 1 all of it.
+    expect(delays).toEqual([15, 30, 60, 120, 240, 480, 960, 1920, 3840, 5400, 10800]);
+    expect((await eventDeliveries(event.event_id))!.deliveries[0]!.attempts).toBe(11);
+  });
+
+  it("removes the device when the provider says its token is invalid", async () => {
+    const customId = uniqueId("emp");
+    const token = apnsToken();
+    await registerDevice({ provider: "apns", token, custom_id: customId });
+    const providers = fakeProviders(() => ({ kind: "invalid_token", reason: "Unregistered" }));
+    const event = job([queued({ custom_id: customId })]);
+    const { acked, ids } = await runBatch([event], { providers });
+    expect(acked).toEqual(ids);
+    const list = await api(`/v1/users/${customId}/devices`);
+    expect(((await list.json()) as { devices: unknown[] }).devices).toEqual([]);
+    expect((await eventDeliveries(event.event_id))!.deliveries[0]).toMatchObject({ status: "invalid_token", error: "Unregistered" });
+  });
+
+  it("records a final failure with the provider's reason and acks", async () => {
+    const customId = uniqueId("emp");
+    await registerDevice({ provider: "fcm", token: fcmToken(), custom_id: customId });
+    const providers = fakeProviders(() => ({ kind: "failed", reason: "provider_not_configured" }));
+    const event = job([queued({ custom_id: customId })]);
+    const { acked, ids } = await runBatch([event], { providers });
+    expect(acked).toEqual(ids);
+    expect((await eventDeliveries(event.event_id))!.deliveries[0]).toMatchObject({ status: "failed", error: "provider_not_configured" });
+  });
+
+  it("moves an APNs device to the environment that accepted its token", async () => {
+    const customId = uniqueId("emp");
+    const token = apnsToken();
+    await registerDevice({ provider: "apns", token, custom_id: customId });
+    const providers = fakeProviders(() => ({ kind: "sent", id: "apns-id", environment: "sandbox" }));
+    await runBatch([job([queued({ custom_id: customId })])], { providers });
+    const list = await api(`/v1/users/${customId}/devices`);
+    expect(((await list.json()) as { devices: { environment: string }[] }).devices[0]!.environment).toBe("sandbox");
+  });
+
+  it("retries, and loses nothing, when a provider throws", async () => {
+    const customId = uniqueId("emp");
+    await registerDevice({ provider: "fcm", token: fcmToken(), custom_id: customId });
+    const providers = fakeProviders(() => {
+      throw new Error("provider bug");
+    });
+    const event = job([queued({ custom_id: customId })]);
+    const run = await runBatch([event], { providers });
+    expect(run.retried.has(run.ids[0]!)).toBe(true);
+    expect((await eventDeliveries(event.event_id))!.deliveries[0]).toMatchObject({ status: "retrying", error: "internal_error" });
+  });
+
+  it("stops starting sends when its time budget is spent and retries the rest soon", async () => {
+    const customId = uniqueId("emp");
+    await registerDevice({ provider: "fcm", token: fcmToken(), custom_id: customId });
+    const providers = fakeProviders();
+    const run = await runBatch([job([queued({ custom_id: customId })])], { providers, sendBudgetMs: 0 });
+    expect(providers.fcm.sent).toHaveLength(0);
+    expect(run.retried.get(run.ids[0]!)).toBe(1);
+  });
+
+  it("fails deliveries with org_id_not_configured when LEARNINK_ORG_ID is empty", async () => {
+    const customId = uniqueId("emp");
+    await registerDevice({ provider: "fcm", token: fcmToken(), custom_id: customId });
+    const providers = fakeProviders();
+    const event = job([queued({ custom_id: customId })]);
+    const run = await runBatch([event], { providers }, 1, { LEARNINK_ORG_ID: "" });
+    expect(run.acked).toEqual(run.ids);
+    expect(providers.fcm.sent).toHaveLength(0);
+    expect((await eventDeliveries(event.event_id))!.deliveries[0]).toMatchObject({ status: "failed", error: "org_id_not_configured" });
+  });
+
+  it("acks a malformed message instead of retrying it forever", async () => {
+    const run = await runBatch([{ nonsense: true } as never], { providers: fakeProviders() });
+    expect(run.acked).toEqual(run.ids);
+  });
+});
