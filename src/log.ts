@@ -13,6 +13,7 @@ export type LogEvent =
   | "dead_letter"
   | "credentials"
   | "consumer_error"
+  | "retention"
   | "internal_error";
 
 export type LogFields = Record<string, string | number | boolean | null | undefined>;
