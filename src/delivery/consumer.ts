@@ -33,6 +33,8 @@ export interface ConsumerDeps {
   concurrency: number;
   /** No new send starts after this long; the rest is retried in a later invocation. */
   sendBudgetMs: number;
+  /** Subrequests (fetches and D1 calls) one invocation may make: 10,000 on paid plans by default. */
+  subrequestBudget: number;
   /** How long a claimed row belongs to this invocation. */
   leaseMs: number;
 }
@@ -46,6 +48,14 @@ export const LEASE_MS = 15 * 60_000;
 /** Leaves 10 minutes of the 15 for sends already started, D1 and retries. */
 export const SEND_BUDGET_MS = 5 * 60_000;
 export const SEND_CONCURRENCY = 6;
+/** The default per-invocation subrequest limit of paid plans (set MAX_SUBREQUESTS to match yours). */
+export const SUBREQUEST_BUDGET = 10_000;
+/**
+ * Fetches one send may need at worst: the push, a token refresh after a
+ * 401 and the push again (or the second APNs host after BadDeviceToken).
+ * Reserved before a send starts, so a batch never runs into the limit.
+ */
+export const SUBREQUESTS_PER_SEND = 3;
 /** Per-request provider timeout. */
 export const PUSH_TIMEOUT_MS = 10_000;
 
@@ -99,6 +109,7 @@ export async function consumePushBatch(
     random: Math.random,
     concurrency: SEND_CONCURRENCY,
     sendBudgetMs: SEND_BUDGET_MS,
+    subrequestBudget: Number(env.MAX_SUBREQUESTS) || SUBREQUEST_BUDGET,
     leaseMs: LEASE_MS,
     ...overrides,
     providers: overrides.providers ?? createProviders(env, { fetch: countingFetch, timeoutMs: PUSH_TIMEOUT_MS }),
@@ -261,7 +272,15 @@ async function deliver(
     }
     results.set(key, result);
   };
-  const deferred = await runPool(mine, deps.concurrency, send, () => deps.now() < deadline);
+  let started = 0;
+  const canStart = () => {
+    // Reserve this send's worst case plus the record step that must follow.
+    const fits = report.d1RoundTrips + 1 + (started + 1) * SUBREQUESTS_PER_SEND <= deps.subrequestBudget;
+    if (!fits || deps.now() >= deadline) return false;
+    started++;
+    return true;
+  };
+  const deferred = await runPool(mine, deps.concurrency, send, canStart);
   for (const { key } of deferred) results.set(key, { kind: "retry", reason: "deferred", retryAfter: 1 });
 
   // Outcomes, and the retry delay each implies for its message.
