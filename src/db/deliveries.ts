@@ -166,7 +166,7 @@ export interface RecordOptions {
   removeTokens: readonly string[];
   /** APNs tokens that turned out to belong to the other environment. */
   environmentFixes: readonly { t: string; env: "production" | "sandbox" }[];
-  /** Rows left `retrying` for devices that no longer exist. */
+  /** Rows left open (`retrying`, or `sending` past its lease) for devices that no longer exist. */
   orphans: readonly { e: string; i: number; t: string }[];
 }
 
@@ -194,7 +194,8 @@ export async function recordOutcomes(db: D1Database, outcomes: readonly Outcome[
           `UPDATE deliveries SET status = 'failed', error = 'device_removed', updated_at = ?2
            FROM json_each(?1) AS j
            WHERE deliveries.event_id = j.value->>'e' AND deliveries.idx = j.value->>'i'
-             AND deliveries.device_token = j.value->>'t' AND deliveries.status = 'retrying'`,
+             AND deliveries.device_token = j.value->>'t'
+             AND (deliveries.status = 'retrying' OR (deliveries.status = 'sending' AND deliveries.claimed_until < ?2))`,
         )
         .bind(JSON.stringify(options.orphans), options.now),
     );

@@ -241,7 +241,8 @@ async function deliver(
     const candidate = candidates.get(key);
     if (state.s === "sending" && state.cb === claimId && candidate?.device) {
       mine.push({ key, work: candidate.work, device: candidate.device });
-    } else if (state.s === "retrying" && !candidate) {
+    } else if (!candidate && (state.s === "retrying" || (state.s === "sending" && (state.cu ?? 0) < claimedAt))) {
+      // Left open for a device that is no longer registered: nobody will send it.
       orphans.push({ e: state.e, i: state.i, t: state.t });
     }
   }
@@ -354,8 +355,9 @@ async function deliver(
   report.d1RoundTrips++;
 
   // Rows another invocation is sending right now (a duplicate webhook in flight): look again soon.
+  const orphaned = new Set(orphans.map((o) => rowKey(o.e, o.i, o.t)));
   for (const state of states) {
-    if (state.s === "sending" && state.cb !== claimId) {
+    if (state.s === "sending" && state.cb !== claimId && !orphaned.has(rowKey(state.e, state.i, state.t))) {
       const nkey = notificationKey(state.e, state.i);
       const wait = Math.ceil(Math.max(1, Math.min(((state.cu ?? 0) - finishedAt) / 1000, 10)));
       delays.set(nkey, Math.max(delays.get(nkey) ?? 0, wait));

@@ -222,3 +222,25 @@ describe("consumer: subrequest budget", () => {
     expect(second.acked).toEqual(second.ids);
   });
 });
+
+describe("consumer: devices removed while a delivery is open", () => {
+  it("closes a retrying delivery as failed device_removed once its device is gone", async () => {
+    const customId = uniqueId("emp");
+    const [kept, removed] = [fcmToken(), fcmToken()];
+    await registerDevice({ provider: "fcm", token: kept, custom_id: customId });
+    await registerDevice({ provider: "fcm", token: removed, custom_id: customId });
+    const event = job([queued({ custom_id: customId })]);
+    await runBatch([event], {
+      providers: fakeProviders((m) => (m.token === removed ? { kind: "retry", reason: "UNAVAILABLE" } : { kind: "sent", id: "s" })),
+    });
+    expect((await api(`/v1/devices/${removed}`, { method: "DELETE" })).status).toBe(204);
+
+    const providers = fakeProviders();
+    const run = await runBatch([event], { providers }, 2);
+    expect(providers.fcm.sent).toHaveLength(0);
+    expect(run.acked).toEqual(run.ids);
+    const byToken = Object.fromEntries((await eventDeliveries(event.event_id))!.deliveries.map((d) => [d.device_token, d]));
+    expect(byToken[kept]).toMatchObject({ status: "sent" });
+    expect(byToken[removed]).toMatchObject({ status: "failed", error: "device_removed" });
+  });
+});
