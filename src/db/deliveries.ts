@@ -86,7 +86,13 @@ WHERE deliveries.status = 'retrying'
    OR (deliveries.status = 'sending' AND deliveries.claimed_until < ?4)
    OR (?5 = 1 AND deliveries.status = 'failed')`;
 
-const NOTIFICATION_KEYS = `(SELECT value->>'e', value->>'i' FROM json_each(?1))`;
+/**
+ * The rows of the notifications listed in ?1, as a join that SQLite drives
+ * from the list through the primary key. (A row-value `IN (SELECT ...)`
+ * would only use the event_id prefix: quadratic for a 10,000-notification event.)
+ */
+const ROWS_OF_NOTIFICATIONS = `json_each(?1) AS j CROSS JOIN deliveries AS d
+  ON d.event_id = j.value->>'e' AND d.idx = j.value->>'i'`;
 
 /**
  * Claims the candidates in one transaction and returns the ledger state of
@@ -110,8 +116,9 @@ export async function claimDeliveries(
     statements.push(
       db
         .prepare(
-          `DELETE FROM deliveries WHERE device_token = '' AND status IN ('no_device', 'failed')
-           AND (event_id, idx) IN ${NOTIFICATION_KEYS}`,
+          `DELETE FROM deliveries WHERE (event_id, idx, device_token) IN (
+             SELECT d.event_id, d.idx, d.device_token FROM ${ROWS_OF_NOTIFICATIONS}
+             WHERE d.device_token = '' AND d.status IN ('no_device', 'failed'))`,
         )
         .bind(JSON.stringify(withDevices)),
     );
@@ -127,9 +134,9 @@ export async function claimDeliveries(
   statements.push(
     db
       .prepare(
-        `SELECT event_id AS e, idx AS i, device_token AS t, status AS s, claimed_by AS cb,
-                claimed_until AS cu, attempts AS a
-         FROM deliveries WHERE (event_id, idx) IN ${NOTIFICATION_KEYS}`,
+        `SELECT d.event_id AS e, d.idx AS i, d.device_token AS t, d.status AS s, d.claimed_by AS cb,
+                d.claimed_until AS cu, d.attempts AS a
+         FROM ${ROWS_OF_NOTIFICATIONS}`,
       )
       .bind(JSON.stringify(keys)),
   );
@@ -233,8 +240,9 @@ export async function recordDeadLetters(db: D1Database, notifications: readonly 
         .prepare(
           `UPDATE deliveries SET status = 'failed', error = 'retries_exhausted',
              claimed_by = NULL, claimed_until = NULL, next_attempt_at = NULL, updated_at = ?2
-           WHERE (event_id, idx) IN ${NOTIFICATION_KEYS}
-             AND (status = 'retrying' OR (status = 'sending' AND claimed_until < ?2))`,
+           FROM json_each(?1) AS j
+           WHERE deliveries.event_id = j.value->>'e' AND deliveries.idx = j.value->>'i'
+             AND (deliveries.status = 'retrying' OR (deliveries.status = 'sending' AND deliveries.claimed_until < ?2))`,
         )
         .bind(chunk, now),
       db
