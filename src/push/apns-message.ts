@@ -1,0 +1,45 @@
+/**
+ * The request APNs gets for one notification: headers and JSON payload.
+ */
+import { fitPayload, type VisibleText } from "./payload";
+import type { PushMessage } from "./provider";
+
+export interface ApnsPayload {
+  aps: { alert: VisibleText; sound: "default" };
+  path: string;
+  url: string;
+  event_id: string;
+}
+
+/**
+ * Apple keeps an undelivered notification until `apns-expiration` (and only
+ * the latest per collapse id). A training reminder is still worth showing
+ * later the same day when the phone was off or out of coverage, but not
+ * tomorrow; 0 ("now or never") would lose it to a phone that is briefly
+ * offline. So: 24 hours.
+ */
+export const APNS_EXPIRATION_S = 24 * 60 * 60;
+
+/** The JSON payload, with title and body shortened to stay within 4,096 bytes. */
+export function apnsPayload(message: PushMessage): ApnsPayload {
+  const build = (text: VisibleText): ApnsPayload => ({
+    aps: { alert: { title: text.title, body: text.body }, sound: "default" },
+    path: message.path,
+    url: message.url,
+    event_id: message.event_id,
+  });
+  return build(fitPayload({ title: message.title, body: message.body }, build));
+}
+
+/** Request headers for a push sent at `now` (epoch ms). */
+export function apnsHeaders(jwt: string, topic: string, collapseKey: string, now: number): Record<string, string> {
+  return {
+    authorization: `bearer ${jwt}`,
+    "apns-topic": topic,
+    "apns-push-type": "alert",
+    "apns-priority": "10",
+    "apns-expiration": String(Math.floor(now / 1000) + APNS_EXPIRATION_S),
+    "apns-collapse-id": collapseKey,
+    "content-type": "application/json",
+  };
+}
