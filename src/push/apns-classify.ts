@@ -1,0 +1,25 @@
+/**
+ * Turns an APNs answer into a Verdict. APNs answers `{ "reason" }` on
+ * every error; success carries the `apns-id` header.
+ */
+import { asObject, retryLater, type Verdict } from "./verdict";
+
+/** Reasons that mean the token will never work for this app. */
+const DEAD_TOKEN = new Set(["BadDeviceToken", "DeviceTokenNotForTopic"]);
+/** Reasons that mean our provider JWT was refused: sign a new one. */
+const REFRESH = new Set(["ExpiredProviderToken", "InvalidProviderToken"]);
+
+/** Classifies one answer of `POST /3/device/{token}`; `now` (epoch ms) reads a Retry-After date. */
+export function classifyApns(status: number, headers: Headers, body: unknown, now: number): Verdict {
+  if (status >= 200 && status < 300) return { kind: "sent", id: headers.get("apns-id") ?? "" };
+  const given = asObject(body).reason;
+  const told = typeof given === "string" && given !== "" ? given : undefined;
+  const reason = told ?? `http_${status}`;
+  // 410: the app was uninstalled or the token expired (Unregistered, ExpiredToken).
+  if (status === 410) return { kind: "invalid_token", reason: told ?? "Unregistered" };
+  if (DEAD_TOKEN.has(reason)) return { kind: "invalid_token", reason };
+  if (status === 403 && REFRESH.has(reason)) return { kind: "refresh_credentials", reason };
+  // TooManyRequests, and TooManyProviderTokenUpdates (a new JWT would only make it worse).
+  if (status === 429 || status >= 500) return retryLater(reason, headers, now);
+  return { kind: "failed", reason };
+}
