@@ -112,10 +112,16 @@ export function scriptedFetch(answer: (call: Recorded, n: number) => Response | 
       url: request.url,
       method: request.method,
       headers: Object.fromEntries(request.headers),
-      body: await request.text(),
+      // Read a string body directly: workerd warns on .text() of a form body.
+      body: typeof init?.body === "string" ? init.body : await request.text(),
     };
     calls.push(call);
-    return answer(call, calls.length);
+    // Like the real fetch, give up when the caller aborts.
+    const signal = init?.signal;
+    return new Promise<Response>((resolve, reject) => {
+      signal?.addEventListener("abort", () => reject(signal.reason));
+      Promise.resolve(answer(call, calls.length)).then(resolve, reject);
+    });
   };
   return { fetch: fetch as typeof globalThis.fetch, calls };
 }

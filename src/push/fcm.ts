@@ -1,0 +1,78 @@
+/**
+ * The FCM HTTP v1 provider: one `messages:send` per device, with a cached
+ * OAuth access token that is refreshed once if FCM refuses it.
+ */
+import { log } from "../log";
+import { collapseKey } from "./collapse-key";
+import type { CredentialCache } from "./credential-cache";
+import { fcmAccessToken } from "./fcm-auth";
+import { classifyFcm } from "./fcm-classify";
+import { type FcmConfig, fcmConfig } from "./fcm-config";
+import { fcmRequestBody } from "./fcm-message";
+import { PushFailure } from "./failure";
+import { request } from "./http";
+import type { ProviderDeps, PushMessage, PushProvider, PushResult } from "./provider";
+import { noAnswer, type Verdict } from "./verdict";
+
+export const DEFAULT_FCM_API_BASE = "https://fcm.googleapis.com";
+
+export interface FcmSettings {
+  FCM_SERVICE_ACCOUNT?: string;
+  FCM_API_BASE?: string;
+}
+
+/** Failures that only an operator can fix: each one is logged as an error. */
+const CONFIGURATION_ALARMS = new Set(["THIRD_PARTY_AUTH_ERROR", "PERMISSION_DENIED"]);
+
+/** An FCM provider over `settings`; credentials are looked up through `cache`. */
+export function createFcmProvider(settings: FcmSettings, deps: ProviderDeps, cache: CredentialCache): PushProvider {
+  const base = (settings.FCM_API_BASE?.trim() || DEFAULT_FCM_API_BASE).replace(/\/+$/, "");
+  return {
+    name: "fcm",
+    async send(message) {
+      const state = await fcmConfig(settings.FCM_SERVICE_ACCOUNT);
+      if (state.kind === "not_configured") return { kind: "failed", reason: "provider_not_configured" };
+      if (state.kind === "misconfigured") return { kind: "failed", reason: "provider_misconfigured" };
+      try {
+        return await sendWithRefresh(state.config, base, message, deps, cache);
+      } catch (error) {
+        if (error instanceof PushFailure) return error.result;
+        throw error;
+      }
+    },
+  };
+}
+
+async function sendWithRefresh(
+  config: FcmConfig,
+  base: string,
+  message: PushMessage,
+  deps: ProviderDeps,
+  cache: CredentialCache,
+): Promise<PushResult> {
+  const url = `${base}/v1/projects/${encodeURIComponent(config.projectId)}/messages:send`;
+  const body = JSON.stringify(fcmRequestBody(message, await collapseKey(message.event_id, message.index)));
+  const post = async (accessToken: string): Promise<Verdict> => {
+    const outcome = await request(deps, url, {
+      method: "POST",
+      headers: { authorization: `Bearer ${accessToken}`, "content-type": "application/json; charset=utf-8" },
+      body,
+    });
+    return outcome.kind === "answer" ? classifyFcm(outcome.status, outcome.headers, outcome.body, deps.now()) : noAnswer(outcome);
+  };
+
+  const token = await fcmAccessToken(config, deps, cache);
+  let verdict = await post(token);
+  if (verdict.kind === "refresh_credentials") {
+    // Our token was refused (revoked, or expired early): drop it everywhere, get another, try once more.
+    verdict = await post(await fcmAccessToken(config, deps, cache, token));
+    if (verdict.kind === "refresh_credentials") {
+      log("credentials", { provider: "fcm", reason: "credentials_rejected", fcm_error: verdict.reason }, "error");
+      return { kind: "failed", reason: "credentials_rejected" };
+    }
+  }
+  if (verdict.kind === "failed" && CONFIGURATION_ALARMS.has(verdict.reason)) {
+    log("credentials", { provider: "fcm", reason: verdict.reason, project_id: config.projectId }, "error");
+  }
+  return verdict;
+}
