@@ -1,0 +1,89 @@
+/**
+ * The APNs provider: `POST /3/device/{token}` with a shared provider JWT,
+ * renewed once if Apple refuses it, and one try on the other environment's
+ * host when Apple says BadDeviceToken (a sandbox token sent to production
+ * gets exactly that answer).
+ */
+import type { ApnsEnvironment } from "../devices/validate";
+import { log } from "../log";
+import { apnsProviderToken } from "./apns-auth";
+import { classifyApns } from "./apns-classify";
+import { type ApnsConfig, type ApnsSettings, apnsBase, apnsConfig } from "./apns-config";
+import { apnsHeaders, apnsPayload } from "./apns-message";
+import { collapseKey } from "./collapse-key";
+import type { CredentialCache } from "./credential-cache";
+import { PushFailure } from "./failure";
+import { request } from "./http";
+import type { ProviderDeps, PushMessage, PushProvider, PushResult } from "./provider";
+import { noAnswer, type Verdict } from "./verdict";
+
+export interface ApnsProviderSettings extends ApnsSettings {
+  APNS_API_BASE?: string;
+}
+
+const OTHER: Record<ApnsEnvironment, ApnsEnvironment> = { production: "sandbox", sandbox: "production" };
+
+/** An APNs provider over `settings`; provider tokens are looked up through `cache`. */
+export function createApnsProvider(settings: ApnsProviderSettings, deps: ProviderDeps, cache: CredentialCache): PushProvider {
+  return {
+    name: "apns",
+    async send(message) {
+      const state = await apnsConfig(settings);
+      if (state.kind === "not_configured") return { kind: "failed", reason: "provider_not_configured" };
+      if (state.kind === "misconfigured") return { kind: "failed", reason: "provider_misconfigured" };
+      try {
+        return await sendWithFallbacks(state.config, settings.APNS_API_BASE, message, deps, cache);
+      } catch (error) {
+        if (error instanceof PushFailure) return error.result;
+        throw error;
+      }
+    },
+  };
+}
+
+/** At most three requests: the push, once more after a token renewal, once on the other host. */
+async function sendWithFallbacks(
+  config: ApnsConfig,
+  apiBase: string | undefined,
+  message: PushMessage,
+  deps: ProviderDeps,
+  cache: CredentialCache,
+): Promise<PushResult> {
+  const body = JSON.stringify(apnsPayload(message));
+  const collapseId = await collapseKey(message.event_id, message.index);
+  const post = async (environment: ApnsEnvironment, jwt: string): Promise<Verdict> => {
+    const url = `${apnsBase(apiBase, environment)}/3/device/${encodeURIComponent(message.token)}`;
+    const outcome = await request(deps, url, {
+      method: "POST",
+      headers: apnsHeaders(jwt, config.topic, collapseId, deps.now()),
+      body,
+    });
+    return outcome.kind === "answer" ? classifyApns(outcome.status, outcome.headers, outcome.body, deps.now()) : noAnswer(outcome);
+  };
+
+  let jwt = await apnsProviderToken(config, deps, cache);
+  let environment = message.environment;
+  let renewed = false;
+  for (;;) {
+    const verdict = await post(environment, jwt);
+    if (verdict.kind === "refresh_credentials") {
+      if (!renewed) {
+        renewed = true;
+        jwt = await apnsProviderToken(config, deps, cache, jwt);
+        continue;
+      }
+      log("credentials", { provider: "apns", reason: "credentials_rejected", apns_reason: verdict.reason, key_id: config.keyId }, "error");
+      return { kind: "failed", reason: "credentials_rejected" };
+    }
+    if (verdict.kind === "invalid_token" && verdict.reason === "BadDeviceToken" && environment === message.environment) {
+      environment = OTHER[message.environment];
+      continue;
+    }
+    if (verdict.kind === "retry" && verdict.reason === "TooManyProviderTokenUpdates") {
+      // Some isolate renewed the token outside the shared table (D1 unavailable?): wait, do not renew again.
+      log("credentials", { provider: "apns", reason: verdict.reason, key_id: config.keyId }, "warn");
+    }
+    if (verdict.kind === "sent" && environment !== message.environment) return { ...verdict, environment };
+    return verdict;
+  }
+}
