@@ -1,0 +1,197 @@
+/**
+ * The shapes the stand-ins share with their users: the keys they trust, the
+ * control API's requests and answers, and what a recorded push looks like.
+ * Types only, so tests running inside workerd can import them too.
+ */
+import type { JWK } from "jose";
+
+/** A Google service account as its JSON key file describes it (the fields the relay reads). */
+export interface StandinServiceAccount {
+  project_id: string;
+  client_email: string;
+  /** PKCS8 PEM, RS256. */
+  private_key: string;
+  private_key_id: string;
+  token_uri?: string;
+}
+
+/** The credentials the stand-ins trust from the start; tests may register more. */
+export interface StandinKeys {
+  serviceAccount: StandinServiceAccount;
+  /** The public half of `serviceAccount.private_key`. */
+  fcmPublicJwk: JWK;
+  apns: {
+    keyId: string;
+    teamId: string;
+    /** The app's bundle id: the only `apns-topic` this key may push to. */
+    topic: string;
+    /** PKCS8 PEM, ES256 (P-256): the content of a `.p8` file. */
+    privateKeyPem: string;
+    publicJwk: JWK;
+  };
+}
+
+/** Options of `startStandins`. */
+export interface StandinOptions {
+  /** 0 or unset: any free port. */
+  port?: number;
+  /** Unset: fresh keys are generated. */
+  keys?: StandinKeys;
+  /** Given (the dev run): one readable line per accepted push; unset or false: silent. */
+  print?: ((line: string) => void) | false;
+}
+
+/** A running set of stand-ins. */
+export interface Standins {
+  /** `http://127.0.0.1:PORT`, no trailing slash. */
+  url: string;
+  keys: StandinKeys;
+  close(): Promise<void>;
+}
+
+/** The Worker configuration that points the relay at the stand-ins. */
+export interface StandinWorkerConfig {
+  FCM_SERVICE_ACCOUNT: string;
+  FCM_API_BASE: string;
+  APNS_API_BASE: string;
+  APNS_KEY: string;
+  APNS_KEY_ID: string;
+  APNS_TEAM_ID: string;
+  APNS_TOPIC: string;
+}
+
+export type PushProviderName = "fcm" | "apns";
+
+/** A push the stand-in accepted (answered 200). */
+export interface RecordedPush {
+  provider: PushProviderName;
+  token: string;
+  title: string | null;
+  body: string | null;
+  path: string | null;
+  url: string | null;
+  event_id: string | null;
+  /** Request headers, lower-case, without `authorization`. */
+  headers: Record<string, string>;
+  /** The full JSON body received. */
+  payload: unknown;
+  /** Epoch milliseconds. */
+  received_at: number;
+}
+
+/** Every request that reached a push route, and what it was answered. */
+export interface RecordedRequest {
+  provider: PushProviderName;
+  /** The device token ("" when the FCM body could not be read). */
+  token: string;
+  /** The HTTP status answered; 0 when the connection was reset or left hanging. */
+  status: number;
+  /** FCM's errorCode (or status), APNs' reason, "reset" or "hang"; null on success. */
+  reason: string | null;
+  /** Who decided the answer: the stand-in's own checks, a script, or the fail rate. */
+  answered_by: "checks" | "script" | "fault";
+  event_id: string | null;
+  received_at: number;
+}
+
+export type FcmPreset =
+  | "unregistered"
+  | "sender_id_mismatch"
+  | "invalid_token_argument"
+  | "invalid_argument"
+  | "quota_exceeded"
+  | "unavailable"
+  | "internal"
+  | "unauthenticated"
+  | "third_party_auth_error";
+
+export type ApnsPreset =
+  | "apns_unregistered"
+  | "apns_bad_device_token"
+  | "apns_device_token_not_for_topic"
+  | "apns_expired_provider_token"
+  | "apns_invalid_provider_token"
+  | "apns_too_many_requests"
+  | "apns_service_unavailable"
+  | "apns_internal_server_error"
+  | "apns_payload_too_large";
+
+export type Preset = FcmPreset | ApnsPreset;
+
+/**
+ * One scripted answer for a device token. A raw `{ status: 200 }` without a
+ * body is the stand-in's normal success (recorded as a push), after `delayMs`.
+ */
+export type ScriptedResponse =
+  | {
+      status: number;
+      /** A string is sent as is, anything else as JSON. */
+      body?: unknown;
+      headers?: Record<string, string>;
+      delayMs?: number;
+      /** Destroy the socket without answering. */
+      reset?: true;
+    }
+  | {
+      preset: Preset;
+      /** Seconds, sent as `Retry-After`. */
+      retryAfter?: number;
+      delayMs?: number;
+    };
+
+export type FaultMode = "429" | "500" | "503" | "hang" | "reset";
+
+/**
+ * Random faults for a share of push requests; `{ rate: 0 }` turns them off.
+ * With `token_prefix`, only device tokens starting with it are affected
+ * (each prefix has its own setting, so test files running in parallel do
+ * not disturb each other); without, every push.
+ */
+export interface FailRateConfig {
+  /** 0..1 */
+  rate: number;
+  /** Default `["503"]`. */
+  modes?: FaultMode[];
+  token_prefix?: string;
+  /** Same seed, same sequence of faults. */
+  seed?: number;
+  /** How long a "hang" holds the request before dropping it (default 30 s). */
+  hangMs?: number;
+}
+
+/** Registers an extra service account (`POST /__standin/service-accounts`). */
+export interface ServiceAccountRegistration {
+  client_email: string;
+  project_id: string;
+  public_jwk: JWK;
+  private_key_id?: string;
+  /** Lifetime of the access tokens issued to it (default 3599, as Google). For expiry tests. */
+  token_ttl_seconds?: number;
+}
+
+/** Registers an extra APNs key (`POST /__standin/apns-keys`). */
+export interface ApnsKeyRegistration {
+  key_id: string;
+  team_id: string;
+  topic: string;
+  public_jwk: JWK;
+}
+
+/** `GET /__standin/stats`: counters, narrowed by `client_email` / `key_id` when given. */
+export interface StandinStats {
+  /** Successful /token exchanges (for that client_email). */
+  token_requests: number;
+  /** Distinct valid APNs provider JWTs seen (for that key_id). */
+  apns_jwts: number;
+  /** Accepted FCM pushes (sent with that client_email's tokens). */
+  fcm_pushes: number;
+  /** Accepted APNs pushes (signed with that key_id). */
+  apns_pushes: number;
+}
+
+/** Filter of `GET /__standin/pushes`. */
+export interface PushFilter {
+  token?: string;
+  event_id?: string;
+  provider?: PushProviderName;
+}
