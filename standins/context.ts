@@ -1,0 +1,23 @@
+/**
+ * The state one running set of stand-ins shares between its routes.
+ */
+import type { ProviderTokens } from "./apns-auth.ts";
+import type { Credentials } from "./credentials.ts";
+import type { Faults } from "./faults.ts";
+import type { Records } from "./records.ts";
+import type { ScriptedResponse } from "./types.ts";
+
+export interface StandinContext {
+  /** `http://127.0.0.1:PORT` */
+  readonly url: string;
+  readonly credentials: Credentials;
+  /** APNs provider tokens: verification cache and rotation tracking. */
+  readonly providerTokens: ProviderTokens;
+  readonly records: Records;
+  /** Scripted answers waiting, by device token. */
+  readonly scripts: Map<string, ScriptedResponse[]>;
+  readonly faults: Faults;
+  readonly print: ((line: string) => void) | undefined;
+  /** Epoch milliseconds. */
+  now(): number;
+}

@@ -1,0 +1,128 @@
+/**
+ * The stand-ins' control API under `/__standin/`: what tests and the
+ * benchmark use to read what was pushed, script a device's next answers,
+ * inject random faults, register their own credentials, and read counters.
+ */
+import type { StandinContext } from "./context.ts";
+import { failRateProblem } from "./faults.ts";
+import { json, type Answer } from "./http.ts";
+import { scriptProblem } from "./presets.ts";
+import type { ApnsKeyRegistration, FailRateConfig, PushFilter, ScriptedResponse, ServiceAccountRegistration } from "./types.ts";
+
+type Json = Record<string, unknown>;
+
+const ok = () => json(200, { ok: true });
+const badRequest = (error: string) => json(400, { error });
+
+function parse(body: Buffer): Json | null {
+  try {
+    const value: unknown = JSON.parse(body.toString("utf8"));
+    return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Json) : null;
+  } catch {
+    return null;
+  }
+}
+
+function optional(query: URLSearchParams, name: string): string | undefined {
+  return query.get(name) ?? undefined;
+}
+
+function isJwk(value: unknown): value is Json {
+  return typeof value === "object" && value !== null && typeof (value as Json).kty === "string";
+}
+
+function script(context: StandinContext, body: Json): Answer {
+  const { token, responses } = body;
+  if (typeof token !== "string" || token === "") return badRequest("token must be a non-empty string");
+  if (!Array.isArray(responses)) return badRequest("responses must be a list");
+  for (const response of responses) {
+    const problem = scriptProblem(response);
+    if (problem) return badRequest(problem);
+  }
+  if (responses.length === 0) context.scripts.delete(token);
+  else context.scripts.set(token, [...(responses as ScriptedResponse[])]);
+  return ok();
+}
+
+async function registerServiceAccount(context: StandinContext, body: Json): Promise<Answer> {
+  const { client_email, project_id, public_jwk, private_key_id, token_ttl_seconds } = body;
+  if (typeof client_email !== "string" || typeof project_id !== "string" || !isJwk(public_jwk)) {
+    return badRequest("client_email, project_id and public_jwk are required");
+  }
+  if (private_key_id !== undefined && typeof private_key_id !== "string") return badRequest("private_key_id must be a string");
+  if (token_ttl_seconds !== undefined && (typeof token_ttl_seconds !== "number" || token_ttl_seconds <= 0)) {
+    return badRequest("token_ttl_seconds must be a positive number");
+  }
+  try {
+    await context.credentials.addServiceAccount(body as unknown as ServiceAccountRegistration);
+  } catch (error) {
+    return badRequest(`public_jwk is not an RS256 key: ${String(error)}`);
+  }
+  return ok();
+}
+
+async function registerApnsKey(context: StandinContext, body: Json): Promise<Answer> {
+  const { key_id, team_id, topic, public_jwk } = body;
+  if (typeof key_id !== "string" || typeof team_id !== "string" || typeof topic !== "string" || !isJwk(public_jwk)) {
+    return badRequest("key_id, team_id, topic and public_jwk are required");
+  }
+  try {
+    await context.credentials.addApnsKey(body as unknown as ApnsKeyRegistration);
+  } catch (error) {
+    return badRequest(`public_jwk is not an ES256 key: ${String(error)}`);
+  }
+  return ok();
+}
+
+function pushFilter(query: URLSearchParams): PushFilter | null {
+  const provider = optional(query, "provider");
+  if (provider !== undefined && provider !== "fcm" && provider !== "apns") return null;
+  return { token: optional(query, "token"), event_id: optional(query, "event_id"), provider };
+}
+
+/** Handles `/__standin/<action>`. */
+export async function handleControl(
+  context: StandinContext,
+  method: string,
+  action: string,
+  query: URLSearchParams,
+  raw: Buffer,
+): Promise<Answer> {
+  if (method === "GET") {
+    switch (action) {
+      case "pushes": {
+        const filter = pushFilter(query);
+        return filter ? json(200, { pushes: context.records.pushes(filter) }) : badRequest('provider must be "fcm" or "apns"');
+      }
+      case "requests":
+        return json(200, { requests: context.records.requests(optional(query, "token")) });
+      case "stats":
+        return json(200, context.records.stats(context.credentials, optional(query, "client_email"), optional(query, "key_id")));
+    }
+    return json(404, { error: `no control route GET /__standin/${action}` });
+  }
+  if (method !== "POST") return json(405, { error: "GET or POST" });
+  if (action === "reset") {
+    context.records.clear();
+    context.scripts.clear();
+    context.faults.clear();
+    return ok();
+  }
+  const body = parse(raw);
+  if (!body) return badRequest("the body must be a JSON object");
+  switch (action) {
+    case "script":
+      return script(context, body);
+    case "fail-rate": {
+      const problem = failRateProblem(body);
+      if (problem) return badRequest(problem);
+      context.faults.configure(body as unknown as FailRateConfig);
+      return ok();
+    }
+    case "service-accounts":
+      return registerServiceAccount(context, body);
+    case "apns-keys":
+      return registerApnsKey(context, body);
+  }
+  return json(404, { error: `no control route POST /__standin/${action}` });
+}
