@@ -1,11 +1,14 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+// For the ProvidedContext keys the global setup declares (typed `inject`).
+import type {} from "./test/setup/global-setup.ts";
 
 export default defineConfig(async () => {
   const migrations = await readD1Migrations("migrations");
   return {
     plugins: [
-      cloudflareTest({
+      // A function of `inject`: the stand-ins' URL is known only once the global setup has started them.
+      cloudflareTest(({ inject }) => ({
         wrangler: { configPath: "./wrangler.toml" },
         miniflare: {
           bindings: {
@@ -13,11 +16,15 @@ export default defineConfig(async () => {
             LEARNINK_WEBHOOK_SECRET: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
             RELAY_API_KEY: "test-key-1 test-key-2",
             LEARNINK_ORG_ID: "acme",
+            // Providers point at the stand-in OAuth, FCM and APNs servers (standins/).
+            STANDIN_URL: inject("standinUrl"),
+            ...inject("standinWorkerConfig"),
           },
         },
-      }),
+      })),
     ],
     test: {
+      globalSetup: ["./test/setup/global-setup.ts"],
       setupFiles: ["./test/setup/apply-migrations.ts"],
     },
   };

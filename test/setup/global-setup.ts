@@ -1,0 +1,34 @@
+/**
+ * Vitest global setup (runs in Node, once per run): starts the stand-in
+ * OAuth, FCM and APNs servers with freshly generated keys and provides
+ * their URL and the Worker configuration pointing at them; vitest.config.ts
+ * passes both to the Worker as bindings.
+ */
+import type { TestProject } from "vitest/node";
+import type { Standins, StandinOptions, StandinKeys, StandinWorkerConfig } from "../../standins/types.ts";
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    /** `http://127.0.0.1:PORT` of the stand-ins (control API under /__standin/). */
+    standinUrl: string;
+    /** FCM_SERVICE_ACCOUNT, FCM_API_BASE, APNS_* pointing at the stand-ins. */
+    standinWorkerConfig: StandinWorkerConfig;
+  }
+}
+
+interface StandinsModule {
+  startStandins(options?: StandinOptions): Promise<Standins>;
+  workerConfig(url: string, keys: StandinKeys): StandinWorkerConfig;
+}
+
+// Loaded by URL: this file is also type-checked with the Worker's tsconfig,
+// which cannot follow the stand-ins' Node-style `.ts` imports.
+const STANDINS_MODULE = new URL("../../standins/index.ts", import.meta.url).href;
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const { startStandins, workerConfig } = (await import(/* @vite-ignore */ STANDINS_MODULE)) as StandinsModule;
+  const standins = await startStandins();
+  project.provide("standinUrl", standins.url);
+  project.provide("standinWorkerConfig", workerConfig(standins.url, standins.keys));
+  return () => standins.close();
+}

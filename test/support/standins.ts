@@ -1,0 +1,193 @@
+/**
+ * A typed client for the stand-ins' control API (standins/control.ts), for
+ * tests running inside workerd: read what was pushed, script a device's next
+ * answers, inject faults, read counters. Plus fresh credentials generated
+ * here and registered with the stand-ins, so a test's token and JWT counters
+ * are its own even while other test files push in parallel.
+ */
+import { env } from "cloudflare:workers";
+import { exportJWK, exportPKCS8, generateKeyPair } from "jose";
+import type {
+  ApnsKeyRegistration,
+  FailRateConfig,
+  PushFilter,
+  RecordedPush,
+  RecordedRequest,
+  ScriptedResponse,
+  ServiceAccountRegistration,
+  StandinStats,
+} from "../../standins/types.ts";
+
+export type {
+  FailRateConfig,
+  PushFilter,
+  RecordedPush,
+  RecordedRequest,
+  ScriptedResponse,
+  StandinStats,
+} from "../../standins/types.ts";
+
+async function control<T>(method: "GET" | "POST", action: string, body?: unknown): Promise<T> {
+  const response = await fetch(`${env.STANDIN_URL}/__standin/${action}`, {
+    method,
+    headers: body === undefined ? {} : { "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`stand-in ${method} /__standin/${action} answered ${response.status}: ${text}`);
+  return JSON.parse(text) as T;
+}
+
+function query(params: Record<string, string | undefined>): string {
+  const defined = Object.entries(params).filter((entry): entry is [string, string] => entry[1] !== undefined);
+  return defined.length === 0 ? "" : `?${new URLSearchParams(defined)}`;
+}
+
+/** Accepted pushes, oldest first. */
+export async function pushes(filter: PushFilter = {}): Promise<RecordedPush[]> {
+  return (await control<{ pushes: RecordedPush[] }>("GET", `pushes${query({ ...filter })}`)).pushes;
+}
+
+/** Every request that reached a push route for `token`, with the status it got (retries included). */
+export async function requests(token: string): Promise<RecordedRequest[]> {
+  return (await control<{ requests: RecordedRequest[] }>("GET", `requests${query({ token })}`)).requests;
+}
+
+/** The next pushes to `token` get these answers, in order (replaces an earlier script for it). */
+export async function script(token: string, responses: ScriptedResponse[]): Promise<void> {
+  await control("POST", "script", { token, responses });
+}
+
+/** Random faults; scope them with `token_prefix` so other test files are not disturbed. */
+export async function failRate(config: FailRateConfig): Promise<void> {
+  await control("POST", "fail-rate", config);
+}
+
+export async function registerServiceAccount(registration: ServiceAccountRegistration): Promise<void> {
+  await control("POST", "service-accounts", registration);
+}
+
+export async function registerApnsKey(registration: ApnsKeyRegistration): Promise<void> {
+  await control("POST", "apns-keys", registration);
+}
+
+/** Counters for one service account (`client_email`) and/or APNs key (`key_id`). */
+export async function stats(filter: { client_email?: string; key_id?: string } = {}): Promise<StandinStats> {
+  return control<StandinStats>("GET", `stats${query(filter)}`);
+}
+
+/** Polls until at least `count` pushes match `filter`; throws with what arrived on timeout. */
+export async function waitForPushes(filter: PushFilter, count: number, timeoutMs = 5000): Promise<RecordedPush[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const found = await pushes(filter);
+    if (found.length >= count) return found;
+    if (Date.now() >= deadline) {
+      throw new Error(`waited ${timeoutMs} ms for ${count} pushes matching ${JSON.stringify(filter)}, got ${found.length}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+let counter = 0;
+/** Unique per call and per test file (files run in parallel against one stand-in). */
+function unique(): string {
+  return `${Date.now().toString(36)}${(counter++).toString(36)}${crypto.randomUUID().slice(0, 8)}`;
+}
+
+/** A service account known only to the calling test. */
+export interface FreshServiceAccount {
+  clientEmail: string;
+  projectId: string;
+  privateKeyId: string;
+  privateKey: CryptoKey;
+  privateKeyPem: string;
+  tokenUri: string;
+  /** The relay configuration for it: the service-account JSON and the FCM base URL. */
+  config: { FCM_SERVICE_ACCOUNT: string; FCM_API_BASE: string };
+}
+
+/**
+ * Generates an RS256 service account inside workerd and registers its public
+ * key with the stand-ins. `tokenTtlSeconds` shortens its access tokens' life
+ * (Google's is 3599) to exercise expiry and refresh.
+ */
+export async function freshServiceAccount(options: { tokenTtlSeconds?: number } = {}): Promise<FreshServiceAccount> {
+  const { privateKey, publicKey } = await generateKeyPair("RS256", { extractable: true });
+  const id = unique();
+  const projectId = `test-project-${id}`;
+  const clientEmail = `relay-${id}@${projectId}.iam.gserviceaccount.com`;
+  const privateKeyId = `kid-${id}`;
+  const privateKeyPem = await exportPKCS8(privateKey);
+  const tokenUri = `${env.STANDIN_URL}/token`;
+  await registerServiceAccount({
+    client_email: clientEmail,
+    project_id: projectId,
+    private_key_id: privateKeyId,
+    public_jwk: await exportJWK(publicKey),
+    ...(options.tokenTtlSeconds === undefined ? {} : { token_ttl_seconds: options.tokenTtlSeconds }),
+  });
+  const json = {
+    type: "service_account",
+    project_id: projectId,
+    private_key_id: privateKeyId,
+    private_key: privateKeyPem,
+    client_email: clientEmail,
+    token_uri: tokenUri,
+  };
+  return {
+    clientEmail,
+    projectId,
+    privateKeyId,
+    privateKey,
+    privateKeyPem,
+    tokenUri,
+    config: { FCM_SERVICE_ACCOUNT: JSON.stringify(json), FCM_API_BASE: env.STANDIN_URL },
+  };
+}
+
+/** An APNs key known only to the calling test. */
+export interface FreshApnsKey {
+  keyId: string;
+  teamId: string;
+  topic: string;
+  privateKey: CryptoKey;
+  privateKeyPem: string;
+  /** The relay configuration for it. */
+  config: { APNS_KEY: string; APNS_KEY_ID: string; APNS_TEAM_ID: string; APNS_TOPIC: string; APNS_API_BASE: string };
+}
+
+/** Upper-case letters and digits, 10 characters, like Apple's ids. */
+function appleId(): string {
+  return crypto.randomUUID().replaceAll("-", "").slice(0, 10).toUpperCase();
+}
+
+/** Generates an ES256 (P-256) key inside workerd and registers it with the stand-ins. */
+export async function freshApnsKey(options: { topic?: string } = {}): Promise<FreshApnsKey> {
+  const { privateKey, publicKey } = await generateKeyPair("ES256", { extractable: true });
+  const keyId = appleId();
+  const teamId = appleId();
+  const topic = options.topic ?? `com.example.test.${unique()}`;
+  await registerApnsKey({ key_id: keyId, team_id: teamId, topic, public_jwk: await exportJWK(publicKey) });
+  const privateKeyPem = await exportPKCS8(privateKey);
+  return {
+    keyId,
+    teamId,
+    topic,
+    privateKey,
+    privateKeyPem,
+    config: {
+      APNS_KEY: privateKeyPem,
+      APNS_KEY_ID: keyId,
+      APNS_TEAM_ID: teamId,
+      APNS_TOPIC: topic,
+      APNS_API_BASE: env.STANDIN_URL,
+    },
+  };
+}
+
+/** Both fresh credentials, and the relay configuration for them (spread it over `env`). */
+export async function freshCredentials(options: { tokenTtlSeconds?: number } = {}) {
+  const [fcm, apns] = await Promise.all([freshServiceAccount(options), freshApnsKey()]);
+  return { fcm, apns, config: { ...fcm.config, ...apns.config } };
+}
