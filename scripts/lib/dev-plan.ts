@@ -1,0 +1,83 @@
+/**
+ * Decides what the local run uses for each provider and which values it
+ * hands `wrangler dev`. Pure, so the rules are testable without starting
+ * anything.
+ *
+ * How wrangler dev 4.164 combines its sources (measured):
+ * - `.dev.vars` is read, with plain dotenv rules, only when no `--env-file`
+ *   is given.
+ * - `--env-file a --env-file b` replaces `.dev.vars` entirely; later files
+ *   win, and the values go through dotenv-expand: `$NAME` is substituted
+ *   (an API key containing `$` silently changes) and a JSON value needs
+ *   single quotes because `\"` is not unescaped inside double quotes.
+ * - `--var NAME:VALUE` overrides both `[vars]` and `.dev.vars`, keeps
+ *   `.dev.vars` loading as usual, and carries any string unchanged: JSON,
+ *   colons, newlines (spawned without a shell, so nothing is quoted).
+ *
+ * So the user's `.dev.vars` stays exactly what `wrangler dev` would read on
+ * its own, and only what is missing from it (stand-in credentials and the
+ * example defaults) is added with `--var`. Those are throw-away local
+ * values; real secrets never go on a command line.
+ */
+import { type LocalEnv, fromDevVars } from "./local-env.ts";
+
+export type ProviderMode = "real" | "standin";
+
+export interface ProviderModes {
+  fcm: ProviderMode;
+  apns: ProviderMode;
+}
+
+/** The stand-ins' Worker configuration (see standins/worker-config.ts). */
+export interface StandinConfig {
+  FCM_SERVICE_ACCOUNT: string;
+  FCM_API_BASE: string;
+  APNS_API_BASE: string;
+  APNS_KEY: string;
+  APNS_KEY_ID: string;
+  APNS_TEAM_ID: string;
+  APNS_TOPIC: string;
+}
+
+const FCM_VARS = ["FCM_SERVICE_ACCOUNT", "FCM_API_BASE"] as const;
+const APNS_VARS = ["APNS_KEY", "APNS_KEY_ID", "APNS_TEAM_ID", "APNS_TOPIC", "APNS_API_BASE"] as const;
+
+/** Real credentials in `.dev.vars` switch a provider's stand-in off. */
+export function providerModes(env: LocalEnv): ProviderModes {
+  return {
+    fcm: fromDevVars(env, "FCM_SERVICE_ACCOUNT") !== undefined ? "real" : "standin",
+    apns: fromDevVars(env, "APNS_KEY") !== undefined ? "real" : "standin",
+  };
+}
+
+export interface DevVars {
+  /** NAME -> value, passed as `--var NAME:value`. */
+  vars: Record<string, string>;
+  /** Names taken from `.dev.vars.example` because `.dev.vars` does not set them. */
+  defaults: string[];
+}
+
+/**
+ * The values to add on top of `.dev.vars`: each example default that
+ * `.dev.vars` leaves unset, then the stand-in configuration of every
+ * provider that runs on its stand-in.
+ */
+export function devVars(env: LocalEnv, modes: ProviderModes, standin: StandinConfig | null): DevVars {
+  const vars: Record<string, string> = {};
+  const defaults: string[] = [];
+  for (const [name, value] of Object.entries(env.example)) {
+    if (value.trim() === "" || fromDevVars(env, name) !== undefined) continue;
+    vars[name] = value;
+    defaults.push(name);
+  }
+  const needsStandin = modes.fcm === "standin" || modes.apns === "standin";
+  if (needsStandin && !standin) throw new Error("a provider runs on its stand-in, but no stand-in configuration was given");
+  if (standin && modes.fcm === "standin") for (const name of FCM_VARS) vars[name] = standin[name];
+  if (standin && modes.apns === "standin") for (const name of APNS_VARS) vars[name] = standin[name];
+  return { vars, defaults };
+}
+
+/** `--var NAME:value` arguments for wrangler. */
+export function varArgs(vars: Record<string, string>): string[] {
+  return Object.entries(vars).flatMap(([name, value]) => ["--var", `${name}:${value}`]);
+}

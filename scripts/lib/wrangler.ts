@@ -1,0 +1,97 @@
+/**
+ * Runs the pinned wrangler: the local D1 migrations, then `wrangler dev`
+ * with its output passed through line by line so the caller can tell when
+ * the relay is ready.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { createInterface } from "node:readline";
+import { ROOT, WRANGLER_BIN, wranglerEnv } from "./project.ts";
+
+export interface LocalState {
+  /** `--persist-to`: where local D1 and Queue state live (wrangler's default: .wrangler/state). */
+  persistTo?: string;
+}
+
+const persistArgs = (state: LocalState) => (state.persistTo ? ["--persist-to", state.persistTo] : []);
+
+/** Runs wrangler to completion; its output is collected and returned. */
+function run(args: string[]): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [WRANGLER_BIN, ...args], {
+      cwd: ROOT,
+      env: wranglerEnv({ CI: "true" }),
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, output }));
+  });
+}
+
+/** `wrangler d1 migrations apply DB --local`, non-interactive; throws with wrangler's output on failure. */
+export async function applyLocalMigrations(state: LocalState): Promise<string[]> {
+  const { code, output } = await run(["d1", "migrations", "apply", "DB", "--local", ...persistArgs(state)]);
+  if (code !== 0) throw new Error(`wrangler d1 migrations apply DB --local failed (exit ${code}):\n${output}`);
+  // The last status table lists every migration with ✅; report the ones this run applied.
+  if (/No migrations to apply/i.test(output)) return [];
+  return [...new Set([...output.matchAll(/(\d{4}_[\w-]+\.sql)/g)].map((m) => m[1]!))];
+}
+
+export interface DevServerOptions extends LocalState {
+  port: number;
+  host: string;
+  /** Extra wrangler arguments (the `--var` list). */
+  args: string[];
+  /** Every line wrangler prints (stdout and stderr). */
+  onLine: (line: string, stream: "stdout" | "stderr") => void;
+}
+
+export interface DevServer {
+  child: ChildProcess;
+  /** Resolves with the URL wrangler prints once it listens; rejects if it exits first. */
+  ready: Promise<string>;
+  /** Resolves with the exit code (or signal) once wrangler has exited. */
+  exited: Promise<number | NodeJS.Signals | null>;
+}
+
+/** Starts `wrangler dev` in the foreground process group, so a terminal's Ctrl-C reaches it too. */
+export function startDevServer(options: DevServerOptions): DevServer {
+  const args = [
+    "dev",
+    "--ip",
+    options.host,
+    "--port",
+    String(options.port),
+    // A random free inspector port, so two local relays never collide on 9229.
+    "--inspector-port",
+    "0",
+    "--show-interactive-dev-session=false",
+    ...persistArgs(options),
+    ...options.args,
+  ];
+  const child = spawn(process.execPath, [WRANGLER_BIN, ...args], {
+    cwd: ROOT,
+    env: wranglerEnv({ FORCE_COLOR: process.stdout.isTTY ? "1" : "0" }),
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const exited = new Promise<number | NodeJS.Signals | null>((resolve) =>
+    child.on("exit", (code, signal) => resolve(code ?? signal)),
+  );
+  const ready = new Promise<string>((resolve, reject) => {
+    for (const stream of ["stdout", "stderr"] as const) {
+      createInterface({ input: child[stream] }).on("line", (line) => {
+        options.onLine(line, stream);
+        const match = /Ready on (https?:\/\/\S+)/.exec(stripAnsi(line));
+        if (match) resolve(match[1]!);
+      });
+    }
+    child.on("error", reject);
+    exited.then((code) => reject(new Error(`wrangler dev exited (${code}) before it was ready`)));
+  });
+  return { child, ready, exited };
+}
+
+// eslint-disable-next-line no-control-regex
+export const stripAnsi = (text: string) => text.replace(/\u001b\[[0-9;]*m/g, "");
