@@ -3,29 +3,42 @@ import { defineConfig } from "vitest/config";
 // For the ProvidedContext keys the global setup declares (typed `inject`).
 import type {} from "./test/setup/global-setup.ts";
 
+/** Tests that drive the project from Node (processes, the CLI), outside workerd. */
+const NODE_TESTS = ["test/e2e/**/*.test.ts"];
+
 export default defineConfig(async () => {
   const migrations = await readD1Migrations("migrations");
   return {
-    plugins: [
-      // A function of `inject`: the stand-ins' URL is known only once the global setup has started them.
-      cloudflareTest(({ inject }) => ({
-        wrangler: { configPath: "./wrangler.toml" },
-        miniflare: {
-          bindings: {
-            TEST_MIGRATIONS: migrations,
-            LEARNINK_WEBHOOK_SECRET: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
-            RELAY_API_KEY: "test-key-1 test-key-2",
-            LEARNINK_ORG_ID: "acme",
-            // Providers point at the stand-in OAuth, FCM and APNs servers (standins/).
-            STANDIN_URL: inject("standinUrl"),
-            ...inject("standinWorkerConfig"),
+    test: {
+      projects: [
+        {
+          plugins: [
+            // A function of `inject`: the stand-ins' URL is known only once the global setup has started them.
+            cloudflareTest(({ inject }) => ({
+              wrangler: { configPath: "./wrangler.toml" },
+              miniflare: {
+                bindings: {
+                  TEST_MIGRATIONS: migrations,
+                  LEARNINK_WEBHOOK_SECRET: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+                  RELAY_API_KEY: "test-key-1 test-key-2",
+                  LEARNINK_ORG_ID: "acme",
+                  // Providers point at the stand-in OAuth, FCM and APNs servers (standins/).
+                  STANDIN_URL: inject("standinUrl"),
+                  ...inject("standinWorkerConfig"),
+                },
+              },
+            })),
+          ],
+          test: {
+            name: "workers",
+            include: ["test/**/*.test.ts"],
+            exclude: NODE_TESTS,
+            globalSetup: ["./test/setup/global-setup.ts"],
+            setupFiles: ["./test/setup/apply-migrations.ts"],
           },
         },
-      })),
-    ],
-    test: {
-      globalSetup: ["./test/setup/global-setup.ts"],
-      setupFiles: ["./test/setup/apply-migrations.ts"],
+        { test: { name: "node", include: NODE_TESTS, environment: "node" } },
+      ],
     },
   };
 });
