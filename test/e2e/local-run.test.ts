@@ -1,0 +1,201 @@
+/**
+ * The local run end to end, as a new user meets it: `npm start` on a fresh
+ * checkout (wrangler dev with the real wrangler.toml, local D1 and Queue,
+ * stand-in FCM and APNs), a device registered through the API,
+ * `npm run send-example`, and the push arriving at the stand-in with what
+ * the phone would show; then real credentials in `.dev.vars` switching a
+ * stand-in off, and Ctrl-C leaving nothing behind.
+ */
+/// <reference types="node" />
+import { readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Relay, api, freePort, freshCheckout, removeDir, runScript, startRelay } from "./support/local-run.js";
+
+/** The defaults a fresh checkout runs with (.dev.vars.example, wrangler.toml). */
+const EXAMPLE_KEY = "local-dev-key";
+const ORG_ID = "your-org-id";
+
+interface RecordedPush {
+  provider: "fcm" | "apns";
+  token: string;
+  title: string | null;
+  body: string | null;
+  path: string | null;
+  url: string | null;
+  event_id: string | null;
+  headers: Record<string, string>;
+  received_at: number;
+}
+
+interface EventAnswer {
+  summary: Record<string, number>;
+  deliveries: { index: number; device_token: string | null; provider: string | null; status: string; error: string | null }[];
+}
+
+async function pushesOf(standinsUrl: string, eventId: string): Promise<RecordedPush[]> {
+  const response = await fetch(`${standinsUrl}/__standin/pushes?event_id=${encodeURIComponent(eventId)}`);
+  expect(response.status).toBe(200);
+  return ((await response.json()) as { pushes: RecordedPush[] }).pushes;
+}
+
+const unique = (prefix: string) => `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+const fcmToken = () => `${unique("e2e-fcm")}:APA91b-end-to-end`;
+const apnsToken = () => Array.from({ length: 64 }, () => "0123456789abcdef"[Math.floor(Math.random() * 16)]).join("");
+
+let checkout: string;
+let relay: Relay;
+let standinsPort: number;
+
+beforeAll(async () => {
+  checkout = await freshCheckout();
+  standinsPort = await freePort();
+  relay = startRelay(checkout, { port: await freePort(), standinsPort, persistTo: join(checkout, "state") });
+  await relay.ready;
+}, 90_000);
+
+afterAll(async () => {
+  await relay?.stop();
+  if (checkout) await removeDir(checkout);
+}, 30_000);
+
+describe("npm start on a fresh checkout", () => {
+  it("starts the relay on stand-ins and says what to do next", async () => {
+    const out = relay.output();
+    expect(out).toContain(`LearnInk push relay running at ${relay.url}`);
+    expect(out).toMatch(/FCM\s+stand-in at http:\/\/127\.0\.0\.1:\d+/);
+    expect(out).toMatch(/APNs\s+stand-in at http:\/\/127\.0\.0\.1:\d+/);
+    expect(out).toContain(`curl -X PUT ${relay.url}/v1/devices`);
+    expect(out).toContain("npm run send-example");
+    expect(out).toMatch(/applied 0001_devices\.sql/);
+    expect((await fetch(`${relay.url}/healthz`)).status).toBe(200);
+  });
+
+  it("delivers send-example's notification to the stand-in FCM and APNs and records it as sent", async () => {
+    const customId = unique("emp");
+    const [fcm, apns] = [fcmToken(), apnsToken()];
+    expect((await api(relay, EXAMPLE_KEY, "/v1/devices", { method: "PUT", json: { custom_id: customId, provider: "fcm", token: fcm } })).status).toBe(201);
+    expect(
+      (await api(relay, EXAMPLE_KEY, "/v1/devices", { method: "PUT", json: { custom_id: customId, provider: "apns", token: apns, environment: "sandbox" } }))
+        .status,
+    ).toBe(201);
+
+    const eventId = unique("msg_e2e");
+    const sentAt = Date.now();
+    const sent = await runScript(checkout, "send-example", [
+      "--url",
+      `${relay.url}/webhooks/learnink`,
+      "--id",
+      eventId,
+      "--custom-id",
+      customId,
+      "--title",
+      "Quiz due",
+      "--body",
+      "Finish the fire safety quiz today",
+      "--path",
+      "/courses/fire-safety?step=3",
+    ]);
+    expect(sent.stderr).toBe("");
+    expect(sent.code).toBe(0);
+    expect(sent.stdout).toContain(`← 200 {"received":true,"event_id":"${eventId}"`);
+    expect(sent.stdout).toMatch(/#0 fcm …\S+ sent/);
+    expect(sent.stdout).toMatch(/#0 apns …\S+ sent/);
+    expect(sent.stdout).toContain("2 sent");
+
+    const pushes = await pushesOf(relay.standinsUrl, eventId);
+    const link = `https://m.learn.ink/${ORG_ID}/courses/fire-safety?step=3&webview=true`;
+    const expected = { title: "Quiz due", body: "Finish the fire safety quiz today", path: "/courses/fire-safety?step=3", url: link, event_id: eventId };
+    expect(pushes.find((p) => p.provider === "fcm")).toMatchObject({ token: fcm, ...expected });
+    expect(pushes.find((p) => p.provider === "apns")).toMatchObject({ token: apns, ...expected });
+    expect(pushes).toHaveLength(2);
+    // The run prints each accepted push as a readable line.
+    expect(relay.output()).toMatch(/\[stand-in FCM\].*"Quiz due"/);
+    expect(relay.output()).toMatch(/\[stand-in APNs\].*"Quiz due"/);
+
+    const ledger = await api(relay, EXAMPLE_KEY, `/v1/events/${eventId}`);
+    expect(ledger.status).toBe(200);
+    expect((ledger.body as EventAnswer).summary).toEqual({ sent: 2 });
+    const latest = Math.max(...pushes.map((p) => p.received_at));
+    console.log(`send-example → push at the stand-ins: ${latest - sentAt} ms (send-example ran ${sent.ms} ms)`);
+  }, 30_000);
+
+  it("reports no_device for a user without a registered device", async () => {
+    const eventId = unique("msg_nodevice");
+    const sent = await runScript(checkout, "send-example", ["--url", relay.url, "--id", eventId, "--custom-id", unique("nobody")]);
+    expect(sent.code).toBe(0);
+    expect(sent.stdout).toMatch(/#0 custom_id nobody-\S+: no_device/);
+    expect(sent.stdout).toContain("curl -X PUT");
+    const ledger = await api(relay, EXAMPLE_KEY, `/v1/events/${eventId}`);
+    expect((ledger.body as EventAnswer).summary).toEqual({ no_device: 1 });
+  }, 30_000);
+
+  it("explains a 401 when the secret is not the relay's", async () => {
+    const sent = await runScript(checkout, "send-example", ["--url", relay.url, "--secret", `whsec_${Buffer.from("not-the-relay-secret-32-bytes!!!").toString("base64")}`]);
+    expect(sent.code).toBe(1);
+    expect(sent.stdout).toMatch(/← 401 .*invalid_signature/);
+    expect(sent.stderr).toContain("refused the signature");
+  }, 30_000);
+
+  it("says the relay is not running when nothing listens", async () => {
+    const sent = await runScript(checkout, "send-example", ["--url", `http://127.0.0.1:${await freePort()}`]);
+    expect(sent.code).toBe(1);
+    expect(sent.stderr).toMatch(/is the relay running\? Start it with `npm start`/);
+  });
+
+  it("stops the relay, workerd and the stand-ins on Ctrl-C", async () => {
+    expect(await relay.stop()).toBe(0);
+    expect(relay.output()).toContain("Stopped.");
+    await expect(fetch(`${relay.url}/healthz`)).rejects.toThrow();
+    await expect(fetch(`${relay.standinsUrl}/__standin/stats`)).rejects.toThrow();
+  }, 30_000);
+});
+
+describe("real credentials in .dev.vars", () => {
+  let second: Relay | undefined;
+  afterAll(async () => {
+    await second?.stop();
+  }, 30_000);
+
+  it("switch that provider's stand-in off and are read verbatim", async () => {
+    // The "real" service account is the stand-in's own, at a known address,
+    // so this run can still be checked offline: what matters is that the
+    // relay takes it from .dev.vars and no longer from the stand-in config.
+    const keys = JSON.parse(await readFile(join(checkout, ".standins", "keys.json"), "utf8")) as {
+      serviceAccount: { project_id: string; client_email: string; private_key: string; private_key_id: string };
+    };
+    const standins = `http://127.0.0.1:${standinsPort}`;
+    const account = { type: "service_account", ...keys.serviceAccount, token_uri: `${standins}/token` };
+    const secret = `whsec_${Buffer.from("e2e-secret-with-32-bytes-exactly").toString("base64")}`;
+    const apiKey = "e2e-key-$NOT_EXPANDED";
+    await writeFile(
+      join(checkout, ".dev.vars"),
+      [
+        `LEARNINK_WEBHOOK_SECRET="${secret}"`,
+        `RELAY_API_KEY="${apiKey}"`,
+        // The service account as the README says to paste it: one line, single quotes.
+        `FCM_SERVICE_ACCOUNT='${JSON.stringify(account)}'`,
+        `FCM_API_BASE="${standins}"`,
+        "",
+      ].join("\n"),
+    );
+
+    second = startRelay(checkout, { port: await freePort(), standinsPort, persistTo: join(checkout, "state") });
+    await second.ready;
+    expect(second.output()).toMatch(/FCM\s+real: FCM_SERVICE_ACCOUNT from \.dev\.vars/);
+    expect(second.output()).toMatch(/APNs\s+stand-in/);
+    expect(second.output()).toContain("Bearer RELAY_API_KEY from .dev.vars");
+    expect(second.output()).not.toContain(apiKey);
+
+    const customId = unique("emp-real");
+    const token = fcmToken();
+    expect((await api(second, apiKey, "/v1/devices", { method: "PUT", json: { custom_id: customId, provider: "fcm", token } })).status).toBe(201);
+    const eventId = unique("msg_real");
+    const sent = await runScript(checkout, "send-example", ["--url", second.url, "--id", eventId, "--custom-id", customId]);
+    expect(sent.stderr).toBe("");
+    expect(sent.stdout).toContain("signed with the secret from .dev.vars");
+    expect(sent.stdout).toMatch(/#0 fcm …\S+ sent/);
+    expect(await pushesOf(standins, eventId)).toMatchObject([{ provider: "fcm", token, event_id: eventId }]);
+    expect(await second.stop()).toBe(0);
+  }, 90_000);
+});
