@@ -169,7 +169,7 @@ function badApiRequest(r: ReturnType<typeof rng>): Request {
     case 3:
       // Broken or missing credentials.
       return new Request(`${RELAY}/v1/users/x/devices`, {
-        headers: r.pick([{}, { authorization: "" }, { authorization: "Bearer" }, { authorization: "Bearer a b" }, { authorization: `Basic ${API_KEY}` }, { authorization: `Bearer ${API_KEY}x` }]),
+        headers: r.pick<Record<string, string>>([{}, { authorization: "" }, { authorization: "Bearer" }, { authorization: "Bearer a b" }, { authorization: `Basic ${API_KEY}` }, { authorization: `Bearer ${API_KEY}x` }]),
       });
     case 4:
       // Unknown tokens, including injection strings, to delete.

@@ -51,11 +51,14 @@ export const SEND_CONCURRENCY = 6;
 /** The default per-invocation subrequest limit of paid plans (set MAX_SUBREQUESTS to match yours). */
 export const SUBREQUEST_BUDGET = 10_000;
 /**
- * Fetches one send may need at worst: the push, a token refresh after a
- * 401 and the push again (or the second APNs host after BadDeviceToken).
- * Reserved before a send starts, so a batch never runs into the limit.
+ * Fetches one send may need at worst: an FCM token mint, the push, a 401,
+ * a second mint and the push again (APNs: the push, again with a new JWT,
+ * then the other host). Reserved before a send starts, so a batch never
+ * runs into the limit.
  */
-export const SUBREQUESTS_PER_SEND = 3;
+export const SUBREQUESTS_PER_SEND = 4;
+/** D1 calls of the credential cache in one invocation at worst: read, publish, drop a refused one, publish again, per provider. */
+export const CREDENTIAL_SUBREQUESTS = 8;
 /** Per-request provider timeout. */
 export const PUSH_TIMEOUT_MS = 10_000;
 
@@ -275,8 +278,9 @@ async function deliver(
   };
   let started = 0;
   const canStart = () => {
-    // Reserve this send's worst case plus the record step that must follow.
-    const fits = report.d1RoundTrips + 1 + (started + 1) * SUBREQUESTS_PER_SEND <= deps.subrequestBudget;
+    // Reserve this send's worst case, the credential cache's and the record step that must follow.
+    const reserved = report.d1RoundTrips + 1 + CREDENTIAL_SUBREQUESTS + (started + 1) * SUBREQUESTS_PER_SEND;
+    const fits = reserved <= deps.subrequestBudget;
     if (!fits || deps.now() >= deadline) return false;
     started++;
     return true;

@@ -105,3 +105,48 @@ export async function eventDeliveries(eventId: string): Promise<{ summary: Recor
   expect(response.status).toBe(200);
   return response.json();
 }
+
+export interface SeedDevice {
+  token: string;
+  provider: Provider;
+  custom_id: string | null;
+  user_id: string | null;
+  environment?: "production" | "sandbox";
+}
+
+/** Inserts many devices straight into D1 (the API is tested elsewhere; this is setup). */
+export async function seedDevices(devices: readonly SeedDevice[]): Promise<void> {
+  const now = Date.now();
+  const statement = env.DB.prepare(
+    `INSERT INTO devices (token, provider, custom_id, user_id, platform, environment, created_at, updated_at)
+     SELECT j.value->>'token', j.value->>'provider', j.value->>'custom_id', j.value->>'user_id',
+            CASE WHEN j.value->>'provider' = 'apns' THEN 'ios' ELSE 'android' END,
+            COALESCE(j.value->>'environment', 'production'), ?2, ?2
+     FROM json_each(?1) AS j`,
+  );
+  for (let i = 0; i < devices.length; i += 500) {
+    await statement.bind(JSON.stringify(devices.slice(i, i + 500)), now).run();
+  }
+}
+
+/**
+ * Plays the queue: feeds `jobs` to the consumer in batches of 10 and feeds
+ * every retried message again (immediately, with `attempts` + 1) until all
+ * are acked or `maxRetries` is spent. Returns the messages that would go to
+ * the dead-letter queue.
+ */
+export async function drainLikeTheQueue(jobs: PushJob[], deps: Partial<ConsumerDeps>, maxRetries = 12): Promise<PushJob[]> {
+  let pending = jobs;
+  for (let attempts = 1; pending.length > 0 && attempts <= maxRetries + 1; attempts++) {
+    const retried: PushJob[] = [];
+    for (let i = 0; i < pending.length; i += 10) {
+      const chunk = pending.slice(i, i + 10);
+      const run = await runBatch(chunk, deps, attempts);
+      run.ids.forEach((id, k) => {
+        if (run.retried.has(id)) retried.push(chunk[k]!);
+      });
+    }
+    pending = retried;
+  }
+  return pending;
+}
