@@ -6,7 +6,7 @@
  */
 import type { ApnsEnvironment } from "../devices/validate";
 import { log } from "../log";
-import { apnsProviderToken } from "./apns-auth";
+import { apnsCredentialName, apnsProviderToken } from "./apns-auth";
 import { classifyApns } from "./apns-classify";
 import { type ApnsConfig, type ApnsSettings, apnsBase, apnsConfig } from "./apns-config";
 import { apnsHeaders, apnsPayload } from "./apns-message";
@@ -61,6 +61,8 @@ async function sendWithFallbacks(
     return outcome.kind === "answer" ? classifyApns(outcome.status, outcome.headers, outcome.body, deps.now()) : noAnswer(outcome);
   };
 
+  const name = apnsCredentialName(config);
+  if (cache.isRefused(name)) return { kind: "failed", reason: "credentials_rejected" };
   let jwt = await apnsProviderToken(config, deps, cache);
   let environment = message.environment;
   let renewed = false;
@@ -72,6 +74,7 @@ async function sendWithFallbacks(
         jwt = await apnsProviderToken(config, deps, cache, jwt);
         continue;
       }
+      cache.holdRefused(name);
       log("credentials", { provider: "apns", reason: "credentials_rejected", apns_reason: verdict.reason, key_id: config.keyId }, "error");
       return { kind: "failed", reason: "credentials_rejected" };
     }

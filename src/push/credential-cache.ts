@@ -27,15 +27,28 @@ export interface Credential {
   expiresAt: number;
 }
 
-/** What one isolate remembers: the credentials it holds and the lookups in flight. */
+/**
+ * What one isolate remembers: the credentials it holds, the lookups in
+ * flight, and until when a credential the provider refused twice is not
+ * tried again (epoch ms).
+ */
 export interface IsolateMemory {
   credentials: Map<string, Credential>;
   inflight: Map<string, Promise<Credential>>;
+  refused: Map<string, number>;
 }
+
+/**
+ * After a provider refused a fresh credential too, sends fail at once for
+ * this long instead of minting and being refused again for each of a
+ * batch's thousand pushes. Fixing the secret means a new deployment, and
+ * new isolates start with an empty memory.
+ */
+export const REFUSED_HOLD_MS = 60_000;
 
 /** A fresh, empty memory; tests use one per simulated isolate. */
 export function createIsolateMemory(): IsolateMemory {
-  return { credentials: new Map(), inflight: new Map() };
+  return { credentials: new Map(), inflight: new Map(), refused: new Map() };
 }
 
 /** This isolate's memory: module state lives as long as the isolate. */
@@ -59,6 +72,16 @@ export class CredentialCache {
     private readonly now: () => number,
     private readonly memory: IsolateMemory = isolateMemory,
   ) {}
+
+  /** True while `name` is held as refused (see REFUSED_HOLD_MS). */
+  isRefused(name: string): boolean {
+    return (this.memory.refused.get(name) ?? 0) > this.now();
+  }
+
+  /** Records that the provider refused `name` even after a refresh. */
+  holdRefused(name: string): void {
+    this.memory.refused.set(name, this.now() + REFUSED_HOLD_MS);
+  }
 
   /**
    * A credential usable now, from memory, D1 or `mint` (in that order).

@@ -5,7 +5,7 @@
 import { log } from "../log";
 import { collapseKey } from "./collapse-key";
 import type { CredentialCache } from "./credential-cache";
-import { fcmAccessToken } from "./fcm-auth";
+import { fcmAccessToken, fcmCredentialName } from "./fcm-auth";
 import { classifyFcm } from "./fcm-classify";
 import { type FcmConfig, fcmConfig } from "./fcm-config";
 import { fcmRequestBody } from "./fcm-message";
@@ -61,12 +61,15 @@ async function sendWithRefresh(
     return outcome.kind === "answer" ? classifyFcm(outcome.status, outcome.headers, outcome.body, deps.now()) : noAnswer(outcome);
   };
 
+  const name = fcmCredentialName(config);
+  if (cache.isRefused(name)) return { kind: "failed", reason: "credentials_rejected" };
   const token = await fcmAccessToken(config, deps, cache);
   let verdict = await post(token);
   if (verdict.kind === "refresh_credentials") {
     // Our token was refused (revoked, or expired early): drop it everywhere, get another, try once more.
     verdict = await post(await fcmAccessToken(config, deps, cache, token));
     if (verdict.kind === "refresh_credentials") {
+      cache.holdRefused(name);
       log("credentials", { provider: "fcm", reason: "credentials_rejected", fcm_error: verdict.reason }, "error");
       return { kind: "failed", reason: "credentials_rejected" };
     }

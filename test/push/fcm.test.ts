@@ -1,6 +1,6 @@
 import { decodeProtectedHeader, jwtVerify } from "jose";
 import { afterEach, describe, expect, it } from "vitest";
-import { createIsolateMemory } from "../../src/push/credential-cache";
+import { createIsolateMemory, REFUSED_HOLD_MS } from "../../src/push/credential-cache";
 import type { ProviderDeps } from "../../src/push/provider";
 import { createProviders } from "../../src/push/providers";
 import { captureLogs } from "./logs";
@@ -185,6 +185,17 @@ describe("FCM provider: refused credentials", () => {
     expect(logs.errors()).toContainEqual(expect.objectContaining({ event: "credentials", provider: "fcm", reason: "credentials_rejected" }));
     const secrets = [JSON.parse(sa.json).private_key.split("\n")[1], ...pushes(calls).map((c) => c.headers.authorization!.slice(7))];
     for (const line of logs.raw) for (const secret of secrets) expect(line).not.toContain(secret);
+  });
+
+  it("after a rejection, fails at once without network for a minute, then tries again", async () => {
+    const { calls, provider, time } = await setup((call) => (isToken(call) ? accessToken() : fcmError(401, "UNAUTHENTICATED")));
+    expect(await provider.send(pushMessage())).toEqual({ kind: "failed", reason: "credentials_rejected" });
+    expect(calls).toHaveLength(4);
+    expect(await provider.send(pushMessage())).toEqual({ kind: "failed", reason: "credentials_rejected" });
+    expect(calls).toHaveLength(4);
+    time.advance(REFUSED_HOLD_MS + 1);
+    await provider.send(pushMessage());
+    expect(pushes(calls).length).toBeGreaterThan(2);
   });
 
   it("fails THIRD_PARTY_AUTH_ERROR at once, with an error log (the APNs key in Firebase is wrong)", async () => {
