@@ -11,7 +11,7 @@ import { consumeDeadLetters } from "../src/delivery/dead-letter";
 import { app } from "../src/http/app";
 import { createProviders } from "../src/push/providers";
 import type { PushJob } from "../src/queue/message";
-import { script } from "./support/standins";
+import { freshCredentials, script } from "./support/standins";
 import { registerDevice, runBatch } from "./support/delivery";
 import { apnsToken, fcmToken, notification, notificationsSent, OTHER_SECRET, signedRequest, uniqueId } from "./support/webhook";
 
@@ -51,18 +51,19 @@ describe("logs", () => {
     const event = notificationsSent([notification({ custom_id: employee, phone_number: PHONE }), notification({ phone_number: PHONE })]);
     expect((await app.fetch(signedRequest(event), { ...env, PUSH_QUEUE: queue })).status).toBe(200);
     expect((await app.fetch(signedRequest(event, { secret: OTHER_SECRET }), { ...env, PUSH_QUEUE: queue })).status).toBe(401);
-    await runBatch(jobs, { providers: createProviders(env) });
+    const own = { ...env, ...(await freshCredentials()).config };
+    await runBatch(jobs, { providers: createProviders(own) });
     const dlq = createMessageBatch<PushJob>("learnink-push-dlq", jobs.map((body, i) => ({ id: `d${i}`, timestamp: new Date(), attempts: 13, body })));
     await consumeDeadLetters(dlq, env);
 
     const credentials = await env.DB.prepare("SELECT value FROM credentials").all<{ value: string }>();
-    const serviceAccount = JSON.parse(env.FCM_SERVICE_ACCOUNT) as { private_key: string };
+    const serviceAccount = JSON.parse(own.FCM_SERVICE_ACCOUNT) as { private_key: string };
     const forbidden = [
       PHONE,
       ...env.LEARNINK_WEBHOOK_SECRET.split(" ").flatMap((s) => [s, s.replace("whsec_", "")]),
       ...env.RELAY_API_KEY.split(" "),
       pemCore(serviceAccount.private_key),
-      pemCore(env.APNS_KEY),
+      pemCore(own.APNS_KEY),
       ...credentials.results.map((c) => c.value),
       android,
       iphone,

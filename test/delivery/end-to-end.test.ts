@@ -7,7 +7,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { createProviders } from "../../src/push/providers";
 import { splitIntoJobs } from "../../src/webhook/enqueue";
-import { pushes, waitForPushes } from "../support/standins";
+import { freshCredentials, pushes, waitForPushes } from "../support/standins";
 import { drainLikeTheQueue, eventDeliveries, job, queued, registerDevice, runBatch } from "../support/delivery";
 import { apnsToken, eventually, fcmToken, notification, notificationsSent, postWebhook, uniqueId } from "../support/webhook";
 
@@ -67,6 +67,16 @@ describe("end to end through the queue", () => {
   });
 });
 
+/**
+ * Providers with credentials of this test's own: test files keep separate
+ * D1 databases, so sharing the default APNs key across them would rotate
+ * its JWT more often than APNs allows.
+ */
+async function ownProviders() {
+  const { config } = await freshCredentials();
+  return createProviders({ ...env, ...config });
+}
+
 describe("no duplicates under concurrency (real providers and stand-ins)", () => {
   it("five consumer invocations racing on copies of one event send each push once", async () => {
     const customIds = Array.from({ length: 20 }, () => uniqueId("emp"));
@@ -77,7 +87,7 @@ describe("no duplicates under concurrency (real providers and stand-ins)", () =>
       await registerDevice({ provider: k % 2 === 0 ? "fcm" : "apns", token, custom_id: customId });
     }
     const event = job(customIds.map((custom_id, i) => queued({ i, custom_id })));
-    const providers = createProviders(env);
+    const providers = await ownProviders();
 
     const runs = await Promise.all(Array.from({ length: 5 }, () => runBatch([structuredClone(event)], { providers })));
     // Losers were told to come back; when they do, everything is final.
@@ -99,7 +109,7 @@ describe("no duplicates under concurrency (real providers and stand-ins)", () =>
       customIds.map((custom_id, i) => queued({ i, custom_id })),
       Date.now(),
     );
-    const real = createProviders(env);
+    const real = await ownProviders();
     let sends = 0;
     // The invocation dies after six pushes: every later send throws.
     const crashing = {
@@ -130,7 +140,7 @@ describe("provider edge cases end to end", () => {
     await registerDevice({ provider: "apns", token: iphone, custom_id: employee });
     const path = `/courses/${"long-path-segment/".repeat(40)}end`;
     const event = job([queued({ custom_id: employee, body: "Ünïcödé 🚒 ".repeat(800), path })]);
-    await runBatch([event], { providers: createProviders(env) });
+    await runBatch([event], { providers: await ownProviders() });
     const arrived = await pushes({ event_id: event.event_id });
     expect(arrived).toHaveLength(2);
     for (const push of arrived) {

@@ -12,7 +12,7 @@ import { consumeDeadLetters } from "../../src/delivery/dead-letter";
 import { createProviders } from "../../src/push/providers";
 import type { PushJob } from "../../src/queue/message";
 import { splitIntoJobs } from "../../src/webhook/enqueue";
-import { failRate, pushes, script } from "../support/standins";
+import { failRate, freshCredentials, pushes, script } from "../support/standins";
 import { drainLikeTheQueue, eventDeliveries, queued, type SeedDevice, seedDevices } from "../support/delivery";
 import { api, uniqueId } from "../support/webhook";
 
@@ -50,7 +50,8 @@ describe("fault injection", () => {
     const eventId = uniqueId("msg");
     const jobs = splitIntoJobs(eventId, devices.map((d, i) => queued({ i, custom_id: d.custom_id })), Date.now());
     // A hang outlasts this timeout: the provider gives up and the delivery is retried.
-    const providers = createProviders(env, { timeoutMs: 250 });
+    const { config } = await freshCredentials();
+    const providers = createProviders({ ...env, ...config }, { timeoutMs: 250 });
     const deadLetters = await drainLikeTheQueue(jobs, { providers });
 
     const batch = createMessageBatch<PushJob>(
