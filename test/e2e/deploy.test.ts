@@ -4,7 +4,6 @@
  * import anywhere in src/ fails here even though the workerd test pool would
  * accept it) and lists the bindings the deployed Worker will get.
  */
-/// <reference types="node" />
 import { execFile } from "node:child_process";
 import { mkdtemp, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";

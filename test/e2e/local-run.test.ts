@@ -6,7 +6,6 @@
  * the phone would show; then real credentials in `.dev.vars` switching a
  * stand-in off, and Ctrl-C leaving nothing behind.
  */
-/// <reference types="node" />
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

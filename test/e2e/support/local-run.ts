@@ -5,7 +5,6 @@
  * process is started in its own process group so that a test can stop it
  * like Ctrl-C does, and kill whatever is left even when a test fails.
  */
-/// <reference types="node" />
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { cp, mkdir, mkdtemp, rm, symlink } from "node:fs/promises";
 import { createServer } from "node:net";
