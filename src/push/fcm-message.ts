@@ -3,6 +3,7 @@
  * the visible text, the tap data (strings only, as FCM requires), high
  * priority on Android, and a collapse key on both platforms.
  */
+import { APNS_EXPIRATION_S } from "./apns-message";
 import { fitPayload, type VisibleText } from "./payload";
 import type { PushMessage } from "./provider";
 
@@ -11,25 +12,33 @@ export interface FcmRequestBody {
     token: string;
     notification: VisibleText;
     data: { path: string; url: string; event_id: string };
-    android: { priority: "HIGH"; notification: { tag: string } };
+    android: { priority: "HIGH"; ttl: string; notification: { tag: string } };
     apns: {
-      headers: { "apns-collapse-id": string; "apns-priority": "10" };
+      headers: { "apns-collapse-id": string; "apns-priority": "10"; "apns-expiration": string };
       payload: { aps: { sound: "default" } };
     };
   };
 }
 
-/** The request body, with title and body shortened so the whole request stays within 4,096 bytes. */
-export function fcmRequestBody(message: PushMessage, collapseKey: string): FcmRequestBody {
+/**
+ * The request body, with title and body shortened so the whole request
+ * stays within 4,096 bytes. A reminder lives 24 hours on both platforms,
+ * as on direct APNs (FCM's default would keep it four weeks).
+ */
+export function fcmRequestBody(message: PushMessage, collapseKey: string, now: number): FcmRequestBody {
   // Measuring the whole request (token included) is stricter than FCM's own count: never too big.
   const build = (text: VisibleText): FcmRequestBody => ({
     message: {
       token: message.token,
       notification: { title: text.title, body: text.body },
       data: { path: message.path, url: message.url, event_id: message.event_id },
-      android: { priority: "HIGH", notification: { tag: collapseKey } },
+      android: { priority: "HIGH", ttl: `${APNS_EXPIRATION_S}s`, notification: { tag: collapseKey } },
       apns: {
-        headers: { "apns-collapse-id": collapseKey, "apns-priority": "10" },
+        headers: {
+          "apns-collapse-id": collapseKey,
+          "apns-priority": "10",
+          "apns-expiration": String(Math.floor(now / 1000) + APNS_EXPIRATION_S),
+        },
         payload: { aps: { sound: "default" } },
       },
     },

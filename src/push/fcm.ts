@@ -51,7 +51,7 @@ async function sendWithRefresh(
   cache: CredentialCache,
 ): Promise<PushResult> {
   const url = `${base}/v1/projects/${encodeURIComponent(config.projectId)}/messages:send`;
-  const body = JSON.stringify(fcmRequestBody(message, await collapseKey(message.event_id, message.index)));
+  const body = JSON.stringify(fcmRequestBody(message, await collapseKey(message.event_id, message.index), deps.now()));
   const post = async (accessToken: string): Promise<Verdict> => {
     const outcome = await request(deps, url, {
       method: "POST",

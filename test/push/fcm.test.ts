@@ -87,7 +87,7 @@ describe("FCM provider: requests", () => {
   });
 
   it("posts the message with the access token", async () => {
-    const { calls, provider } = await setup();
+    const { calls, provider, time } = await setup();
     const message = pushMessage();
     expect(await provider.send(message)).toEqual({ kind: "sent", id: "projects/acme-test/messages/0:1" });
     const [push] = pushes(calls);
@@ -100,9 +100,13 @@ describe("FCM provider: requests", () => {
         token: message.token,
         notification: { title: message.title, body: message.body },
         data: { path: message.path, url: message.url, event_id: message.event_id },
-        android: { priority: "HIGH", notification: { tag: "msg_2abc:3" } },
+        android: { priority: "HIGH", ttl: "86400s", notification: { tag: "msg_2abc:3" } },
         apns: {
-          headers: { "apns-collapse-id": "msg_2abc:3", "apns-priority": "10" },
+          headers: {
+            "apns-collapse-id": "msg_2abc:3",
+            "apns-priority": "10",
+            "apns-expiration": String(Math.floor(time.now() / 1000) + 86_400),
+          },
           payload: { aps: { sound: "default" } },
         },
       },

@@ -88,7 +88,7 @@ describe("provider payloads stay within 4,096 bytes", () => {
   });
 
   it("FCM: the whole request body", () => {
-    const body = fcmRequestBody(message, "msg_2abc:3");
+    const body = fcmRequestBody(message, "msg_2abc:3", Date.UTC(2026, 10, 20));
     expect(jsonBytes(body)).toBeLessThanOrEqual(MAX_PAYLOAD_BYTES);
     expectCleanCut(message.body, body.message.notification.body);
     expect(body.message.data).toEqual({ path: message.path, url: message.url, event_id: message.event_id });
