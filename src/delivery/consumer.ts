@@ -8,20 +8,16 @@
  * retries every message not yet settled, and the ledger makes the retry
  * resend only what was not sent.
  */
-import {
-  type Candidate,
-  claimDeliveries,
-  type Outcome,
-  recordOutcomes,
-} from "../db/deliveries";
-import type { DeviceRow } from "../db/devices";
+import { claimDeliveries, recordOutcomes } from "../db/deliveries";
 import type { Provider } from "../devices/validate";
 import { log } from "../log";
 import { createProviders } from "../push/providers";
 import type { PushProvider, PushResult } from "../push/provider";
-import type { PushJob, QueuedNotification } from "../queue/message";
+import type { PushJob } from "../queue/message";
 import { retryDelaySeconds } from "./backoff";
 import { tapLink } from "./link";
+import { type Attempted, settle } from "./outcomes";
+import { notificationKey, planDeliveries, rowKey, uniqueWorks } from "./plan";
 import { runPool } from "./pool";
 import { resolveRecipients } from "./recipients";
 
@@ -75,20 +71,6 @@ export interface BatchReport {
   /** Message id -> delay in seconds, for every retried message. */
   retryDelays: Record<string, number>;
 }
-
-interface Work {
-  job: PushJob;
-  n: QueuedNotification;
-}
-
-interface Claimed {
-  key: string;
-  work: Work;
-  device: DeviceRow;
-}
-
-const notificationKey = (e: string, i: number) => `${i}\u0000${e}`;
-const rowKey = (e: string, i: number, t: string) => `${i}\u0000${e}\u0000${t}`;
 
 function isPushJob(body: unknown): body is PushJob {
   const job = body as PushJob;
@@ -181,16 +163,7 @@ async function deliver(
   ack: (message: Message<unknown>) => void,
   retry: (message: Message<unknown>, delaySeconds: number) => void,
 ): Promise<void> {
-  // The same notification may arrive in several messages (a repeated webhook): work on it once.
-  const works = new Map<string, Work>();
-  const replayed = new Set<string>();
-  for (const { job } of jobs) {
-    for (const n of job.notifications) {
-      const key = notificationKey(job.event_id, n.i);
-      if (!works.has(key)) works.set(key, { job, n });
-      if (job.retry_failed) replayed.add(key);
-    }
-  }
+  const { works, replayed } = uniqueWorks(jobs.map((j) => j.job));
   report.notifications = works.size;
   if (works.size === 0) {
     for (const { message } of jobs) ack(message);
@@ -199,179 +172,100 @@ async function deliver(
 
   const devicesOf = await resolveRecipients(env.DB, [...works.values()].map((w) => w.n));
   report.d1RoundTrips++;
-
-  const fresh: Candidate[] = [];
-  const replay: Candidate[] = [];
-  const withDevices: { e: string; i: number }[] = [];
-  const candidates = new Map<string, { work: Work; device: DeviceRow | null }>();
-  for (const [key, work] of works) {
-    const { job, n } = work;
-    const devices = devicesOf(n);
-    if (devices.length > 0) withDevices.push({ e: job.event_id, i: n.i });
-    const targets: (DeviceRow | null)[] = devices.length > 0 ? devices : [null];
-    for (const device of targets) {
-      const candidate: Candidate = {
-        e: job.event_id,
-        i: n.i,
-        t: device?.token ?? "",
-        p: device?.provider ?? null,
-        u: n.user_id,
-        c: n.custom_id,
-        ti: n.title,
-        b: n.body,
-        pa: n.path,
-      };
-      candidates.set(rowKey(candidate.e, candidate.i, candidate.t), { work, device });
-      (replayed.has(key) ? replay : fresh).push(candidate);
-    }
-  }
+  const plan = planDeliveries(works, replayed, devicesOf);
 
   const claimId = crypto.randomUUID();
   const claimedAt = deps.now();
-  const states = await claimDeliveries(env.DB, fresh, replay, withDevices, {
+  const states = await claimDeliveries(env.DB, plan.fresh, plan.replay, plan.withDevices, {
     claimId,
     now: claimedAt,
     leaseUntil: claimedAt + deps.leaseMs,
   });
   report.d1RoundTrips++;
 
-  const mine: Claimed[] = [];
+  const mine: Attempted[] = [];
   const orphans: { e: string; i: number; t: string }[] = [];
-  const attemptsOf = new Map<string, number>();
+  const elsewhere: typeof states = [];
   for (const state of states) {
-    const key = rowKey(state.e, state.i, state.t);
-    attemptsOf.set(key, state.a);
-    const candidate = candidates.get(key);
-    if (state.s === "sending" && state.cb === claimId && candidate?.device) {
-      mine.push({ key, work: candidate.work, device: candidate.device });
-    } else if (!candidate && (state.s === "retrying" || (state.s === "sending" && (state.cu ?? 0) < claimedAt))) {
+    const target = plan.targets.get(rowKey(state.e, state.i, state.t));
+    if (state.s === "sending" && state.cb === claimId && target?.device) {
+      mine.push({ work: target.work, device: target.device, attempts: state.a, result: DEFERRED });
+    } else if (!target && (state.s === "retrying" || (state.s === "sending" && (state.cu ?? 0) < claimedAt))) {
       // Left open for a device that is no longer registered: nobody will send it.
       orphans.push({ e: state.e, i: state.i, t: state.t });
+    } else if (state.s === "sending" && state.cb !== claimId) {
+      // Another invocation is sending it right now (a duplicate webhook in flight).
+      elsewhere.push(state);
+    } else if (state.s === "no_device") {
+      report.outcomes.no_device = (report.outcomes.no_device ?? 0) + 1;
+      log("delivery", { event_id: state.e, index: state.i, provider: null, status: "no_device", error: null });
     }
   }
   report.claimed = mine.length;
 
-  const results = new Map<string, PushResult>();
   const deadline = claimedAt + deps.sendBudgetMs;
-  const send = async ({ key, work, device }: Claimed) => {
-    const provider = deps.providers[device.provider];
-    let result: PushResult;
-    try {
-      result = env.LEARNINK_ORG_ID
-        ? await provider.send({
-            token: device.token,
-            environment: device.environment,
-            title: work.n.title,
-            body: work.n.body,
-            path: work.n.path,
-            url: tapLink(env.LEARNINK_ORG_ID, work.n.path),
-            event_id: work.job.event_id,
-            index: work.n.i,
-          })
-        : { kind: "failed", reason: "org_id_not_configured" };
-    } catch (error) {
-      // A provider bug must not lose the notification: retry it later.
-      log("consumer_error", { reason: "provider_threw", provider: device.provider, error: String(error) }, "error");
-      result = { kind: "retry", reason: "internal_error" };
-    }
-    results.set(key, result);
-  };
   let started = 0;
   const canStart = () => {
     // Reserve this send's worst case, the credential cache's and the record step that must follow.
     const reserved = report.d1RoundTrips + 1 + CREDENTIAL_SUBREQUESTS + (started + 1) * SUBREQUESTS_PER_SEND;
-    const fits = reserved <= deps.subrequestBudget;
-    if (!fits || deps.now() >= deadline) return false;
+    if (reserved > deps.subrequestBudget || deps.now() >= deadline) return false;
     started++;
     return true;
   };
-  const deferred = await runPool(mine, deps.concurrency, send, canStart);
-  for (const { key } of deferred) results.set(key, { kind: "retry", reason: "deferred", retryAfter: 1 });
+  await runPool(mine, deps.concurrency, async (attempt) => {
+    attempt.result = await sendOne(attempt, env, deps);
+  }, canStart);
 
-  // Outcomes, and the retry delay each implies for its message.
   const finishedAt = deps.now();
-  const outcomes: Outcome[] = [];
-  const delays = new Map<string, number>();
-  const removeTokens: string[] = [];
-  const environmentFixes: { t: string; env: "production" | "sandbox" }[] = [];
-  for (const { key, work, device } of mine) {
-    const result = results.get(key)!;
-    const attempts = attemptsOf.get(key) ?? 1;
-    const outcome: Outcome = {
-      e: work.job.event_id,
-      i: work.n.i,
-      t: device.token,
-      s: "failed",
-      l: finishedAt - work.job.received_at,
-    };
-    switch (result.kind) {
-      case "sent":
-        outcome.s = "sent";
-        outcome.id = result.id;
-        if (result.environment && result.environment !== device.environment) {
-          environmentFixes.push({ t: device.token, env: result.environment });
-        }
-        break;
-      case "invalid_token":
-        outcome.s = "invalid_token";
-        outcome.er = result.reason;
-        removeTokens.push(device.token);
-        break;
-      case "retry": {
-        outcome.s = "retrying";
-        outcome.er = result.reason;
-        const delay = retryDelaySeconds(attempts, result.retryAfter, deps.random);
-        outcome.n = finishedAt + delay * 1000;
-        const nkey = notificationKey(outcome.e, outcome.i);
-        delays.set(nkey, Math.max(delays.get(nkey) ?? 0, delay));
-        break;
-      }
-      case "failed":
-        outcome.er = result.reason;
-        break;
-    }
-    outcomes.push(outcome);
-    report.outcomes[outcome.s] = (report.outcomes[outcome.s] ?? 0) + 1;
-    log(
-      "delivery",
-      {
-        event_id: outcome.e,
-        index: outcome.i,
-        provider: device.provider,
-        device: `…${device.token.slice(-6)}`,
-        status: outcome.s,
-        error: outcome.er ?? null,
-        attempts,
-        latency_ms: outcome.l,
-      },
-      outcome.s === "failed" ? "warn" : "info",
-    );
-  }
-  for (const state of states) {
-    if (state.s !== "no_device") continue;
-    report.outcomes.no_device = (report.outcomes.no_device ?? 0) + 1;
-    log("delivery", { event_id: state.e, index: state.i, provider: null, status: "no_device", error: null });
-  }
-
+  const settled = settle(mine, finishedAt, deps.random);
+  for (const outcome of settled.outcomes) report.outcomes[outcome.s] = (report.outcomes[outcome.s] ?? 0) + 1;
   await withRetries(() =>
-    recordOutcomes(env.DB, outcomes, { claimId, now: finishedAt, removeTokens, environmentFixes, orphans }),
+    recordOutcomes(env.DB, settled.outcomes, {
+      claimId,
+      now: finishedAt,
+      removeTokens: settled.removeTokens,
+      environmentFixes: settled.environmentFixes,
+      orphans,
+    }),
   );
   report.d1RoundTrips++;
 
-  // Rows another invocation is sending right now (a duplicate webhook in flight): look again soon.
-  const orphaned = new Set(orphans.map((o) => rowKey(o.e, o.i, o.t)));
-  for (const state of states) {
-    if (state.s === "sending" && state.cb !== claimId && !orphaned.has(rowKey(state.e, state.i, state.t))) {
-      const nkey = notificationKey(state.e, state.i);
-      const wait = Math.ceil(Math.max(1, Math.min(((state.cu ?? 0) - finishedAt) / 1000, 10)));
-      delays.set(nkey, Math.max(delays.get(nkey) ?? 0, wait));
-    }
+  // A row someone else is sending: look again soon (within its lease, at most 10 s).
+  const delays = settled.delays;
+  for (const state of elsewhere) {
+    const key = notificationKey(state.e, state.i);
+    const wait = Math.ceil(Math.max(1, Math.min(((state.cu ?? 0) - finishedAt) / 1000, 10)));
+    delays.set(key, Math.max(delays.get(key) ?? 0, wait));
   }
   for (const { message, job } of jobs) {
     let delay = 0;
     for (const n of job.notifications) delay = Math.max(delay, delays.get(notificationKey(job.event_id, n.i)) ?? 0);
     if (delay > 0) retry(message, delay);
     else ack(message);
+  }
+}
+
+/** What a claimed row that was never started (budget spent) records: retried within a second. */
+const DEFERRED: PushResult = { kind: "retry", reason: "deferred", retryAfter: 1 };
+
+/** Sends one claimed row; never throws. */
+async function sendOne({ work, device }: Attempted, env: Env, deps: ConsumerDeps): Promise<PushResult> {
+  if (!env.LEARNINK_ORG_ID) return { kind: "failed", reason: "org_id_not_configured" };
+  try {
+    return await deps.providers[device.provider].send({
+      token: device.token,
+      environment: device.environment,
+      title: work.n.title,
+      body: work.n.body,
+      path: work.n.path,
+      url: tapLink(env.LEARNINK_ORG_ID, work.n.path),
+      event_id: work.job.event_id,
+      index: work.n.i,
+    });
+  } catch (error) {
+    // A provider bug must not lose the notification: retry it later.
+    log("consumer_error", { reason: "provider_threw", provider: device.provider, error: String(error) }, "error");
+    return { kind: "retry", reason: "internal_error" };
   }
 }
 
