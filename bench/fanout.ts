@@ -1,0 +1,159 @@
+/**
+ * Fan-out: one `notifications.sent` event for N users with one device each
+ * (mixed FCM and APNs), timed from the webhook's 200 to the last push the
+ * stand-ins recorded, with the consumer's own accounting (D1 round trips
+ * and subrequests per invocation, from its `delivery_batch` log lines) and
+ * the ledger's word that every delivery is `sent` exactly once.
+ */
+import { startCpuMeter } from "./cpu.ts";
+import type { LocalRelay } from "./harness.ts";
+import { benchDevices, seedDevices } from "./seed.ts";
+import { StandinClient } from "./standin-client.ts";
+import { notification, WEBHOOK_PATH, WebhookSigner } from "./webhooks.ts";
+
+export interface FanoutOptions {
+  notifications: number;
+  /** Share of FCM devices, 0..1; the rest are APNs. */
+  fcmShare: number;
+}
+
+export interface FanoutFigures {
+  notifications: number;
+  devices: { fcm: number; apns: number };
+  /** How long the 10,000-notification webhook took to answer 200. */
+  webhook_ms: number;
+  /** From the 200 to the first and to the last push the stand-ins accepted. */
+  first_push_ms: number | null;
+  last_push_ms: number | null;
+  pushes: number;
+  pushes_per_s: number | null;
+  /** Pushes the stand-ins accepted more than once for the same event and device. */
+  duplicate_pushes: number;
+  consumer: {
+    invocations: number;
+    notifications_per_invocation: number;
+    d1_round_trips_max: number;
+    d1_round_trips_mean: number;
+    subrequests_max: number;
+    retried_messages: number;
+    /** When each invocation ended, ms after the 200, and what it did. */
+    timeline: { end_ms: number; notifications: number; d1_round_trips: number; subrequests: number }[];
+  };
+  ledger: { rows: number; by_status: Record<string, number>; sent_exactly_once: boolean; max_attempts: number };
+  workerd_cpu_ms: number;
+  cpu_ms_per_notification: number;
+  /** CPU of the bench's own process (stand-ins and polling), for context. */
+  node_cpu_ms: number;
+}
+
+async function ledgerOf(relay: LocalRelay, eventId: string) {
+  const { results } = await relay.db
+    .prepare("SELECT status, COUNT(*) AS n, MAX(attempts) AS a, COUNT(DISTINCT idx) AS k FROM deliveries WHERE event_id = ?1 GROUP BY status")
+    .bind(eventId)
+    .all<{ status: string; n: number; a: number; k: number }>();
+  const by_status = Object.fromEntries(results.map((r) => [r.status, r.n]));
+  return {
+    rows: results.reduce((sum, r) => sum + r.n, 0),
+    by_status,
+    sentIndexes: results.find((r) => r.status === "sent")?.k ?? 0,
+    max_attempts: Math.max(0, ...results.map((r) => r.a)),
+  };
+}
+
+/** Waits until no row of the event is still being sent (the consumer recorded its outcomes). */
+async function waitForLedger(relay: LocalRelay, eventId: string, rows: number, timeoutMs: number) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const ledger = await ledgerOf(relay, eventId);
+    const open = (ledger.by_status.sending ?? 0) + (ledger.by_status.retrying ?? 0);
+    if ((ledger.rows >= rows && open === 0) || Date.now() > deadline) return ledger;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Fan-outs measured on this relay so far: each seeds users of its own. */
+let runs = 0;
+
+export async function measureFanout(relay: LocalRelay, options: FanoutOptions): Promise<FanoutFigures> {
+  const run = runs++;
+  const standins = new StandinClient(relay.standinUrl);
+  const signer = new WebhookSigner(relay.secret);
+  const post = (body: string, headers: Record<string, string>) =>
+    fetch(`${relay.url}${WEBHOOK_PATH}`, { method: "POST", headers, body });
+
+  // Warm-up: mint the FCM access token and the APNs JWT, start the consumer's isolate.
+  const warmDevices = benchDevices(`warm${run}_`, 20, options.fcmShare);
+  await seedDevices(relay.db, warmDevices);
+  const warm = signer.sign(warmDevices.map((d, i) => notification(d.user_id, i)));
+  const warmAnswer = await post(warm.body, warm.headers);
+  if (!warmAnswer.ok) throw new Error(`the warm-up webhook answered ${warmAnswer.status}: ${await warmAnswer.text()}`);
+  await standins.waitForPushes(warmDevices.length, { idleMs: 30_000 });
+  await waitForLedger(relay, warm.id, warmDevices.length, 30_000);
+  await standins.reset();
+
+  const devices = benchDevices(`fan${run}_`, options.notifications, options.fcmShare);
+  await seedDevices(relay.db, devices);
+  const event = signer.sign(devices.map((d, i) => notification(d.user_id, i)));
+
+  const cpu = startCpuMeter(relay.workerdPids);
+  const nodeCpuBefore = process.cpuUsage();
+  const sentAt = Date.now();
+  const answer = await post(event.body, event.headers);
+  const acceptedAt = Date.now();
+  if (!answer.ok) throw new Error(`the fan-out webhook answered ${answer.status}: ${await answer.text()}`);
+  await answer.text();
+
+  const pushes = await standins.waitForPushes(options.notifications, { idleMs: 60_000 });
+  const ledger = await waitForLedger(relay, event.id, options.notifications, 60_000);
+  const workerdCpuMs = cpu();
+  const nodeCpu = process.cpuUsage(nodeCpuBefore);
+
+  const recorded = (await standins.pushes({ event_id: event.id })).map((p) => ({ token: p.token, at: p.received_at }));
+  const times = recorded.map((p) => p.at);
+  const perToken = new Map<string, number>();
+  for (const { token } of recorded) perToken.set(token, (perToken.get(token) ?? 0) + 1);
+  const duplicates = [...perToken.values()].reduce((sum, n) => sum + Math.max(0, n - 1), 0);
+  const lastPushMs = times.length > 0 ? Math.max(...times) - acceptedAt : null;
+
+  const batches = relay.log.batchesSince(sentAt).filter((b) => b.queue === relay.pushQueue);
+  const d1 = batches.map((b) => b.d1_round_trips);
+  const fcm = devices.filter((d) => d.provider === "fcm").length;
+  return {
+    notifications: options.notifications,
+    devices: { fcm, apns: devices.length - fcm },
+    webhook_ms: acceptedAt - sentAt,
+    first_push_ms: times.length > 0 ? Math.min(...times) - acceptedAt : null,
+    last_push_ms: lastPushMs,
+    pushes,
+    pushes_per_s: lastPushMs && lastPushMs > 0 ? (recorded.length * 1000) / lastPushMs : null,
+    duplicate_pushes: duplicates,
+    consumer: {
+      invocations: batches.length,
+      notifications_per_invocation: batches.length > 0 ? options.notifications / batches.length : 0,
+      d1_round_trips_max: Math.max(0, ...d1),
+      d1_round_trips_mean: d1.length > 0 ? d1.reduce((a, b) => a + b, 0) / d1.length : 0,
+      subrequests_max: Math.max(0, ...batches.map((b) => b.subrequests)),
+      retried_messages: batches.reduce((sum, b) => sum + b.retried, 0),
+      timeline: batches.map((b) => ({
+        end_ms: b.at - acceptedAt,
+        notifications: b.notifications,
+        d1_round_trips: b.d1_round_trips,
+        subrequests: b.subrequests,
+      })),
+    },
+    ledger: {
+      rows: ledger.rows,
+      by_status: ledger.by_status,
+      sent_exactly_once:
+        ledger.rows === options.notifications &&
+        ledger.by_status.sent === options.notifications &&
+        ledger.sentIndexes === options.notifications &&
+        ledger.max_attempts === 1 &&
+        duplicates === 0,
+      max_attempts: ledger.max_attempts,
+    },
+    workerd_cpu_ms: workerdCpuMs,
+    cpu_ms_per_notification: workerdCpuMs / options.notifications,
+    node_cpu_ms: (nodeCpu.user + nodeCpu.system) / 1000,
+  };
+}

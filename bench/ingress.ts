@@ -1,0 +1,118 @@
+/**
+ * Ingress: signed webhooks against the no-op route of the same Worker, in
+ * the same run and the same runtime, alternating so that drift on the
+ * machine hits both alike. The webhooks' users have no device, so their
+ * queue messages are consumed (the consumer runs as configured) but end as
+ * `no_device` without a push.
+ */
+import type { LocalRelay } from "./harness.ts";
+import { type RunFigures, runGet, runWebhooks } from "./load-generator.ts";
+import { startCpuMeter } from "./cpu.ts";
+import { notification, type SignedWebhook, WebhookSigner } from "./webhooks.ts";
+
+export interface IngressOptions {
+  connections: number;
+  /** Requests per measured run. */
+  requests: number;
+  /** Alternating rounds of (no-op, webhook); the median round is reported. */
+  rounds: number;
+  /** Notifications per webhook. */
+  notifications: number;
+}
+
+export interface IngressFigures {
+  connections: number;
+  rounds: number;
+  healthz: RunFigures;
+  webhook: RunFigures;
+  /** webhook p99 / no-op p99 (target ≤ 1.2). */
+  p99_ratio: number;
+  p50_ratio: number;
+  rps_ratio: number;
+  /** workerd CPU per webhook including the consumer's work on its queue message (no_device). */
+  cpu_ms_per_webhook_end_to_end: number;
+  rounds_detail: { healthz: RunFigures; webhook: RunFigures }[];
+}
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+};
+
+/** The round whose p99 ratio is the median one, so the reported pair was measured together. */
+function medianRound(rounds: { healthz: RunFigures; webhook: RunFigures }[]) {
+  const ratio = (r: (typeof rounds)[number]) => r.webhook.p99_ms / r.healthz.p99_ms;
+  const target = median(rounds.map(ratio));
+  return rounds.find((r) => ratio(r) === target)!;
+}
+
+async function countLedgerRows(relay: LocalRelay, eventPrefix: string): Promise<number> {
+  const row = await relay.db
+    .prepare("SELECT COUNT(*) AS n FROM deliveries WHERE event_id LIKE ?1")
+    .bind(`${eventPrefix}%`)
+    .first<{ n: number }>();
+  return row?.n ?? 0;
+}
+
+/** Waits until the consumer has recorded `rows` ledger rows for these events (at once without a consumer). */
+async function waitForLedger(relay: LocalRelay, eventPrefix: string, rows: number, timeoutMs = 120_000): Promise<void> {
+  if (!relay.consumes) return;
+  const deadline = Date.now() + timeoutMs;
+  while ((await countLedgerRows(relay, eventPrefix)) < rows) {
+    if (Date.now() > deadline) throw new Error(`the queue did not drain: fewer than ${rows} ledger rows after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+export async function measureIngress(relay: LocalRelay, options: IngressOptions): Promise<IngressFigures> {
+  const signer = new WebhookSigner(relay.secret);
+  const base = { url: relay.url, connections: options.connections, workerdPids: relay.workerdPids };
+  let users = 0;
+  const pool = (prefix: string, count: number) => {
+    const webhooks: SignedWebhook[] = [];
+    for (let i = 0; i < count; i++) {
+      const list = Array.from({ length: options.notifications }, (_, n) => notification(`nodevice_${users++}`, n));
+      webhooks.push(signer.sign(list, `${prefix}${i.toString(36)}`));
+    }
+    let next = 0;
+    // autocannon may build a request or two it never sends, so the pool has spare ones.
+    return () => webhooks[next++ % webhooks.length]!;
+  };
+  const spare = options.connections * 2;
+
+  // Warm-up: isolate start, JIT, D1 and queue paths.
+  await runGet({ ...base, amount: 500 }, "/healthz");
+  const warm = await runWebhooks({ ...base, amount: 500 }, pool("msg_warm_", 500 + spare));
+  await waitForLedger(relay, "msg_warm_", warm.accepted.size * options.notifications);
+
+  const rounds: { healthz: RunFigures; webhook: RunFigures }[] = [];
+  let drainCpuMs = 0;
+  let windowCpuMs = 0;
+  let webhooks = 0;
+  for (let round = 0; round < options.rounds; round++) {
+    const healthz = await runGet({ ...base, amount: options.requests }, "/healthz");
+    const prefix = `msg_ingress${round}_`;
+    const next = pool(prefix, options.requests + spare);
+    const webhook = await runWebhooks({ ...base, amount: options.requests }, next);
+    const drain = startCpuMeter(relay.workerdPids);
+    await waitForLedger(relay, prefix, webhook.accepted.size * options.notifications);
+    drainCpuMs += drain();
+    windowCpuMs += (webhook.cpu_ms_per_request ?? 0) * webhook.requests;
+    webhooks += webhook.requests;
+    const { accepted: _accepted, rejected: _rejected, ...figures } = webhook;
+    rounds.push({ healthz, webhook: figures });
+  }
+
+  const chosen = medianRound(rounds);
+  return {
+    connections: options.connections,
+    rounds: options.rounds,
+    healthz: chosen.healthz,
+    webhook: chosen.webhook,
+    p99_ratio: chosen.webhook.p99_ms / chosen.healthz.p99_ms,
+    p50_ratio: chosen.webhook.p50_ms / chosen.healthz.p50_ms,
+    rps_ratio: chosen.webhook.rps / chosen.healthz.rps,
+    cpu_ms_per_webhook_end_to_end: (windowCpuMs + drainCpuMs) / webhooks,
+    rounds_detail: rounds,
+  };
+}

@@ -1,0 +1,132 @@
+/**
+ * The bench's output: a table for people, `bench/results/latest.json` for
+ * comparisons, and each target with its verdict, so a miss is never just a
+ * number in a column.
+ */
+import { mkdir, writeFile } from "node:fs/promises";
+import { dirname } from "node:path";
+import type { FanoutFigures } from "./fanout.ts";
+import type { IngressFigures } from "./ingress.ts";
+import type { Machine } from "./machine.ts";
+
+export interface Target {
+  name: string;
+  target: string;
+  value: string;
+  met: boolean;
+}
+
+export interface BenchResult {
+  machine: Machine;
+  ingress?: IngressFigures;
+  fanout?: FanoutFigures;
+  targets: Target[];
+  /** Error lines the Worker logged during the run (first 50). */
+  worker_errors: string[];
+  /** Free-form extras, e.g. a CPU profile breakdown. */
+  [extra: string]: unknown;
+}
+
+export const TARGETS = {
+  ingressP99Ratio: 1.2,
+  fanoutSeconds: 10,
+  d1RoundTripsPerBatch: 3,
+};
+
+export function targetsOf(ingress: IngressFigures | undefined, fanout: FanoutFigures | undefined): Target[] {
+  const targets: Target[] = [];
+  if (ingress) {
+    targets.push({
+      name: "ingress p99 vs no-op route",
+      target: `≤ ${TARGETS.ingressP99Ratio}×`,
+      value: `${ingress.p99_ratio.toFixed(2)}×`,
+      met: ingress.p99_ratio <= TARGETS.ingressP99Ratio,
+    });
+  }
+  if (fanout) {
+    const seconds = fanout.last_push_ms === null ? Number.POSITIVE_INFINITY : fanout.last_push_ms / 1000;
+    targets.push(
+      {
+        name: `fan-out of ${fanout.notifications.toLocaleString("en-US")}: 200 → last push`,
+        target: `≤ ${TARGETS.fanoutSeconds} s`,
+        value: Number.isFinite(seconds) ? `${seconds.toFixed(2)} s` : "never",
+        met: seconds <= TARGETS.fanoutSeconds && fanout.pushes >= fanout.notifications,
+      },
+      {
+        name: "D1 round trips per queue batch (max)",
+        target: `≤ ${TARGETS.d1RoundTripsPerBatch}`,
+        value: String(fanout.consumer.d1_round_trips_max),
+        met: fanout.consumer.d1_round_trips_max <= TARGETS.d1RoundTripsPerBatch,
+      },
+      {
+        name: "every notification sent exactly once (ledger and stand-ins)",
+        target: "yes",
+        value: fanout.ledger.sent_exactly_once ? "yes" : "no",
+        met: fanout.ledger.sent_exactly_once,
+      },
+    );
+  }
+  return targets;
+}
+
+const f = (value: number | null, digits = 1) => (value === null || !Number.isFinite(value) ? "n/a" : value.toFixed(digits));
+const int = (value: number) => Math.round(value).toLocaleString("en-US");
+const row = (cells: string[], widths: number[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
+
+export function formatTable(result: BenchResult): string {
+  const { machine, ingress, fanout } = result;
+  const lines = [
+    `LearnInk push relay bench, ${machine.date}`,
+    `${machine.cores} cores (${machine.cpu_model}), ${machine.memory_gib} GiB, node ${machine.node}, workerd ${machine.workerd}, ` +
+      `commit ${machine.commit ?? "?"}${machine.dirty ? " + local changes" : ""}, load average before ${machine.load_before.toFixed(2)}`,
+    "",
+  ];
+  if (ingress) {
+    const widths = [26, 8, 8, 8, 16];
+    const { healthz: h, webhook: w } = ingress;
+    lines.push(
+      `Ingress: ${ingress.connections} connections, ${int(w.requests)} requests per run, median of ${ingress.rounds} alternating rounds`,
+      row(["", "req/s", "p50 ms", "p99 ms", "workerd CPU ms"], widths),
+      row(["GET /healthz (no-op)", int(h.rps), f(h.p50_ms), f(h.p99_ms), f(h.cpu_ms_per_request, 3)], widths),
+      row(["POST /webhooks/learnink", int(w.rps), f(w.p50_ms), f(w.p99_ms), f(w.cpu_ms_per_request, 3)], widths),
+      row(
+        ["webhook / no-op", `${f(ingress.rps_ratio, 2)}×`, `${f(ingress.p50_ratio, 2)}×`, `${f(ingress.p99_ratio, 2)}×`,
+          `${f((w.cpu_ms_per_request ?? 0) / (h.cpu_ms_per_request ?? 1), 2)}×`],
+        widths,
+      ),
+      `  workerd CPU per webhook including the consumer's work on it: ${f(ingress.cpu_ms_per_webhook_end_to_end, 3)} ms`,
+      `  non-2xx: webhook ${w.non2xx}, no-op ${h.non2xx}; connection errors: ${w.errors + h.errors}`,
+      "",
+    );
+  }
+  if (fanout) {
+    const c = fanout.consumer;
+    lines.push(
+      `Fan-out: one event, ${int(fanout.notifications)} notifications, ${int(fanout.devices.fcm)} FCM + ${int(fanout.devices.apns)} APNs devices`,
+      `  webhook answered 200 in         ${int(fanout.webhook_ms)} ms`,
+      `  200 → first push                ${fanout.first_push_ms === null ? "n/a" : `${int(fanout.first_push_ms)} ms`}`,
+      `  200 → last push                 ${fanout.last_push_ms === null ? "n/a" : `${int(fanout.last_push_ms)} ms`}`,
+      `  pushes accepted / per second    ${int(fanout.pushes)} / ${fanout.pushes_per_s === null ? "n/a" : int(fanout.pushes_per_s)}`,
+      `  consumer invocations            ${c.invocations} (${int(c.notifications_per_invocation)} notifications each)`,
+      `  D1 round trips per batch        max ${c.d1_round_trips_max}, mean ${f(c.d1_round_trips_mean, 2)}`,
+      `  subrequests per invocation      peak ${int(c.subrequests_max)}`,
+      `  workerd CPU per notification    ${f(fanout.cpu_ms_per_notification, 3)} ms (${int(fanout.workerd_cpu_ms)} ms in all)`,
+      `  ledger                          ${Object.entries(fanout.ledger.by_status).map(([s, n]) => `${int(n)} ${s}`).join(", ")}` +
+        `, max attempts ${fanout.ledger.max_attempts}, duplicate pushes ${fanout.duplicate_pushes}`,
+      "",
+    );
+  }
+  if (result.targets.length > 0) {
+    lines.push("Targets");
+    for (const t of result.targets) lines.push(`  ${t.met ? "met   " : "MISSED"}  ${t.name}: ${t.value} (target ${t.target})`);
+  }
+  if (result.worker_errors.length > 0) {
+    lines.push("", `The Worker logged ${result.worker_errors.length} error line(s), first: ${result.worker_errors[0]}`);
+  }
+  return lines.join("\n");
+}
+
+export async function writeResult(path: string, result: BenchResult): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  await writeFile(path, `${JSON.stringify(result, null, 2)}\n`);
+}

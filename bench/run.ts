@@ -1,0 +1,107 @@
+/**
+ * `npm run bench`: ingress against the no-op route, then a 10,000-device
+ * fan-out, in local workerd against the stand-ins; prints a table and
+ * writes bench/results/latest.json.
+ *
+ *   npm run bench -- [--connections 32] [--requests 5000] [--rounds 3]
+ *                    [--notifications 10000] [--fcm-share 0.6]
+ *                    [--skip-ingress] [--skip-fanout] [--out FILE] [--strict]
+ */
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { measureFanout } from "./fanout.ts";
+import { ROOT, startLocalRelay } from "./harness.ts";
+import { measureIngress } from "./ingress.ts";
+import { describeMachine } from "./machine.ts";
+import { type BenchResult, formatTable, targetsOf, writeResult } from "./report.ts";
+
+const USAGE = `Usage: npm run bench -- [options]
+
+  --connections N     concurrent connections for ingress (default 32)
+  --requests N        requests per measured ingress run (default 5000)
+  --rounds N          alternating no-op/webhook rounds; the median is reported (default 3)
+  --notifications N   notifications in the fan-out event, one device each (default 10000)
+  --fcm-share X       share of FCM devices in the fan-out, 0..1 (default 0.6)
+  --skip-ingress      measure the fan-out only
+  --skip-fanout       measure ingress only
+  --out FILE          where to write the JSON (default bench/results/latest.json)
+  --strict            exit 1 when a target is missed, not only on a correctness failure
+  -h, --help          this text`;
+
+function positive(value: string, name: string, max = Number.MAX_SAFE_INTEGER): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0 || n > max) throw new Error(`${name} must be a number in (0, ${max}], not "${value}"`);
+  return n;
+}
+
+function options() {
+  const { values } = parseArgs({
+    options: {
+      connections: { type: "string", default: "32" },
+      requests: { type: "string", default: "5000" },
+      rounds: { type: "string", default: "3" },
+      notifications: { type: "string", default: "10000" },
+      "fcm-share": { type: "string", default: "0.6" },
+      "skip-ingress": { type: "boolean", default: false },
+      "skip-fanout": { type: "boolean", default: false },
+      out: { type: "string", default: join(ROOT, "bench", "results", "latest.json") },
+      strict: { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  return {
+    connections: Math.round(positive(values.connections, "--connections")),
+    requests: Math.round(positive(values.requests, "--requests")),
+    rounds: Math.round(positive(values.rounds, "--rounds")),
+    notifications: Math.round(positive(values.notifications, "--notifications")),
+    fcmShare: positive(values["fcm-share"], "--fcm-share", 1),
+    ingress: !values["skip-ingress"],
+    fanout: !values["skip-fanout"],
+    out: values.out,
+    strict: values.strict,
+  };
+}
+
+async function main(): Promise<number> {
+  const opts = options();
+  const say = (line: string) => process.stderr.write(`${line}\n`);
+  say("Building the Worker and starting workerd and the stand-ins...");
+  const relay = await startLocalRelay({ quiet: true });
+  try {
+    const machine = describeMachine(ROOT, relay.versions);
+    if (machine.load_before > 0.5) {
+      say(`Note: the load average is ${machine.load_before.toFixed(2)}; other work on the machine skews latency (CPU per request much less).`);
+    }
+    let ingress;
+    if (opts.ingress) {
+      say(`Ingress: ${opts.rounds} rounds of ${opts.requests} requests at ${opts.connections} connections, no-op route then webhooks...`);
+      ingress = await measureIngress(relay, { connections: opts.connections, requests: opts.requests, rounds: opts.rounds, notifications: 1 });
+    }
+    let fanout;
+    if (opts.fanout) {
+      say(`Fan-out: seeding ${opts.notifications} devices, then one event for all of them...`);
+      fanout = await measureFanout(relay, { notifications: opts.notifications, fcmShare: opts.fcmShare });
+    }
+    const result: BenchResult = { machine, ingress, fanout, targets: targetsOf(ingress, fanout), worker_errors: relay.log.errors };
+    console.log(formatTable(result));
+    await writeResult(opts.out, result);
+    say(`\nWrote ${opts.out}`);
+    const correct = !fanout || fanout.ledger.sent_exactly_once;
+    const missed = result.targets.some((t) => !t.met);
+    return !correct || (opts.strict && missed) ? 1 : 0;
+  } finally {
+    await relay.close();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+    process.exit(1);
+  },
+);

@@ -1,0 +1,88 @@
+/**
+ * Registers devices for the bench's users. The bench writes them straight
+ * into D1 with a few batched inserts (registering 10,000 devices through
+ * the API would measure the API instead); the load test against a running
+ * relay registers its smaller set through `PUT /v1/devices`.
+ */
+import { createHash } from "node:crypto";
+import type { D1 } from "./harness.ts";
+
+export interface SeededDevice {
+  user_id: string;
+  provider: "fcm" | "apns";
+  token: string;
+}
+
+/** Rows per INSERT: one JSON parameter each, far below D1's 100 KB statement and 2 MB value limits. */
+const ROWS_PER_STATEMENT = 1_000;
+
+/** Deterministic tokens: APNs wants hex, FCM tokens are opaque strings. */
+function tokenFor(provider: "fcm" | "apns", userId: string): string {
+  const digest = createHash("sha256").update(`${provider}:${userId}`).digest("hex");
+  return provider === "apns" ? digest : `fcm_${digest.slice(0, 40)}`;
+}
+
+/** One device per user, `fcmShare` of them FCM (Android) and the rest APNs (iOS), interleaved. */
+export function benchDevices(userPrefix: string, count: number, fcmShare: number): SeededDevice[] {
+  const devices: SeededDevice[] = [];
+  for (let i = 0; i < count; i++) {
+    // Spread the providers evenly through the list, so every queue message mixes both.
+    const provider = Math.floor((i + 1) * fcmShare) > Math.floor(i * fcmShare) ? "fcm" : "apns";
+    const user_id = `${userPrefix}${i}`;
+    devices.push({ user_id, provider, token: tokenFor(provider, user_id) });
+  }
+  return devices;
+}
+
+/** Inserts the devices in one D1 batch of multi-row INSERTs. */
+export async function seedDevices(db: D1, devices: readonly SeededDevice[], now = Date.now()): Promise<void> {
+  const statements = [];
+  for (let start = 0; start < devices.length; start += ROWS_PER_STATEMENT) {
+    const rows = devices.slice(start, start + ROWS_PER_STATEMENT).map((d) => ({
+      t: d.token,
+      p: d.provider,
+      u: d.user_id,
+      pl: d.provider === "fcm" ? "android" : "ios",
+    }));
+    statements.push(
+      db
+        .prepare(
+          `INSERT INTO devices (token, provider, custom_id, user_id, platform, environment, created_at, updated_at)
+           SELECT j.value->>'t', j.value->>'p', NULL, j.value->>'u', j.value->>'pl', 'production', ?2, ?2
+           FROM json_each(?1) AS j`,
+        )
+        .bind(JSON.stringify(rows), now),
+    );
+  }
+  if (statements.length > 0) await db.batch(statements);
+}
+
+/** Registers each device through the relay's API, a few at a time. */
+export async function registerDevices(
+  relayUrl: string,
+  apiKey: string,
+  devices: readonly SeededDevice[],
+  concurrency = 8,
+): Promise<void> {
+  let next = 0;
+  const lane = async () => {
+    while (next < devices.length) {
+      const device = devices[next++]!;
+      const response = await fetch(`${relayUrl}/v1/devices`, {
+        method: "PUT",
+        headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json" },
+        body: JSON.stringify({
+          user_id: device.user_id,
+          provider: device.provider,
+          token: device.token,
+          platform: device.provider === "fcm" ? "android" : "ios",
+          environment: "production",
+        }),
+      });
+      if (response.status !== 200 && response.status !== 201) {
+        throw new Error(`PUT /v1/devices answered ${response.status}: ${await response.text()}`);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, lane));
+}
