@@ -177,8 +177,8 @@ export interface RecordOptions {
   orphans: readonly { e: string; i: number; t: string }[];
 }
 
-/** Writes the outcomes of this invocation's claims, in one transaction. */
-export async function recordOutcomes(db: D1Database, outcomes: readonly Outcome[], options: RecordOptions): Promise<void> {
+/** Writes the outcomes of this invocation's claims, in one transaction; false when there was nothing to write. */
+export async function recordOutcomes(db: D1Database, outcomes: readonly Outcome[], options: RecordOptions): Promise<boolean> {
   const statements: D1PreparedStatement[] = [];
   for (const chunk of chunkJson(outcomes)) {
     statements.push(
@@ -224,7 +224,9 @@ export async function recordOutcomes(db: D1Database, outcomes: readonly Outcome[
         .bind(JSON.stringify(options.environmentFixes), options.now),
     );
   }
-  if (statements.length > 0) await db.batch(statements);
+  if (statements.length === 0) return false;
+  await db.batch(statements);
+  return true;
 }
 
 /**

@@ -219,7 +219,7 @@ async function deliver(
   const finishedAt = deps.now();
   const settled = settle(mine, finishedAt, deps.random);
   for (const outcome of settled.outcomes) report.outcomes[outcome.s] = (report.outcomes[outcome.s] ?? 0) + 1;
-  await withRetries(() =>
+  const recorded = await withRetries(() =>
     recordOutcomes(env.DB, settled.outcomes, {
       claimId,
       now: finishedAt,
@@ -228,7 +228,7 @@ async function deliver(
       orphans,
     }),
   );
-  report.d1RoundTrips++;
+  if (recorded) report.d1RoundTrips++;
 
   // A row someone else is sending: look again soon (within its lease, at most 10 s).
   const delays = settled.delays;
