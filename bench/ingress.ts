@@ -1,9 +1,10 @@
 /**
  * Ingress: signed webhooks against the no-op route of the same Worker, in
  * the same run and the same runtime, alternating so that drift on the
- * machine hits both alike. The webhooks' users have no device, so their
- * queue messages are consumed (the consumer runs as configured) but end as
- * `no_device` without a push.
+ * machine hits both alike; then both over a single connection, where no
+ * request waits behind another, for the service time itself. The
+ * webhooks' users have no device, so their queue messages are consumed
+ * (the consumer runs as configured) but end as `no_device` without a push.
  */
 import type { LocalRelay } from "./harness.ts";
 import { type RunFigures, runGet, runWebhooks } from "./load-generator.ts";
@@ -12,6 +13,8 @@ import { notification, type SignedWebhook, WebhookSigner } from "./webhooks.ts";
 
 export interface IngressOptions {
   connections: number;
+  /** Requests per route over one connection. */
+  serialRequests: number;
   /** Requests per measured run. */
   requests: number;
   /** Alternating rounds of (no-op, webhook); the median round is reported. */
@@ -29,8 +32,12 @@ export interface IngressFigures {
   p99_ratio: number;
   p50_ratio: number;
   rps_ratio: number;
+  /** Both routes over one connection: latency without queueing behind other requests. */
+  serial: { healthz: RunFigures; webhook: RunFigures };
   /** workerd CPU per webhook including the consumer's work on its queue message (no_device). */
   cpu_ms_per_webhook_end_to_end: number;
+  /** workerd CPU per webhook with no consumer running (see measureIngressAlone). */
+  cpu_ms_per_webhook_without_consumer?: number;
   rounds_detail: { healthz: RunFigures; webhook: RunFigures }[];
 }
 
@@ -64,26 +71,37 @@ async function waitForLedger(relay: LocalRelay, eventPrefix: string, rows: numbe
   }
 }
 
-export async function measureIngress(relay: LocalRelay, options: IngressOptions): Promise<IngressFigures> {
+/** Hands out webhooks signed beforehand, each for users without a device. */
+function webhookPool(relay: LocalRelay, notifications: number) {
   const signer = new WebhookSigner(relay.secret);
-  const base = { url: relay.url, connections: options.connections, workerdPids: relay.workerdPids };
   let users = 0;
-  const pool = (prefix: string, count: number) => {
+  return (prefix: string, count: number) => {
     const webhooks: SignedWebhook[] = [];
     for (let i = 0; i < count; i++) {
-      const list = Array.from({ length: options.notifications }, (_, n) => notification(`nodevice_${users++}`, n));
+      const list = Array.from({ length: notifications }, (_, n) => notification(`nodevice_${users++}`, n));
       webhooks.push(signer.sign(list, `${prefix}${i.toString(36)}`));
     }
     let next = 0;
-    // autocannon may build a request or two it never sends, so the pool has spare ones.
     return () => webhooks[next++ % webhooks.length]!;
   };
-  const spare = options.connections * 2;
+}
 
-  // Warm-up: isolate start, JIT, D1 and queue paths.
+/** Isolate start, JIT, D1 and queue paths. */
+async function warmUp(relay: LocalRelay, options: IngressOptions, pool: ReturnType<typeof webhookPool>): Promise<void> {
+  const base = { url: relay.url, connections: options.connections, workerdPids: relay.workerdPids };
   await runGet({ ...base, amount: 500 }, "/healthz");
-  const warm = await runWebhooks({ ...base, amount: 500 }, pool("msg_warm_", 500 + spare));
+  const warm = await runWebhooks({ ...base, amount: 500 }, pool("msg_warm_", 500 + options.connections * 2));
   await waitForLedger(relay, "msg_warm_", warm.accepted.size * options.notifications);
+}
+
+const withoutAnswers = ({ accepted: _a, rejected: _r, ...figures }: Awaited<ReturnType<typeof runWebhooks>>): RunFigures => figures;
+
+export async function measureIngress(relay: LocalRelay, options: IngressOptions): Promise<IngressFigures> {
+  const base = { url: relay.url, connections: options.connections, workerdPids: relay.workerdPids };
+  const pool = webhookPool(relay, options.notifications);
+  // autocannon may build a request or two per connection it never sends, so pools have spare ones.
+  const spare = options.connections * 2;
+  await warmUp(relay, options, pool);
 
   const rounds: { healthz: RunFigures; webhook: RunFigures }[] = [];
   let drainCpuMs = 0;
@@ -99,9 +117,15 @@ export async function measureIngress(relay: LocalRelay, options: IngressOptions)
     drainCpuMs += drain();
     windowCpuMs += (webhook.cpu_ms_per_request ?? 0) * webhook.requests;
     webhooks += webhook.requests;
-    const { accepted: _accepted, rejected: _rejected, ...figures } = webhook;
-    rounds.push({ healthz, webhook: figures });
+    rounds.push({ healthz, webhook: withoutAnswers(webhook) });
   }
+
+  const one = { ...base, connections: 1, amount: options.serialRequests };
+  const serial = {
+    healthz: await runGet(one, "/healthz"),
+    webhook: withoutAnswers(await runWebhooks(one, pool("msg_serial_", options.serialRequests + 2))),
+  };
+  await waitForLedger(relay, "msg_serial_", serial.webhook.requests * options.notifications);
 
   const chosen = medianRound(rounds);
   return {
@@ -112,7 +136,22 @@ export async function measureIngress(relay: LocalRelay, options: IngressOptions)
     p99_ratio: chosen.webhook.p99_ms / chosen.healthz.p99_ms,
     p50_ratio: chosen.webhook.p50_ms / chosen.healthz.p50_ms,
     rps_ratio: chosen.webhook.rps / chosen.healthz.rps,
+    serial,
     cpu_ms_per_webhook_end_to_end: (windowCpuMs + drainCpuMs) / webhooks,
     rounds_detail: rounds,
   };
+}
+
+/**
+ * workerd CPU per webhook on a relay started without queue consumers: the
+ * request path alone (verify, validate, enqueue into Miniflare's queue),
+ * without the consumer's work competing for the same thread.
+ */
+export async function measureIngressAlone(relay: LocalRelay, options: IngressOptions): Promise<number> {
+  if (relay.consumes) throw new Error("measureIngressAlone needs a relay started with consume: false");
+  const pool = webhookPool(relay, options.notifications);
+  await warmUp(relay, options, pool);
+  const base = { url: relay.url, connections: options.connections, workerdPids: relay.workerdPids };
+  const run = await runWebhooks({ ...base, amount: options.requests }, pool("msg_alone_", options.requests + options.connections * 2));
+  return run.cpu_ms_per_request ?? Number.NaN;
 }

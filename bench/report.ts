@@ -94,7 +94,10 @@ export function formatTable(result: BenchResult): string {
           `${f((w.cpu_ms_per_request ?? 0) / (h.cpu_ms_per_request ?? 1), 2)}×`],
         widths,
       ),
-      `  workerd CPU per webhook including the consumer's work on it: ${f(ingress.cpu_ms_per_webhook_end_to_end, 3)} ms`,
+      `  one connection (no queueing): no-op p50 ${f(ingress.serial.healthz.p50_ms, 2)} / p99 ${f(ingress.serial.healthz.p99_ms, 2)} ms, ` +
+        `webhook p50 ${f(ingress.serial.webhook.p50_ms, 2)} / p99 ${f(ingress.serial.webhook.p99_ms, 2)} ms`,
+      `  workerd CPU per webhook: ${f(ingress.cpu_ms_per_webhook_without_consumer ?? null, 3)} ms with no queue consumer running, ` +
+        `${f(ingress.cpu_ms_per_webhook_end_to_end, 3)} ms including the consumer's work on its message`,
       `  non-2xx: webhook ${w.non2xx}, no-op ${h.non2xx}; connection errors: ${w.errors + h.errors}`,
       "",
     );

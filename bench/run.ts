@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { measureFanout } from "./fanout.ts";
 import { ROOT, startLocalRelay } from "./harness.ts";
-import { measureIngress } from "./ingress.ts";
+import { type IngressFigures, type IngressOptions, measureIngress, measureIngressAlone } from "./ingress.ts";
 import { describeMachine } from "./machine.ts";
 import { type BenchResult, formatTable, targetsOf, writeResult } from "./report.ts";
 
@@ -66,36 +66,63 @@ function options() {
   };
 }
 
+const say = (line: string) => process.stderr.write(`${line}\n`);
+
+/** The request path's CPU on its own, on a second relay that has no queue consumer. */
+async function ingressAlone(options: IngressOptions): Promise<number> {
+  say("Ingress again on a relay without queue consumers, for the request path's own CPU...");
+  const relay = await startLocalRelay({ quiet: true, consume: false });
+  try {
+    return await measureIngressAlone(relay, options);
+  } finally {
+    await relay.close();
+  }
+}
+
 async function main(): Promise<number> {
   const opts = options();
-  const say = (line: string) => process.stderr.write(`${line}\n`);
   say("Building the Worker and starting workerd and the stand-ins...");
   const relay = await startLocalRelay({ quiet: true });
+  let result: BenchResult;
   try {
     const machine = describeMachine(ROOT, relay.versions);
     if (machine.load_before > 0.5) {
       say(`Note: the load average is ${machine.load_before.toFixed(2)}; other work on the machine skews latency (CPU per request much less).`);
     }
-    let ingress;
+    const ingressOptions: IngressOptions = {
+      connections: opts.connections,
+      requests: opts.requests,
+      serialRequests: 1000,
+      rounds: opts.rounds,
+      notifications: 1,
+    };
+    let ingress: IngressFigures | undefined;
     if (opts.ingress) {
-      say(`Ingress: ${opts.rounds} rounds of ${opts.requests} requests at ${opts.connections} connections, no-op route then webhooks...`);
-      ingress = await measureIngress(relay, { connections: opts.connections, requests: opts.requests, rounds: opts.rounds, notifications: 1 });
+      say(`Ingress: ${opts.rounds} rounds of ${opts.requests} requests at ${opts.connections} connections, no-op route then webhooks, then one connection...`);
+      ingress = await measureIngress(relay, ingressOptions);
     }
     let fanout;
     if (opts.fanout) {
       say(`Fan-out: seeding ${opts.notifications} devices, then one event for all of them...`);
       fanout = await measureFanout(relay, { notifications: opts.notifications, fcmShare: opts.fcmShare });
     }
-    const result: BenchResult = { machine, ingress, fanout, targets: targetsOf(ingress, fanout), worker_errors: relay.log.errors };
-    console.log(formatTable(result));
-    await writeResult(opts.out, result);
-    say(`\nWrote ${opts.out}`);
-    const correct = !fanout || fanout.ledger.sent_exactly_once;
-    const missed = result.targets.some((t) => !t.met);
-    return !correct || (opts.strict && missed) ? 1 : 0;
+    result = { machine, ingress, fanout, targets: targetsOf(ingress, fanout), worker_errors: relay.log.errors };
   } finally {
     await relay.close();
   }
+  if (result.ingress) result.ingress.cpu_ms_per_webhook_without_consumer = await ingressAlone({
+    connections: opts.connections,
+    requests: opts.requests,
+    serialRequests: 0,
+    rounds: 1,
+    notifications: 1,
+  });
+  console.log(formatTable(result));
+  await writeResult(opts.out, result);
+  say(`\nWrote ${opts.out}`);
+  const correct = !result.fanout || result.fanout.ledger.sent_exactly_once;
+  const missed = result.targets.some((t) => !t.met);
+  return !correct || (opts.strict && missed) ? 1 : 0;
 }
 
 main().then(
