@@ -14,8 +14,8 @@ import { parseArgs } from "node:util";
 import { checkDeliveries, type DeliveryCheck } from "./load-check.ts";
 import { LoadEvents } from "./load-events.ts";
 import { runWebhooks, type WebhookRun } from "./load-generator.ts";
-import { DEFAULT_RELAY_URL, openTarget } from "./load-target.ts";
-import { benchDevices, registerDevices } from "./seed.ts";
+import { DEFAULT_RELAY_URL, type LoadTarget, openTarget } from "./load-target.ts";
+import { benchDevices, registerDevices, type SeededDevice, unregisterDevices } from "./seed.ts";
 import { StandinClient } from "./standin-client.ts";
 
 const USAGE = `Usage: npm run load -- [options]
@@ -115,6 +115,40 @@ function summary(run: WebhookRun, sent: number, check: DeliveryCheck, deliveredM
   ];
 }
 
+async function loadAndCheck(
+  opts: ReturnType<typeof options>,
+  target: LoadTarget,
+  standins: StandinClient,
+  devices: readonly SeededDevice[],
+): Promise<number> {
+  const events = new LoadEvents(target.secret, devices, opts.maxNotifications);
+  const before = await standins.pushCount();
+  say(`Posting signed webhooks (1-${opts.maxNotifications} notifications each) at ${opts.connections} connections for ${opts.duration} s...`);
+  const run = await runWebhooks({ url: target.url, connections: opts.connections, duration: opts.duration }, () => events.next());
+  const finished = Date.now();
+
+  let expected = 0;
+  for (const id of run.accepted.keys()) expected += events.sent.get(id)?.length ?? 0;
+  say(`Waiting for ${expected} pushes at the stand-ins...`);
+  await standins.waitForPushes(before + expected, { idleMs: opts.idleMs, intervalMs: 250 });
+  const deliveredMs = Date.now() - finished;
+  // Anything sent twice (a redelivered queue message) would come after the rest: give it a moment.
+  const after = await waitQuiet(standins, 3_000);
+  // Requests still in flight when the run stopped got no answer; the ledger knows whether they were accepted.
+  const accepted = new Set(run.accepted.keys());
+  const unanswered = [...events.sent.keys()].filter((id) => !accepted.has(id));
+  for (const id of await acceptedByLedger(target, unanswered)) accepted.add(id);
+  const check = await checkDeliveries(standins, { before, after }, events.sent, accepted, target);
+
+  const failed =
+    Object.keys(run.rejected).length > 0 || check.missing > 0 || check.duplicates > 0 || check.unexpected > 0 || check.unanswered.pushes > 0;
+  say();
+  say(`Load: ${opts.connections} connections for ${opts.duration} s, ${opts.users} users, 1-${opts.maxNotifications} notifications per webhook`);
+  for (const line of summary(run, events.sent.size, check, deliveredMs)) say(line);
+  say(failed ? "FAILED: a webhook was refused, or a notification was lost or sent twice" : "PASSED: every accepted notification reached its device exactly once");
+  return failed ? 1 : 0;
+}
+
 async function main(): Promise<number> {
   const opts = options();
   const target = await openTarget(opts.target);
@@ -127,33 +161,12 @@ async function main(): Promise<number> {
     const devices = benchDevices(`load_${randomBytes(3).toString("hex")}_`, opts.users, 0.6);
     say(`Registering ${devices.length} devices through PUT /v1/devices...`);
     await registerDevices(target.url, target.apiKey, devices);
-
-    const events = new LoadEvents(target.secret, devices, opts.maxNotifications);
-    const before = await standins.pushCount();
-    say(`Posting signed webhooks (1-${opts.maxNotifications} notifications each) at ${opts.connections} connections for ${opts.duration} s...`);
-    const run = await runWebhooks({ url: target.url, connections: opts.connections, duration: opts.duration }, () => events.next());
-    const finished = Date.now();
-
-    let expected = 0;
-    for (const id of run.accepted.keys()) expected += events.sent.get(id)?.length ?? 0;
-    say(`Waiting for ${expected} pushes at the stand-ins...`);
-    await standins.waitForPushes(before + expected, { idleMs: opts.idleMs, intervalMs: 250 });
-    const deliveredMs = Date.now() - finished;
-    // Anything sent twice (a redelivered queue message) would come after the rest: give it a moment.
-    const after = await waitQuiet(standins, 3_000);
-    // Requests still in flight when the run stopped got no answer; the ledger knows whether they were accepted.
-    const accepted = new Set(run.accepted.keys());
-    const unanswered = [...events.sent.keys()].filter((id) => !accepted.has(id));
-    for (const id of await acceptedByLedger(target, unanswered)) accepted.add(id);
-    const check = await checkDeliveries(standins, { before, after }, events.sent, accepted, target);
-
-    const failed = Object.keys(run.rejected).length > 0 || check.missing > 0 || check.duplicates > 0 ||
-      check.unexpected > 0 || check.unanswered.pushes > 0;
-    say();
-    say(`Load: ${opts.connections} connections for ${opts.duration} s, ${opts.users} users, 1-${opts.maxNotifications} notifications per webhook`);
-    for (const line of summary(run, events.sent.size, check, deliveredMs)) say(line);
-    say(failed ? "FAILED: a webhook was refused, or a notification was lost or sent twice" : "PASSED: every accepted notification reached its device exactly once");
-    return failed ? 1 : 0;
+    try {
+      return await loadAndCheck(opts, target, standins, devices);
+    } finally {
+      // A running relay keeps its database: leave no test devices in it.
+      if (!opts.target.self) await unregisterDevices(target.url, target.apiKey, devices);
+    }
   } finally {
     await target.close();
   }

@@ -57,6 +57,15 @@ export async function seedDevices(db: D1, devices: readonly SeededDevice[], now 
   if (statements.length > 0) await db.batch(statements);
 }
 
+/** Runs `task` for each device, `concurrency` at a time. */
+async function eachDevice(devices: readonly SeededDevice[], concurrency: number, task: (d: SeededDevice) => Promise<void>) {
+  let next = 0;
+  const lane = async () => {
+    while (next < devices.length) await task(devices[next++]!);
+  };
+  await Promise.all(Array.from({ length: concurrency }, lane));
+}
+
 /** Registers each device through the relay's API, a few at a time. */
 export async function registerDevices(
   relayUrl: string,
@@ -64,25 +73,32 @@ export async function registerDevices(
   devices: readonly SeededDevice[],
   concurrency = 8,
 ): Promise<void> {
-  let next = 0;
-  const lane = async () => {
-    while (next < devices.length) {
-      const device = devices[next++]!;
-      const response = await fetch(`${relayUrl}/v1/devices`, {
-        method: "PUT",
-        headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json" },
-        body: JSON.stringify({
-          user_id: device.user_id,
-          provider: device.provider,
-          token: device.token,
-          platform: device.provider === "fcm" ? "android" : "ios",
-          environment: "production",
-        }),
-      });
-      if (response.status !== 200 && response.status !== 201) {
-        throw new Error(`PUT /v1/devices answered ${response.status}: ${await response.text()}`);
-      }
+  await eachDevice(devices, concurrency, async (device) => {
+    const response = await fetch(`${relayUrl}/v1/devices`, {
+      method: "PUT",
+      headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json" },
+      body: JSON.stringify({
+        user_id: device.user_id,
+        provider: device.provider,
+        token: device.token,
+        platform: device.provider === "fcm" ? "android" : "ios",
+        environment: "production",
+      }),
+    });
+    if (response.status !== 200 && response.status !== 201) {
+      throw new Error(`PUT /v1/devices answered ${response.status}: ${await response.text()}`);
     }
-  };
-  await Promise.all(Array.from({ length: concurrency }, lane));
+  });
+}
+
+/** Removes the devices again (DELETE /v1/devices/:token), so repeated runs leave no devices behind. */
+export async function unregisterDevices(relayUrl: string, apiKey: string, devices: readonly SeededDevice[], concurrency = 8): Promise<void> {
+  await eachDevice(devices, concurrency, async (device) => {
+    const response = await fetch(`${relayUrl}/v1/devices/${encodeURIComponent(device.token)}`, {
+      method: "DELETE",
+      headers: { authorization: `Bearer ${apiKey}` },
+    });
+    await response.body?.cancel();
+    if (response.status !== 204 && response.status !== 404) throw new Error(`DELETE /v1/devices answered ${response.status}`);
+  });
 }
