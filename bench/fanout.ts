@@ -7,7 +7,7 @@
  */
 import { startCpuMeter } from "./cpu.ts";
 import type { LocalRelay } from "./harness.ts";
-import { benchDevices, seedDevices } from "./seed.ts";
+import { benchDevices, type SeededDevice, seedDevices } from "./seed.ts";
 import { StandinClient } from "./standin-client.ts";
 import { notification, WEBHOOK_PATH, WebhookSigner } from "./webhooks.ts";
 
@@ -15,10 +15,13 @@ export interface FanoutOptions {
   notifications: number;
   /** Share of FCM devices, 0..1; the rest are APNs. */
   fcmShare: number;
+  /** How long the stand-ins take to answer each push, like a real provider's round trip (default 0). */
+  providerLatencyMs?: number;
 }
 
 export interface FanoutFigures {
   notifications: number;
+  provider_latency_ms: number;
   devices: { fcm: number; apns: number };
   /** How long the 10,000-notification webhook took to answer 200. */
   webhook_ms: number;
@@ -71,6 +74,15 @@ async function waitForLedger(relay: LocalRelay, eventId: string, rows: number, t
   }
 }
 
+/** Scripts one slow success per device: the stand-in records the push on arrival and answers `ms` later. */
+async function delayAnswers(standins: StandinClient, devices: readonly SeededDevice[], ms: number): Promise<void> {
+  let next = 0;
+  const lane = async () => {
+    while (next < devices.length) await standins.script(devices[next++]!.token, [{ status: 200, delayMs: ms }]);
+  };
+  await Promise.all(Array.from({ length: 8 }, lane));
+}
+
 /** Fan-outs measured on this relay so far: each seeds users of its own. */
 let runs = 0;
 
@@ -93,6 +105,7 @@ export async function measureFanout(relay: LocalRelay, options: FanoutOptions): 
 
   const devices = benchDevices(`fan${run}_`, options.notifications, options.fcmShare);
   await seedDevices(relay.db, devices);
+  if (options.providerLatencyMs) await delayAnswers(standins, devices, options.providerLatencyMs);
   const event = signer.sign(devices.map((d, i) => notification(d.user_id, i)));
 
   const cpu = startCpuMeter(relay.workerdPids);
@@ -120,6 +133,7 @@ export async function measureFanout(relay: LocalRelay, options: FanoutOptions): 
   const fcm = devices.filter((d) => d.provider === "fcm").length;
   return {
     notifications: options.notifications,
+    provider_latency_ms: options.providerLatencyMs ?? 0,
     devices: { fcm, apns: devices.length - fcm },
     webhook_ms: acceptedAt - sentAt,
     first_push_ms: times.length > 0 ? Math.min(...times) - acceptedAt : null,

@@ -105,7 +105,8 @@ export function formatTable(result: BenchResult): string {
   if (fanout) {
     const c = fanout.consumer;
     lines.push(
-      `Fan-out: one event, ${int(fanout.notifications)} notifications, ${int(fanout.devices.fcm)} FCM + ${int(fanout.devices.apns)} APNs devices`,
+      `Fan-out: one event, ${int(fanout.notifications)} notifications, ${int(fanout.devices.fcm)} FCM + ${int(fanout.devices.apns)} APNs devices` +
+        (fanout.provider_latency_ms ? `, stand-ins answering after ${fanout.provider_latency_ms} ms` : ""),
       `  webhook answered 200 in         ${int(fanout.webhook_ms)} ms`,
       `  200 → first push                ${fanout.first_push_ms === null ? "n/a" : `${int(fanout.first_push_ms)} ms`}`,
       `  200 → last push                 ${fanout.last_push_ms === null ? "n/a" : `${int(fanout.last_push_ms)} ms`}`,

@@ -4,7 +4,7 @@
  * writes bench/results/latest.json.
  *
  *   npm run bench -- [--connections 32] [--requests 5000] [--rounds 3]
- *                    [--notifications 10000] [--fcm-share 0.6]
+ *                    [--notifications 10000] [--fcm-share 0.6] [--provider-latency 0]
  *                    [--skip-ingress] [--skip-fanout] [--out FILE] [--strict]
  */
 import { join } from "node:path";
@@ -22,6 +22,8 @@ const USAGE = `Usage: npm run bench -- [options]
   --rounds N          alternating no-op/webhook rounds; the median is reported (default 3)
   --notifications N   notifications in the fan-out event, one device each (default 10000)
   --fcm-share X       share of FCM devices in the fan-out, 0..1 (default 0.6)
+  --provider-latency MS  the stand-ins answer each push of the fan-out this much later,
+                      like a real provider's round trip (default 0)
   --skip-ingress      measure the fan-out only
   --skip-fanout       measure ingress only
   --out FILE          where to write the JSON (default bench/results/latest.json)
@@ -42,6 +44,7 @@ function options() {
       rounds: { type: "string", default: "3" },
       notifications: { type: "string", default: "10000" },
       "fcm-share": { type: "string", default: "0.6" },
+      "provider-latency": { type: "string", default: "0" },
       "skip-ingress": { type: "boolean", default: false },
       "skip-fanout": { type: "boolean", default: false },
       out: { type: "string", default: join(ROOT, "bench", "results", "latest.json") },
@@ -59,6 +62,7 @@ function options() {
     rounds: Math.round(positive(values.rounds, "--rounds")),
     notifications: Math.round(positive(values.notifications, "--notifications")),
     fcmShare: positive(values["fcm-share"], "--fcm-share", 1),
+    providerLatencyMs: values["provider-latency"] === "0" ? 0 : Math.round(positive(values["provider-latency"], "--provider-latency")),
     ingress: !values["skip-ingress"],
     fanout: !values["skip-fanout"],
     out: values.out,
@@ -103,8 +107,13 @@ async function main(): Promise<number> {
     }
     let fanout;
     if (opts.fanout) {
-      say(`Fan-out: seeding ${opts.notifications} devices, then one event for all of them...`);
-      fanout = await measureFanout(relay, { notifications: opts.notifications, fcmShare: opts.fcmShare });
+      const latency = opts.providerLatencyMs ? ` (stand-ins answering after ${opts.providerLatencyMs} ms)` : "";
+      say(`Fan-out: seeding ${opts.notifications} devices, then one event for all of them${latency}...`);
+      fanout = await measureFanout(relay, {
+        notifications: opts.notifications,
+        fcmShare: opts.fcmShare,
+        providerLatencyMs: opts.providerLatencyMs,
+      });
     }
     result = { machine, ingress, fanout, targets: targetsOf(ingress, fanout), worker_errors: relay.log.errors };
   } finally {

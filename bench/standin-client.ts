@@ -2,7 +2,7 @@
  * The stand-ins' control API as the bench and the load test read it: push
  * counters, the recorded pushes, reset and fault injection.
  */
-import type { FailRateConfig, PushFilter, RecordedPush, StandinStats } from "../standins/index.ts";
+import type { FailRateConfig, PushFilter, RecordedPush, ScriptedResponse, StandinStats } from "../standins/index.ts";
 
 async function call<T>(url: string, init?: RequestInit): Promise<T> {
   const response = await fetch(url, init);
@@ -36,6 +36,15 @@ export class StandinClient {
   /** Forgets recorded pushes, scripts and faults (credentials stay valid). */
   async reset(): Promise<void> {
     await call(`${this.url}/__standin/reset`, { method: "POST" });
+  }
+
+  /** The next answers for one device token, in order; then back to normal. */
+  async script(token: string, responses: ScriptedResponse[]): Promise<void> {
+    await call(`${this.url}/__standin/script`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ token, responses }),
+    });
   }
 
   async failRate(config: FailRateConfig): Promise<void> {
