@@ -5,15 +5,9 @@
  */
 import { randomBytes } from "node:crypto";
 import { Webhook } from "svix";
+import type { LearnInkNotification } from "../src/webhook/learnink.ts";
 
-export interface Notification {
-  title: string;
-  body: string;
-  path: string;
-  user_id: string;
-  custom_id: string | null;
-  phone_number: string | null;
-}
+export type Notification = LearnInkNotification;
 
 /** A request ready to send: the raw body and the three svix headers. */
 export interface SignedWebhook {

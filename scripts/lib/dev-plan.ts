@@ -19,6 +19,7 @@
  * example defaults) is added with `--var`. Those are throw-away local
  * values; real secrets never go on a command line.
  */
+import type { StandinWorkerConfig } from "../../standins/types.ts";
 import { type LocalEnv, fromDevVars } from "./local-env.ts";
 
 export type ProviderMode = "real" | "standin";
@@ -29,15 +30,7 @@ export interface ProviderModes {
 }
 
 /** The stand-ins' Worker configuration (see standins/worker-config.ts). */
-export interface StandinConfig {
-  FCM_SERVICE_ACCOUNT: string;
-  FCM_API_BASE: string;
-  APNS_API_BASE: string;
-  APNS_KEY: string;
-  APNS_KEY_ID: string;
-  APNS_TEAM_ID: string;
-  APNS_TOPIC: string;
-}
+export type StandinConfig = StandinWorkerConfig;
 
 const FCM_VARS = ["FCM_SERVICE_ACCOUNT", "FCM_API_BASE"] as const;
 const APNS_VARS = ["APNS_KEY", "APNS_KEY_ID", "APNS_TEAM_ID", "APNS_TOPIC", "APNS_API_BASE"] as const;

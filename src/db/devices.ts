@@ -3,7 +3,7 @@
  * expanded with json_each, so a lookup for 1,000 users is one query and
  * stays far below D1's 100 bound parameters per statement.
  */
-import type { ApnsEnvironment, DeviceInput, Platform, Provider } from "../devices/validate";
+import type { DeviceInput } from "../devices/validate";
 
 /**
  * Devices one user may hold. Past it, registering a new device removes that
@@ -12,13 +12,8 @@ import type { ApnsEnvironment, DeviceInput, Platform, Provider } from "../device
  */
 export const MAX_DEVICES_PER_USER = 10;
 
-export interface DeviceRow {
-  token: string;
-  provider: Provider;
-  custom_id: string | null;
-  user_id: string | null;
-  platform: Platform | null;
-  environment: ApnsEnvironment;
+/** A registered device: what was registered, and when (epoch ms). */
+export interface DeviceRow extends DeviceInput {
   created_at: number;
   updated_at: number;
 }

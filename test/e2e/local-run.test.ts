@@ -9,23 +9,12 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { RecordedPush } from "../../standins/types.js";
 import { type Relay, api, freePort, freshCheckout, removeDir, runScript, startRelay } from "./support/local-run.js";
 
 /** The defaults a fresh checkout runs with (.dev.vars.example, wrangler.toml). */
 const EXAMPLE_KEY = "local-dev-key";
 const ORG_ID = "your-org-id";
-
-interface RecordedPush {
-  provider: "fcm" | "apns";
-  token: string;
-  title: string | null;
-  body: string | null;
-  path: string | null;
-  url: string | null;
-  event_id: string | null;
-  headers: Record<string, string>;
-  received_at: number;
-}
 
 interface EventAnswer {
   summary: Record<string, number>;

@@ -4,6 +4,7 @@
  */
 import { exports } from "cloudflare:workers";
 import { Webhook } from "svix";
+import type { LearnInkNotification } from "../../src/webhook/learnink";
 
 /** The secret the test configuration gives the relay (the first of its list). */
 export const TEST_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
@@ -12,14 +13,7 @@ export const OTHER_SECRET = "whsec_" + btoa("another-secret-of-32-bytes-long!");
 export const RELAY = "https://relay.test";
 export const API_KEY = "test-key-1";
 
-export interface NotificationInput {
-  title: string;
-  body: string;
-  path: string;
-  user_id: string;
-  custom_id: string | null;
-  phone_number: string | null;
-}
+export type NotificationInput = LearnInkNotification;
 
 let counter = 0;
 /** A unique id for this test run, for event ids, users and tokens. */
