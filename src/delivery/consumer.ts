@@ -20,6 +20,7 @@ import { type Attempted, settle } from "./outcomes";
 import { notificationKey, planDeliveries, rowKey, uniqueWorks } from "./plan";
 import { runPool } from "./pool";
 import { resolveRecipients } from "./recipients";
+import { countingD1, countingFetch, type Usage } from "./usage";
 
 export interface ConsumerDeps {
   providers: Record<Provider, PushProvider>;
@@ -64,7 +65,9 @@ export interface BatchReport {
   notifications: number;
   claimed: number;
   outcomes: Record<string, number>;
+  /** The consumer's own D1 round trips: lookup, claim, record. */
   d1RoundTrips: number;
+  /** Everything counted against the invocation's limit: fetches, the credential cache's D1 calls, and the above. */
   subrequests: number;
   acked: number;
   retried: number;
@@ -84,11 +87,7 @@ export async function consumePushBatch(
   env: Env,
   overrides: Partial<ConsumerDeps> = {},
 ): Promise<BatchReport> {
-  let subrequests = 0;
-  const countingFetch: typeof fetch = (input, init) => {
-    subrequests++;
-    return fetch(input, init);
-  };
+  const usage: Usage = { fetches: 0, d1: 0 };
   const deps: ConsumerDeps = {
     now: Date.now,
     random: Math.random,
@@ -97,7 +96,9 @@ export async function consumePushBatch(
     subrequestBudget: Number(env.MAX_SUBREQUESTS) || SUBREQUEST_BUDGET,
     leaseMs: LEASE_MS,
     ...overrides,
-    providers: overrides.providers ?? createProviders(env, { fetch: countingFetch, timeoutMs: PUSH_TIMEOUT_MS }),
+    providers:
+      overrides.providers ??
+      createProviders({ ...env, DB: countingD1(env.DB, usage) }, { fetch: countingFetch(usage), timeoutMs: PUSH_TIMEOUT_MS }),
   };
   const report: BatchReport = {
     messages: batch.messages.length,
@@ -141,7 +142,7 @@ export async function consumePushBatch(
       if (!settled.has(message.id)) retry(message, retryDelaySeconds(message.attempts, undefined, deps.random));
     }
   }
-  report.subrequests = subrequests + report.d1RoundTrips;
+  report.subrequests = usage.fetches + usage.d1 + report.d1RoundTrips;
   log("delivery_batch", {
     queue: batch.queue,
     messages: report.messages,
