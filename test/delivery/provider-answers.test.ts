@@ -1,0 +1,73 @@
+/**
+ * What each provider answer does to the ledger and the devices, through the
+ * real providers and the stand-ins: dead tokens are pruned, Retry-After is
+ * honoured, a sandbox token sent to production is corrected.
+ */
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import type { Provider } from "../../src/devices/validate";
+import { createProviders } from "../../src/push/providers";
+import { freshCredentials, requests, script, type ScriptedResponse } from "../support/standins";
+import { eventDeliveries, job, queued, registerDevice, runBatch } from "../support/delivery";
+import { api, apnsToken, fcmToken, uniqueId } from "../support/webhook";
+
+async function ownProviders() {
+  return createProviders({ ...env, ...(await freshCredentials()).config });
+}
+
+async function devicesOf(customId: string) {
+  const response = await api(`/v1/users/${customId}/devices`);
+  return ((await response.json()) as { devices: { token: string; environment: string }[] }).devices;
+}
+
+/** One device answering `responses`, one notification for it, one consumer run. */
+async function deliverOnce(provider: Provider, responses: ScriptedResponse[]) {
+  const customId = uniqueId("emp");
+  const token = provider === "fcm" ? fcmToken() : apnsToken();
+  await registerDevice({ provider, token, custom_id: customId });
+  await script(token, responses);
+  const event = job([queued({ custom_id: customId })]);
+  const run = await runBatch([event], { providers: await ownProviders() });
+  const delivery = (await eventDeliveries(event.event_id))!.deliveries[0]!;
+  return { customId, token, run, delivery };
+}
+
+describe("provider answers end to end", () => {
+  it.each([
+    ["fcm", "unregistered", "UNREGISTERED"],
+    ["fcm", "sender_id_mismatch", "SENDER_ID_MISMATCH"],
+    ["fcm", "invalid_token_argument", "INVALID_ARGUMENT"],
+    ["apns", "apns_unregistered", "Unregistered"],
+    ["apns", "apns_device_token_not_for_topic", "DeviceTokenNotForTopic"],
+  ] as const)("%s %s: records invalid_token and removes the device", async (provider, preset, reason) => {
+    const { customId, run, delivery } = await deliverOnce(provider, [{ preset } as ScriptedResponse]);
+    expect(run.acked).toEqual(run.ids);
+    expect(delivery).toMatchObject({ status: "invalid_token", error: reason });
+    expect(await devicesOf(customId)).toEqual([]);
+  });
+
+  it("APNs BadDeviceToken on both hosts: removes the device after trying the other environment once", async () => {
+    const { customId, token, delivery } = await deliverOnce("apns", [{ preset: "apns_bad_device_token" }, { preset: "apns_bad_device_token" }]);
+    expect(delivery).toMatchObject({ status: "invalid_token", error: "BadDeviceToken" });
+    expect((await requests(token)).map((r) => r.status)).toEqual([400, 400]);
+    expect(await devicesOf(customId)).toEqual([]);
+  });
+
+  it("APNs BadDeviceToken, then accepted on the other host: sent, and the device moves to sandbox", async () => {
+    const { customId, delivery } = await deliverOnce("apns", [{ preset: "apns_bad_device_token" }]);
+    expect(delivery.status).toBe("sent");
+    expect((await devicesOf(customId))[0]!.environment).toBe("sandbox");
+  });
+
+  it.each([
+    ["fcm", "quota_exceeded", "QUOTA_EXCEEDED"],
+    ["apns", "apns_too_many_requests", "TooManyRequests"],
+    ["fcm", "unavailable", "UNAVAILABLE"],
+    ["apns", "apns_service_unavailable", "ServiceUnavailable"],
+  ] as const)("%s %s with Retry-After: 42: the message comes back in 42 s, the device stays", async (provider, preset, reason) => {
+    const { customId, run, delivery } = await deliverOnce(provider, [{ preset, retryAfter: 42 } as ScriptedResponse]);
+    expect(run.retried.get(run.ids[0]!)).toBe(42);
+    expect(delivery).toMatchObject({ status: "retrying", error: reason });
+    expect(await devicesOf(customId)).toHaveLength(1);
+  });
+});
