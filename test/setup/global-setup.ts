@@ -5,7 +5,8 @@
  * passes both to the Worker as bindings.
  */
 import type { TestProject } from "vitest/node";
-import type { Standins, StandinOptions, StandinKeys, StandinWorkerConfig } from "../../standins/types.ts";
+import { startStandins, workerConfig } from "../../standins/index.ts";
+import type { StandinWorkerConfig } from "../../standins/types.ts";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -16,17 +17,7 @@ declare module "vitest" {
   }
 }
 
-interface StandinsModule {
-  startStandins(options?: StandinOptions): Promise<Standins>;
-  workerConfig(url: string, keys: StandinKeys): StandinWorkerConfig;
-}
-
-// Loaded by URL: this file is also type-checked with the Worker's tsconfig,
-// which cannot follow the stand-ins' Node-style `.ts` imports.
-const STANDINS_MODULE = new URL("../../standins/index.ts", import.meta.url).href;
-
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const { startStandins, workerConfig } = (await import(/* @vite-ignore */ STANDINS_MODULE)) as StandinsModule;
   const standins = await startStandins();
   project.provide("standinUrl", standins.url);
   project.provide("standinWorkerConfig", workerConfig(standins.url, standins.keys));
