@@ -9,10 +9,9 @@ import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { consumeDeadLetters } from "../src/delivery/dead-letter";
 import { app } from "../src/http/app";
-import { createProviders } from "../src/push/providers";
 import type { PushJob } from "../src/queue/message";
-import { freshCredentials, script } from "./support/standins";
-import { registerDevice, runBatch } from "./support/delivery";
+import { script } from "./support/standins";
+import { ownProviders, registerDevice, runBatch } from "./support/delivery";
 import { apnsToken, fcmToken, notification, notificationsSent, OTHER_SECRET, signedRequest, uniqueId } from "./support/webhook";
 
 const PHONE = "+15555550123";
@@ -51,8 +50,9 @@ describe("logs", () => {
     const event = notificationsSent([notification({ custom_id: employee, phone_number: PHONE }), notification({ phone_number: PHONE })]);
     expect((await app.fetch(signedRequest(event), { ...env, PUSH_QUEUE: queue })).status).toBe(200);
     expect((await app.fetch(signedRequest(event, { secret: OTHER_SECRET }), { ...env, PUSH_QUEUE: queue })).status).toBe(401);
-    const own = { ...env, ...(await freshCredentials()).config };
-    await runBatch(jobs, { providers: createProviders(own) });
+    const providers = await ownProviders();
+    const own = providers.config;
+    await runBatch(jobs, { providers });
     const dlq = createMessageBatch<PushJob>("learnink-push-dlq", jobs.map((body, i) => ({ id: `d${i}`, timestamp: new Date(), attempts: 13, body })));
     await consumeDeadLetters(dlq, env);
 

@@ -7,8 +7,8 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { createProviders } from "../../src/push/providers";
 import { splitIntoJobs } from "../../src/webhook/enqueue";
-import { freshCredentials, pushes, waitForPushes } from "../support/standins";
-import { drainLikeTheQueue, eventDeliveries, job, queued, registerDevice, runBatch } from "../support/delivery";
+import { pushes, waitForPushes } from "../support/standins";
+import { drainLikeTheQueue, eventDeliveries, job, ownProviders, queued, registerDevice, runBatch } from "../support/delivery";
 import { apnsToken, eventually, fcmToken, notification, notificationsSent, postWebhook, uniqueId } from "../support/webhook";
 
 describe("end to end through the queue", () => {
@@ -66,16 +66,6 @@ describe("end to end through the queue", () => {
     expect(arrived.map((p) => p.token).sort()).toEqual([...tokens].sort());
   });
 });
-
-/**
- * Providers with credentials of this test's own: test files keep separate
- * D1 databases, so sharing the default APNs key across them would rotate
- * its JWT more often than APNs allows.
- */
-async function ownProviders() {
-  const { config } = await freshCredentials();
-  return createProviders({ ...env, ...config });
-}
 
 describe("no duplicates under concurrency (real providers and stand-ins)", () => {
   it("five consumer invocations racing on copies of one event send each push once", async () => {

@@ -9,11 +9,10 @@ import { createMessageBatch } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterAll, describe, expect, it } from "vitest";
 import { consumeDeadLetters } from "../../src/delivery/dead-letter";
-import { createProviders } from "../../src/push/providers";
 import type { PushJob } from "../../src/queue/message";
 import { splitIntoJobs } from "../../src/webhook/enqueue";
-import { failRate, freshCredentials, pushes, script } from "../support/standins";
-import { drainLikeTheQueue, eventDeliveries, queued, type SeedDevice, seedDevices } from "../support/delivery";
+import { failRate, pushes, script } from "../support/standins";
+import { drainLikeTheQueue, eventDeliveries, ownProviders, queued, type SeedDevice, seedDevices } from "../support/delivery";
 import { api, uniqueId } from "../support/webhook";
 
 const hex = (bytes: number) => [...crypto.getRandomValues(new Uint8Array(bytes))].map((b) => b.toString(16).padStart(2, "0")).join("");
@@ -50,8 +49,7 @@ describe("fault injection", () => {
     const eventId = uniqueId("msg");
     const jobs = splitIntoJobs(eventId, devices.map((d, i) => queued({ i, custom_id: d.custom_id })), Date.now());
     // A hang outlasts this timeout: the provider gives up and the delivery is retried.
-    const { config } = await freshCredentials();
-    const providers = createProviders({ ...env, ...config }, { timeoutMs: 250 });
+    const providers = await ownProviders({ timeoutMs: 250 });
     const deadLetters = await drainLikeTheQueue(jobs, { providers });
 
     const batch = createMessageBatch<PushJob>(

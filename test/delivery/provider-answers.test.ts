@@ -3,17 +3,11 @@
  * real providers and the stand-ins: dead tokens are pruned, Retry-After is
  * honoured, a sandbox token sent to production is corrected.
  */
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { Provider } from "../../src/devices/validate";
-import { createProviders } from "../../src/push/providers";
-import { freshCredentials, requests, script, type ScriptedResponse } from "../support/standins";
-import { eventDeliveries, job, queued, registerDevice, runBatch } from "../support/delivery";
+import { requests, script, type ScriptedResponse } from "../support/standins";
+import { eventDeliveries, job, ownProviders, queued, registerDevice, runBatch } from "../support/delivery";
 import { api, apnsToken, fcmToken, uniqueId } from "../support/webhook";
-
-async function ownProviders() {
-  return createProviders({ ...env, ...(await freshCredentials()).config });
-}
 
 async function devicesOf(customId: string) {
   const response = await api(`/v1/users/${customId}/devices`);

@@ -8,8 +8,10 @@ import { env } from "cloudflare:workers";
 import { expect } from "vitest";
 import { type ConsumerDeps, consumePushBatch } from "../../src/delivery/consumer";
 import type { Provider } from "../../src/devices/validate";
-import type { PushMessage, PushProvider, PushResult } from "../../src/push/provider";
+import type { ProviderDeps, PushMessage, PushProvider, PushResult } from "../../src/push/provider";
+import { createProviders } from "../../src/push/providers";
 import type { PushJob, QueuedNotification } from "../../src/queue/message";
+import { freshCredentials } from "./standins";
 import { api, uniqueId } from "./webhook";
 
 export function queued(overrides: Partial<QueuedNotification> = {}): QueuedNotification {
@@ -149,4 +151,15 @@ export async function drainLikeTheQueue(jobs: PushJob[], deps: Partial<ConsumerD
     pending = retried;
   }
   return pending;
+}
+
+/**
+ * The real providers, with a service account and an APNs key of their own
+ * (registered with the stand-ins). Test files keep separate D1 databases,
+ * so sharing the default APNs key across them would rotate its JWT more
+ * often than APNs allows. Returns the configuration too.
+ */
+export async function ownProviders(deps: Partial<ProviderDeps> = {}) {
+  const config = { ...env, ...(await freshCredentials()).config };
+  return Object.assign(createProviders(config, deps), { config });
 }
