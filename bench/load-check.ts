@@ -86,7 +86,6 @@ async function checkRecords(
 
 /** By totals and ledger summaries, when the run is larger than the stand-ins keep. */
 async function checkTotals(
-  standins: StandinClient,
   pushesDuringRun: number,
   sent: ReadonlyMap<string, string[]>,
   accepted: ReadonlySet<string>,
@@ -142,5 +141,5 @@ export async function checkDeliveries(
 ): Promise<DeliveryCheck> {
   return pushes.after <= RECORD_CAPACITY
     ? checkRecords(standins, sent, accepted)
-    : checkTotals(standins, pushes.after - pushes.before, sent, accepted, relay);
+    : checkTotals(pushes.after - pushes.before, sent, accepted, relay);
 }
