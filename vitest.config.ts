@@ -10,6 +10,8 @@ export default defineConfig(async () => {
   const migrations = await readD1Migrations("migrations");
   return {
     test: {
+      // The Worker logs a JSON line per delivery: show them only for failing tests.
+      silent: "passed-only" as const,
       projects: [
         {
           plugins: [
