@@ -231,19 +231,33 @@ async function deliver(
   );
   if (recorded) report.d1RoundTrips++;
 
-  // A row someone else is sending: look again soon (within its lease, at most 10 s).
-  const delays = settled.delays;
+  // Rows someone else holds: seconds until that holder's lease runs out.
+  const heldFor = new Map<string, number>();
   for (const state of elsewhere) {
     const key = notificationKey(state.e, state.i);
-    const wait = Math.ceil(Math.max(1, Math.min(((state.cu ?? 0) - finishedAt) / 1000, 10)));
-    delays.set(key, Math.max(delays.get(key) ?? 0, wait));
+    heldFor.set(key, Math.max(heldFor.get(key) ?? 0, Math.ceil(((state.cu ?? 0) - finishedAt) / 1000)));
   }
   for (const { message, job } of jobs) {
     let delay = 0;
-    for (const n of job.notifications) delay = Math.max(delay, delays.get(notificationKey(job.event_id, n.i)) ?? 0);
+    for (const n of job.notifications) {
+      const key = notificationKey(job.event_id, n.i);
+      delay = Math.max(delay, settled.delays.get(key) ?? 0);
+      const held = heldFor.get(key);
+      if (held !== undefined) delay = Math.max(delay, heldRetryDelay(held, message.attempts));
+    }
     if (delay > 0) retry(message, delay);
     else ack(message);
   }
+}
+
+/**
+ * When to look again at a row another invocation holds. A duplicate in
+ * flight finishes within seconds, so the first look is after 10 s; the wait
+ * doubles so that a holder that died is outlived by its 15-minute lease
+ * within 7 attempts (10 + 20 + ... + 640 s), well before max_retries.
+ */
+export function heldRetryDelay(leaseSecondsLeft: number, attempts: number): number {
+  return Math.max(1, Math.min(leaseSecondsLeft + 1, 10 * 2 ** Math.max(0, attempts - 1)));
 }
 
 /** What a claimed row that was never started (budget spent) records: retried within a second. */

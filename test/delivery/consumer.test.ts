@@ -85,7 +85,14 @@ describe("consumer: no duplicates", () => {
     const providers = fakeProviders();
     const during = await runBatch([event], { providers });
     expect(providers.fcm.sent).toHaveLength(0);
-    expect(during.retried.get(during.ids[0]!)).toBeLessThanOrEqual(10);
+    expect(during.retried.get(during.ids[0]!)).toBe(10);
+
+    // Later attempts wait longer, but never past the holder's lease.
+    const later = await runBatch([event], { providers }, 7);
+    expect(later.retried.get(later.ids[0]!)).toBe(640);
+    const last = await runBatch([event], { providers }, 12);
+    expect(last.retried.get(last.ids[0]!)).toBeLessThanOrEqual(LEASE_MS / 1000 + 1);
+    expect(last.retried.get(last.ids[0]!)).toBeGreaterThan(LEASE_MS / 1000 - 60);
 
     const after = await runBatch([event], { providers, now: () => Date.now() + LEASE_MS + 1_000 });
     expect(providers.fcm.sent).toHaveLength(1);
