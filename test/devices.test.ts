@@ -61,6 +61,21 @@ describe("device API: register, move, list, delete", () => {
     expect((await devicesOf(bob)).map((d) => d.token)).toEqual([token]);
   });
 
+  it("lists devices registered with only LearnInk's user_id under ?by=user_id", async () => {
+    const userId = uniqueId("li");
+    const token = fcmToken();
+    await put({ user_id: userId, provider: "fcm", token });
+    const response = await api(`/v1/users/${userId}/devices?by=user_id`);
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as { user_id: string; devices: DeviceJson[] };
+    expect(body.user_id).toBe(userId);
+    expect(body.devices.map((d) => d.token)).toEqual([token]);
+    expect(await devicesOf(userId)).toEqual([]);
+    const bad = await api(`/v1/users/${userId}/devices?by=email`);
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: { field: string } }).error.field).toBe("by");
+  });
+
   it("stores APNs tokens lower-case and deletes them whatever the case", async () => {
     const customId = uniqueId("emp");
     const token = apnsToken().toUpperCase();

@@ -4,6 +4,7 @@
  * round trip (a `db.batch`, one transaction): claim, then record.
  */
 import type { Provider } from "../devices/validate";
+import type { UserIdKind } from "./devices";
 import type { QueuedNotification } from "../queue/message";
 
 export type DeliveryStatus = "sending" | "sent" | "invalid_token" | "retrying" | "failed" | "no_device";
@@ -329,14 +330,19 @@ export async function failedNotifications(
 }
 
 /** A user's most recent deliveries, newest first: "did Mary get her reminder?" */
-export async function userDeliveries(db: D1Database, customId: string, limit: number): Promise<(DeliveryRow & { event_id: string })[]> {
+export async function userDeliveries(
+  db: D1Database,
+  by: UserIdKind,
+  id: string,
+  limit: number,
+): Promise<(DeliveryRow & { event_id: string })[]> {
   const { results } = await db
     .prepare(
       `SELECT event_id, idx, device_token, provider, status, attempts, provider_id, error, user_id, custom_id,
               title, body, path, latency_ms, next_attempt_at, created_at, updated_at
-       FROM deliveries WHERE custom_id = ?1 ORDER BY created_at DESC, event_id, idx LIMIT ?2`,
+       FROM deliveries WHERE ${by} = ?1 ORDER BY created_at DESC, event_id, idx LIMIT ?2`,
     )
-    .bind(customId, limit)
+    .bind(id, limit)
     .all<DeliveryRow & { event_id: string }>();
   return results;
 }

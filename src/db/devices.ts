@@ -61,10 +61,15 @@ export async function deleteDevice(db: D1Database, token: string): Promise<boole
   return result.meta.changes > 0;
 }
 
-export async function devicesOfCustomId(db: D1Database, customId: string): Promise<DeviceRow[]> {
+/** Which id a user is named by in the API: the company's `custom_id` (default) or LearnInk's `user_id`. */
+export type UserIdKind = "custom_id" | "user_id";
+
+/** A user's devices, newest first. */
+export async function devicesOfUser(db: D1Database, by: UserIdKind, id: string): Promise<DeviceRow[]> {
+  // `by` is one of two literals, never input text.
   const { results } = await db
-    .prepare("SELECT * FROM devices WHERE custom_id = ?1 ORDER BY updated_at DESC, token")
-    .bind(customId)
+    .prepare(`SELECT * FROM devices WHERE ${by} = ?1 ORDER BY updated_at DESC, token`)
+    .bind(id)
     .all<DeviceRow>();
   return results;
 }

@@ -3,9 +3,9 @@
  * and removes push tokens; the relay looks them up when it delivers.
  */
 import { Hono } from "hono";
-import { deleteDevice, devicesOfCustomId, type DeviceRow, upsertDevice } from "../db/devices";
+import { deleteDevice, type DeviceRow, devicesOfUser, upsertDevice } from "../db/devices";
 import { NotFoundError, ValidationError } from "../errors";
-import { MAX_ID_LENGTH, parseDevice } from "./validate";
+import { parseDevice, userOf } from "./validate";
 
 export const deviceRoutes = new Hono<{ Bindings: Env }>();
 
@@ -46,11 +46,8 @@ deviceRoutes.delete("/devices/:token", async (c) => {
   return c.body(null, 204);
 });
 
-deviceRoutes.get("/users/:custom_id/devices", async (c) => {
-  const customId = c.req.param("custom_id");
-  if (customId.length > MAX_ID_LENGTH) {
-    throw new ValidationError("invalid_request", "custom_id", `must be at most ${MAX_ID_LENGTH} characters`);
-  }
-  const devices = await devicesOfCustomId(c.env.DB, customId);
-  return c.json({ custom_id: customId, devices: devices.map(presentDevice) });
+deviceRoutes.get("/users/:id/devices", async (c) => {
+  const user = userOf(c.req.param("id"), c.req.query("by"));
+  const devices = await devicesOfUser(c.env.DB, user.by, user.id);
+  return c.json({ [user.by]: user.id, devices: devices.map(presentDevice) });
 });

@@ -2,6 +2,7 @@
  * Validates the body of PUT /v1/devices into a Device, field by field, so
  * that a 400 names exactly what is wrong.
  */
+import type { UserIdKind } from "../db/devices";
 import { ValidationError } from "../errors";
 
 export type Provider = "fcm" | "apns";
@@ -72,4 +73,17 @@ export function parseDevice(body: unknown): DeviceInput {
   const platform = oneOf(record, "platform", ["ios", "android"] as const) ?? (provider === "apns" ? "ios" : null);
   const environment = oneOf(record, "environment", ["production", "sandbox"] as const) ?? "production";
   return { token, provider, custom_id, user_id, platform, environment };
+}
+
+/**
+ * `/v1/users/:id/...` names a user by `custom_id`, or by LearnInk's
+ * `user_id` with `?by=user_id` (for devices registered without a custom_id).
+ */
+export function userOf(id: string, by: string | undefined): { by: UserIdKind; id: string } {
+  if (by !== undefined && by !== "custom_id" && by !== "user_id") {
+    throw new ValidationError("invalid_request", "by", 'must be "custom_id" or "user_id"');
+  }
+  const kind = by ?? "custom_id";
+  if (id.length > MAX_ID_LENGTH) throw new ValidationError("invalid_request", kind, `must be at most ${MAX_ID_LENGTH} characters`);
+  return { by: kind, id };
 }

@@ -12,6 +12,7 @@ import {
   userDeliveries,
 } from "../db/deliveries";
 import { readStats } from "../db/stats";
+import { userOf } from "../devices/validate";
 import { NotFoundError, ValidationError } from "../errors";
 import type { PushJob } from "../queue/message";
 import { enqueueJobs, splitIntoJobs } from "../webhook/enqueue";
@@ -103,11 +104,12 @@ opsRoutes.post("/events/:svix_id/replay", async (c) => {
   );
 });
 
-opsRoutes.get("/users/:custom_id/deliveries", async (c) => {
+opsRoutes.get("/users/:id/deliveries", async (c) => {
+  const user = userOf(c.req.param("id"), c.req.query("by"));
   const limit = pageLimit(c.req.query("limit") ?? "50");
-  const rows = await userDeliveries(c.env.DB, c.req.param("custom_id"), limit);
+  const rows = await userDeliveries(c.env.DB, user.by, user.id, limit);
   return c.json({
-    custom_id: c.req.param("custom_id"),
+    [user.by]: user.id,
     deliveries: rows.map((row) => ({ event_id: row.event_id, ...presentDelivery(row) })),
   });
 });

@@ -136,6 +136,16 @@ describe("GET /v1/users/:custom_id/deliveries", () => {
     const body = (await response.json()) as { deliveries: { event_id: string; status: string; path: string }[] };
     expect(body.deliveries).toEqual([expect.objectContaining({ event_id: event.event_id, status: "sent", path: "/courses/fire-safety" })]);
   });
+
+  it("finds a user by LearnInk's user_id with ?by=user_id", async () => {
+    const userId = uniqueId("li");
+    const event = job([queued({ user_id: userId })]);
+    await runBatch([event], { providers: fakeProviders() });
+    const byUserId = (await (await api(`/v1/users/${userId}/deliveries?by=user_id`)).json()) as { deliveries: { event_id: string; status: string }[] };
+    expect(byUserId.deliveries).toEqual([expect.objectContaining({ event_id: event.event_id, status: "no_device" })]);
+    const byCustomId = (await (await api(`/v1/users/${userId}/deliveries`)).json()) as { deliveries: unknown[] };
+    expect(byCustomId.deliveries).toEqual([]);
+  });
 });
 
 describe("GET /v1/stats", () => {
