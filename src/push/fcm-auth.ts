@@ -10,7 +10,7 @@ import { PushFailure } from "./failure";
 import type { FcmConfig } from "./fcm-config";
 import { request } from "./http";
 import type { ProviderDeps } from "./provider";
-import { parseRetryAfter } from "./retry-after";
+import { asObject, noAnswer, retryLater } from "./verdict";
 
 export const FCM_SCOPE = "https://www.googleapis.com/auth/firebase.messaging";
 /** Google allows at most an hour between the assertion's iat and exp. */
@@ -56,10 +56,8 @@ export async function mintAccessToken(config: FcmConfig, deps: ProviderDeps): Pr
     headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json" },
     body: new URLSearchParams({ grant_type: JWT_BEARER, assertion }).toString(),
   });
-  if (outcome.kind !== "answer") {
-    throw new PushFailure({ kind: "retry", reason: outcome.kind === "timeout" ? "timeout" : "network_error" });
-  }
-  const body = (typeof outcome.body === "object" && outcome.body !== null ? outcome.body : {}) as Record<string, unknown>;
+  if (outcome.kind !== "answer") throw new PushFailure(noAnswer(outcome));
+  const body = asObject(outcome.body);
   if (outcome.status === 200) {
     const expiresIn = Number(body.expires_in);
     if (typeof body.access_token === "string" && body.access_token !== "" && expiresIn > 0) {
@@ -71,8 +69,7 @@ export async function mintAccessToken(config: FcmConfig, deps: ProviderDeps): Pr
     throw new PushFailure({ kind: "retry", reason: "oauth_bad_response" });
   }
   if (outcome.status === 429 || outcome.status >= 500) {
-    const retryAfter = parseRetryAfter(outcome.headers.get("retry-after"), deps.now());
-    throw new PushFailure({ kind: "retry", reason: "oauth_unavailable", ...(retryAfter === undefined ? {} : { retryAfter }) });
+    throw new PushFailure(retryLater("oauth_unavailable", outcome.headers, deps.now()));
   }
   // invalid_grant / invalid_client: the key was deleted or disabled, or the clock is off. An operator must act.
   log(

@@ -8,14 +8,16 @@ import { parseRetryAfter } from "./retry-after";
 
 export type Verdict = PushResult | { kind: "refresh_credentials"; reason: string };
 
+type Retry = Extract<PushResult, { kind: "retry" }>;
+
 /** A retry honouring the answer's Retry-After, if any. */
-export function retryLater(reason: string, headers: Headers, now: number): PushResult {
+export function retryLater(reason: string, headers: Headers, now: number): Retry {
   const retryAfter = parseRetryAfter(headers.get("retry-after"), now);
   return retryAfter === undefined ? { kind: "retry", reason } : { kind: "retry", reason, retryAfter };
 }
 
 /** No answer at all: the request may or may not have arrived, so try again later. */
-export function noAnswer(outcome: Exclude<HttpOutcome, { kind: "answer" }>): PushResult {
+export function noAnswer(outcome: Exclude<HttpOutcome, { kind: "answer" }>): Retry {
   return { kind: "retry", reason: outcome.kind };
 }
 
