@@ -62,7 +62,6 @@ async function sendWithFallbacks(
   };
 
   const name = apnsCredentialName(config);
-  if (cache.isRefused(name)) return { kind: "failed", reason: "credentials_rejected" };
   let jwt = await apnsProviderToken(config, deps, cache);
   let environment = message.environment;
   let renewed = false;

@@ -18,6 +18,7 @@
  * every shared read; we judged that not worth it.
  */
 import { log } from "../log";
+import { PushFailure } from "./failure";
 
 export interface Credential {
   value: string;
@@ -73,11 +74,6 @@ export class CredentialCache {
     private readonly memory: IsolateMemory = isolateMemory,
   ) {}
 
-  /** True while `name` is held as refused (see REFUSED_HOLD_MS). */
-  isRefused(name: string): boolean {
-    return (this.memory.refused.get(name) ?? 0) > this.now();
-  }
-
   /** Records that the provider refused `name` even after a refresh. */
   holdRefused(name: string): void {
     this.memory.refused.set(name, this.now() + REFUSED_HOLD_MS);
@@ -88,9 +84,14 @@ export class CredentialCache {
    * `rejected` is a value the provider just refused: it is dropped from
    * memory and, compare-and-delete by value, from D1 (so a newer value
    * another isolate already published survives), and never returned.
-   * Errors of `mint` reach every caller sharing the lookup.
+   * Errors of `mint` reach every caller sharing the lookup. While `name` is
+   * held as refused (REFUSED_HOLD_MS) it throws PushFailure
+   * `credentials_rejected` at once, without D1 or the network.
    */
   async get(name: string, mint: () => Promise<Credential>, rejected?: string): Promise<Credential> {
+    if ((this.memory.refused.get(name) ?? 0) > this.now()) {
+      throw new PushFailure({ kind: "failed", reason: "credentials_rejected" });
+    }
     const { credentials, inflight } = this.memory;
     const good = (c: Credential) => c.value !== rejected && c.expiresAt > this.now();
     if (rejected !== undefined && credentials.get(name)?.value === rejected) credentials.delete(name);

@@ -62,7 +62,6 @@ async function sendWithRefresh(
   };
 
   const name = fcmCredentialName(config);
-  if (cache.isRefused(name)) return { kind: "failed", reason: "credentials_rejected" };
   const token = await fcmAccessToken(config, deps, cache);
   let verdict = await post(token);
   if (verdict.kind === "refresh_credentials") {
