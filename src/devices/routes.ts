@@ -4,7 +4,8 @@
  */
 import { Hono } from "hono";
 import { deleteDevice, type DeviceRow, devicesOfUser, upsertDevice } from "../db/devices";
-import { NotFoundError, ValidationError } from "../errors";
+import { NotFoundError } from "../errors";
+import { parseJson } from "../http/json";
 import { parseDevice, userOf } from "./validate";
 
 export const deviceRoutes = new Hono<{ Bindings: Env }>();
@@ -23,16 +24,8 @@ export function presentDevice(row: DeviceRow) {
   };
 }
 
-async function jsonBody(request: Request): Promise<unknown> {
-  try {
-    return await request.json();
-  } catch (error) {
-    throw new ValidationError("invalid_json", undefined, "the body is not valid JSON", error);
-  }
-}
-
 deviceRoutes.put("/devices", async (c) => {
-  const input = parseDevice(await jsonBody(c.req.raw));
+  const input = parseDevice(parseJson(await c.req.text()));
   const { device, created, evicted } = await upsertDevice(c.env.DB, input);
   return c.json({ device: presentDevice(device), evicted_tokens: evicted }, created ? 201 : 200);
 });

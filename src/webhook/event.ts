@@ -29,15 +29,6 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-/** Parses the raw body; a signed body that is not JSON is a 400, not a 401. */
-export function parseJson(rawBody: string): unknown {
-  try {
-    return JSON.parse(rawBody);
-  } catch (error) {
-    throw new ValidationError("invalid_json", undefined, "the body is not valid JSON", error);
-  }
-}
-
 export function parseEvent(body: unknown): LearnInkEvent {
   if (!isRecord(body)) throw new ValidationError("invalid_event", undefined, "the event must be a JSON object");
   const { type, data } = body;

@@ -9,7 +9,8 @@ import { RelayError } from "../errors";
 import { log } from "../log";
 import type { PushJob } from "../queue/message";
 import { enqueueJobs, splitIntoJobs } from "./enqueue";
-import { NOTIFICATIONS_SENT, parseEvent, parseJson } from "./event";
+import { parseJson } from "../http/json";
+import { NOTIFICATIONS_SENT, parseEvent } from "./event";
 import { svixHeaders, verifyWebhook } from "./verify";
 
 /**
@@ -34,6 +35,7 @@ webhookRoutes.post(
     const headers = svixHeaders(c.req.raw.headers);
     const raw = await c.req.text();
     const eventId = verifyWebhook(raw, headers, c.env.LEARNINK_WEBHOOK_SECRET);
+    // Parsed only after the signature held: a signed body that is not JSON is a 400, not a 401.
     const event = parseEvent(parseJson(raw));
     if (event.type !== NOTIFICATIONS_SENT || !event.notifications) {
       log("webhook_accepted", { svix_id: eventId, type: event.type, ignored: true });
