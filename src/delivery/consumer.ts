@@ -13,7 +13,7 @@ import type { Provider } from "../devices/validate";
 import { log } from "../log";
 import { createProviders } from "../push/providers";
 import type { PushProvider, PushResult } from "../push/provider";
-import type { PushJob } from "../queue/message";
+import { isPushJob, type PushJob } from "../queue/message";
 import { retryDelaySeconds } from "./backoff";
 import { tapLink } from "./link";
 import { type Attempted, settle } from "./outcomes";
@@ -73,13 +73,6 @@ export interface BatchReport {
   retried: number;
   /** Message id -> delay in seconds, for every retried message. */
   retryDelays: Record<string, number>;
-}
-
-function isPushJob(body: unknown): body is PushJob {
-  const job = body as PushJob;
-  return (
-    typeof job === "object" && job !== null && job.v === 1 && typeof job.event_id === "string" && Array.isArray(job.notifications)
-  );
 }
 
 export async function consumePushBatch(

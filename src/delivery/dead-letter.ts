@@ -6,28 +6,17 @@
  */
 import { type Candidate, recordDeadLetters } from "../db/deliveries";
 import { log } from "../log";
-import type { PushJob } from "../queue/message";
+import { candidateFor } from "./plan";
+import { isPushJob, type PushJob } from "../queue/message";
 
 export async function consumeDeadLetters(batch: MessageBatch<unknown>, env: Env, now = Date.now()): Promise<void> {
   const notifications: Candidate[] = [];
   const jobs: PushJob[] = [];
   for (const message of batch.messages) {
-    const job = message.body as PushJob;
-    if (job?.v !== 1 || !Array.isArray(job.notifications)) continue;
+    const job = message.body;
+    if (!isPushJob(job)) continue;
     jobs.push(job);
-    for (const n of job.notifications) {
-      notifications.push({
-        e: job.event_id,
-        i: n.i,
-        t: "",
-        p: null,
-        u: n.user_id,
-        c: n.custom_id,
-        ti: n.title,
-        b: n.body,
-        pa: n.path,
-      });
-    }
+    for (const n of job.notifications) notifications.push(candidateFor(job, n, null));
   }
   // A failure here throws, so the batch is retried on the dead-letter queue itself.
   await recordDeadLetters(env.DB, notifications, now);

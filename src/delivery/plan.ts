@@ -43,6 +43,21 @@ export function uniqueWorks(jobs: readonly PushJob[]): { works: Map<string, Work
   return { works, replayed };
 }
 
+/** The ledger row of notification `n` of `job` for `device` (null: the "no device" placeholder). */
+export function candidateFor(job: PushJob, n: QueuedNotification, device: DeviceRow | null): Candidate {
+  return {
+    e: job.event_id,
+    i: n.i,
+    t: device?.token ?? "",
+    p: device?.provider ?? null,
+    u: n.user_id,
+    c: n.custom_id,
+    ti: n.title,
+    b: n.body,
+    pa: n.path,
+  };
+}
+
 export function planDeliveries(
   works: Map<string, Work>,
   replayed: ReadonlySet<string>,
@@ -54,17 +69,7 @@ export function planDeliveries(
     const devices = devicesOf(n);
     if (devices.length > 0) plan.withDevices.push({ e: job.event_id, i: n.i });
     for (const device of devices.length > 0 ? devices : [null]) {
-      const candidate: Candidate = {
-        e: job.event_id,
-        i: n.i,
-        t: device?.token ?? "",
-        p: device?.provider ?? null,
-        u: n.user_id,
-        c: n.custom_id,
-        ti: n.title,
-        b: n.body,
-        pa: n.path,
-      };
+      const candidate = candidateFor(job, n, device);
       plan.targets.set(rowKey(candidate.e, candidate.i, candidate.t), { work, device });
       (replayed.has(key) ? plan.replay : plan.fresh).push(candidate);
     }

@@ -25,3 +25,11 @@ export interface PushJob {
   /** Set by `POST /v1/events/:id/replay`: deliveries recorded `failed` may be sent again. */
   retry_failed?: true;
 }
+
+/** A queue body this version of the relay can work on (messages are our own, so a shallow check). */
+export function isPushJob(body: unknown): body is PushJob {
+  const job = body as PushJob;
+  return (
+    typeof job === "object" && job !== null && job.v === 1 && typeof job.event_id === "string" && Array.isArray(job.notifications)
+  );
+}
