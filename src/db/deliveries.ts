@@ -3,8 +3,7 @@
  * expanded with json_each, and every step of a queue batch is a single D1
  * round trip (a `db.batch`, one transaction): claim, then record.
  */
-import type { Provider } from "../devices/validate";
-import type { UserIdKind } from "./devices";
+import type { Provider, UserIdKind } from "../devices/types";
 import type { QueuedNotification } from "../queue/message";
 
 export type DeliveryStatus = "sending" | "sent" | "invalid_token" | "retrying" | "failed" | "no_device";

@@ -3,7 +3,7 @@
  * expanded with json_each, so a lookup for 1,000 users is one query and
  * stays far below D1's 100 bound parameters per statement.
  */
-import type { DeviceInput } from "../devices/validate";
+import type { DeviceInput, UserIdKind } from "../devices/types";
 
 /**
  * Devices one user may hold. Past it, registering a new device removes that
@@ -60,9 +60,6 @@ export async function deleteDevice(db: D1Database, token: string): Promise<boole
   const result = await db.prepare("DELETE FROM devices WHERE token = ?1").bind(token).run();
   return result.meta.changes > 0;
 }
-
-/** Which id a user is named by in the API: the company's `custom_id` (default) or LearnInk's `user_id`. */
-export type UserIdKind = "custom_id" | "user_id";
 
 /** A user's devices, newest first. */
 export async function devicesOfUser(db: D1Database, by: UserIdKind, id: string): Promise<DeviceRow[]> {

@@ -9,7 +9,7 @@
  * resend only what was not sent.
  */
 import { claimDeliveries, recordOutcomes } from "../db/deliveries";
-import type { Provider } from "../devices/validate";
+import type { Provider } from "../devices/types";
 import { log } from "../log";
 import { createProviders } from "../push/providers";
 import type { PushProvider, PushResult } from "../push/provider";

@@ -2,21 +2,8 @@
  * Validates the body of PUT /v1/devices into a Device, field by field, so
  * that a 400 names exactly what is wrong.
  */
-import type { UserIdKind } from "../db/devices";
 import { ValidationError } from "../errors";
-
-export type Provider = "fcm" | "apns";
-export type Platform = "ios" | "android";
-export type ApnsEnvironment = "production" | "sandbox";
-
-export interface DeviceInput {
-  token: string;
-  provider: Provider;
-  custom_id: string | null;
-  user_id: string | null;
-  platform: Platform | null;
-  environment: ApnsEnvironment;
-}
+import type { DeviceInput, Provider, UserIdKind } from "./types";
 
 /** LearnInk ids are short; anything longer is a client bug. */
 export const MAX_ID_LENGTH = 256;

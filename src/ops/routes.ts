@@ -15,7 +15,7 @@ import { readStats } from "../db/stats";
 import { userOf } from "../devices/validate";
 import { NotFoundError, ValidationError } from "../errors";
 import type { PushJob } from "../queue/message";
-import { enqueueJobs, splitIntoJobs } from "../webhook/enqueue";
+import { enqueueJobs, splitIntoJobs } from "../queue/enqueue";
 
 export const opsRoutes = new Hono<{ Bindings: Env }>();
 

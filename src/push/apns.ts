@@ -4,7 +4,7 @@
  * host when Apple says BadDeviceToken (a sandbox token sent to production
  * gets exactly that answer).
  */
-import type { ApnsEnvironment } from "../devices/validate";
+import type { ApnsEnvironment } from "../devices/types";
 import { log } from "../log";
 import { apnsCredentialName, apnsProviderToken } from "./apns-auth";
 import { classifyApns } from "./apns-classify";

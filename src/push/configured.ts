@@ -4,7 +4,7 @@
  * and a broken one is reported once per isolate instead of once per send.
  */
 import { log } from "../log";
-import type { Provider } from "../devices/validate";
+import type { Provider } from "../devices/types";
 
 /** A provider's settings: usable, absent, or present but broken. */
 export type Configured<T> =

@@ -3,7 +3,7 @@
  * union the consumer acts on. Classifying a provider's answer into this
  * union is a pure function per provider (see fcm-classify.ts, apns-classify.ts).
  */
-import type { ApnsEnvironment, Provider } from "../devices/validate";
+import type { ApnsEnvironment, Provider } from "../devices/types";
 
 /** What the consumer hands a provider: one notification for one device. */
 export interface PushMessage {

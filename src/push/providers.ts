@@ -4,7 +4,7 @@
  * kept per isolate (and shared through D1), so building providers per
  * batch costs nothing.
  */
-import type { Provider } from "../devices/validate";
+import type { Provider } from "../devices/types";
 import { createApnsProvider } from "./apns";
 import { CredentialCache, type IsolateMemory, isolateMemory } from "./credential-cache";
 import { createFcmProvider } from "./fcm";

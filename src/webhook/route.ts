@@ -8,7 +8,7 @@ import { bodyLimit } from "hono/body-limit";
 import { RelayError } from "../errors";
 import { log } from "../log";
 import type { PushJob } from "../queue/message";
-import { enqueueJobs, splitIntoJobs } from "./enqueue";
+import { enqueueJobs, splitIntoJobs } from "../queue/enqueue";
 import { parseJson } from "../http/json";
 import { NOTIFICATIONS_SENT, parseEvent } from "./event";
 import { svixHeaders, verifyWebhook } from "./verify";

@@ -6,7 +6,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { createProviders } from "../../src/push/providers";
-import { splitIntoJobs } from "../../src/webhook/enqueue";
+import { splitIntoJobs } from "../../src/queue/enqueue";
 import { pushes, waitForPushes } from "../support/standins";
 import { drainLikeTheQueue, eventDeliveries, job, ownProviders, queued, registerDevice, runBatch } from "../support/delivery";
 import { apnsToken, eventually, fcmToken, notification, notificationsSent, postWebhook, uniqueId } from "../support/webhook";

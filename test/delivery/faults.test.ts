@@ -14,7 +14,7 @@ import { env } from "cloudflare:workers";
 import { afterAll, describe, expect, it } from "vitest";
 import { consumeDeadLetters } from "../../src/delivery/dead-letter";
 import type { PushJob } from "../../src/queue/message";
-import { splitIntoJobs } from "../../src/webhook/enqueue";
+import { splitIntoJobs } from "../../src/queue/enqueue";
 import { failRate, pushes, script } from "../support/standins";
 import { drainLikeTheQueue, eventDeliveries, ownProviders, queued, type SeedDevice, seedDevices } from "../support/delivery";
 import { api, uniqueId } from "../support/webhook";

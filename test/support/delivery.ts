@@ -7,7 +7,7 @@ import { createExecutionContext, createMessageBatch, getQueueResult } from "clou
 import { env } from "cloudflare:workers";
 import { expect } from "vitest";
 import { type ConsumerDeps, consumePushBatch } from "../../src/delivery/consumer";
-import type { Provider } from "../../src/devices/validate";
+import type { Provider } from "../../src/devices/types";
 import type { ProviderDeps, PushMessage, PushProvider, PushResult } from "../../src/push/provider";
 import { createProviders } from "../../src/push/providers";
 import type { PushJob, QueuedNotification } from "../../src/queue/message";

@@ -4,7 +4,7 @@
  * one `sendBatch` takes at most 100 messages and 256 KB in total.
  */
 import { QueueUnavailableError } from "../errors";
-import type { PushJob, QueuedNotification } from "../queue/message";
+import type { PushJob, QueuedNotification } from "./message";
 
 /** Room left for Cloudflare's per-message metadata under the 128,000-byte limit. */
 export const MAX_MESSAGE_BYTES = 120_000;

@@ -1,0 +1,21 @@
+/**
+ * The device vocabulary shared by the validator, the devices table and the
+ * push providers. It lives apart from both so neither imports the other.
+ */
+
+export type Provider = "fcm" | "apns";
+export type Platform = "ios" | "android";
+export type ApnsEnvironment = "production" | "sandbox";
+
+/** A device as registered: what `PUT /v1/devices` validates into. */
+export interface DeviceInput {
+  token: string;
+  provider: Provider;
+  custom_id: string | null;
+  user_id: string | null;
+  platform: Platform | null;
+  environment: ApnsEnvironment;
+}
+
+/** Which id a user is named by in the API: the company's `custom_id` (default) or LearnInk's `user_id`. */
+export type UserIdKind = "custom_id" | "user_id";
