@@ -6,6 +6,7 @@
 
 export type ErrorCode =
   | "unauthorized"
+  | "forbidden"
   | "invalid_signature"
   | "invalid_json"
   | "invalid_event"
@@ -18,7 +19,7 @@ export type ErrorCode =
 
 export class RelayError extends Error {
   readonly code: ErrorCode;
-  readonly status: 400 | 401 | 404 | 413 | 500 | 503;
+  readonly status: 400 | 401 | 403 | 404 | 413 | 500 | 503;
   /** The offending field, for validation errors (`notifications[3].title`). */
   readonly field: string | undefined;
 
@@ -65,6 +66,13 @@ export class ConfigurationError extends RelayError {
 export class AuthError extends RelayError {
   constructor(message = "a valid Authorization: Bearer <RELAY_API_KEY> header is required") {
     super("unauthorized", 401, message);
+  }
+}
+
+/** A valid credential used beyond its scope, or a console form without its CSRF token. */
+export class ForbiddenError extends RelayError {
+  constructor(message: string) {
+    super("forbidden", 403, message);
   }
 }
 

@@ -14,6 +14,7 @@ export type LogEvent =
   | "credentials"
   | "consumer_error"
   | "retention"
+  | "console"
   | "internal_error";
 
 export type LogFields = Record<string, string | number | boolean | null | undefined>;

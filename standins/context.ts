@@ -1,6 +1,7 @@
 /**
  * The state one running set of stand-ins shares between its routes.
  */
+import type { AccessKeys } from "./access.ts";
 import type { ProviderTokens } from "./apns-auth.ts";
 import type { Credentials } from "./credentials.ts";
 import type { Faults } from "./faults.ts";
@@ -17,6 +18,8 @@ export interface StandinContext {
   /** Scripted answers waiting, by device token. */
   readonly scripts: Map<string, ScriptedResponse[]>;
   readonly faults: Faults;
+  /** Cloudflare Access signing keys tests registered. */
+  readonly accessKeys: AccessKeys;
   readonly print: ((line: string) => void) | undefined;
   /** Epoch milliseconds. */
   now(): number;

@@ -3,11 +3,19 @@
  * benchmark use to read what was pushed, script a device's next answers,
  * inject random faults, register their own credentials, and read counters.
  */
+import { AccessKeys } from "./access.ts";
 import type { StandinContext } from "./context.ts";
 import { failRateProblem } from "./faults.ts";
 import { json, type Answer } from "./http.ts";
 import { scriptProblem } from "./presets.ts";
-import type { ApnsKeyRegistration, FailRateConfig, PushFilter, ScriptedResponse, ServiceAccountRegistration } from "./types.ts";
+import type {
+  AccessKeyRegistration,
+  ApnsKeyRegistration,
+  FailRateConfig,
+  PushFilter,
+  ScriptedResponse,
+  ServiceAccountRegistration,
+} from "./types.ts";
 
 type Json = Record<string, unknown>;
 
@@ -123,6 +131,12 @@ export async function handleControl(
       return registerServiceAccount(context, body);
     case "apns-keys":
       return registerApnsKey(context, body);
+    case "access-keys": {
+      const problem = AccessKeys.problem(body);
+      if (problem) return badRequest(problem);
+      context.accessKeys.add(body as unknown as AccessKeyRegistration);
+      return ok();
+    }
   }
   return json(404, { error: `no control route POST /__standin/${action}` });
 }

@@ -7,10 +7,12 @@
  *   POST /token                                  Google OAuth2 token endpoint
  *   POST /v1/projects/:project_id/messages:send  FCM HTTP v1
  *   POST /3/device/:token                        APNs (HTTP/1.1 here, HTTP/2 at Apple)
+ *   GET  /cdn-cgi/access/certs                   Cloudflare Access signing keys
  *   /__standin/...                               control API (control.ts)
  */
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { AccessKeys } from "./access.ts";
 import { handleApnsPush } from "./apns.ts";
 import { ProviderTokens } from "./apns-auth.ts";
 import type { StandinContext } from "./context.ts";
@@ -55,6 +57,7 @@ async function route(context: StandinContext, request: IncomingMessage): Promise
   if (fcm?.[1]) {
     return method === "POST" ? handleFcmSend(context, request, fcm[1], body) : rpcError(405, "METHOD_NOT_ALLOWED", "POST only");
   }
+  if (path === "/cdn-cgi/access/certs" && method === "GET") return context.accessKeys.certs();
   if (path.startsWith(CONTROL)) return handleControl(context, method, path.slice(CONTROL.length), url.searchParams, body);
   return rpcError(404, "NOT_FOUND", `The stand-ins have no route ${method} ${path}`);
 }
@@ -105,6 +108,7 @@ export async function startStandins(options: StandinOptions = {}): Promise<Stand
     records: new Records(),
     scripts: new Map(),
     faults: new Faults(),
+    accessKeys: new AccessKeys(),
     print: options.print || undefined,
     now: Date.now,
   };

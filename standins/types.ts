@@ -177,6 +177,12 @@ export interface ApnsKeyRegistration {
   public_jwk: JWK;
 }
 
+/** Registers a Cloudflare Access signing key (`POST /__standin/access-keys`), served at `/cdn-cgi/access/certs`. */
+export interface AccessKeyRegistration {
+  /** The RS256 public key, with its `kid`. */
+  public_jwk: JWK;
+}
+
 /** `GET /__standin/stats`: counters, narrowed by `client_email` / `key_id` when given. */
 export interface StandinStats {
   /** Successful /token exchanges (for that client_email). */

@@ -4,6 +4,7 @@
  */
 import { Hono } from "hono";
 import type { Context } from "hono";
+import { consoleRoutes } from "../admin/routes";
 import { deviceRoutes } from "../devices/routes";
 import { RelayError } from "../errors";
 import { log } from "../log";
@@ -19,6 +20,7 @@ app.route("/", webhookRoutes);
 app.use("/v1/*", requireApiKey);
 app.route("/v1", deviceRoutes);
 app.route("/v1", opsRoutes);
+app.route("/admin", consoleRoutes);
 
 app.notFound((c) => errorResponse(c, new RelayError("not_found", 404, `no route for ${c.req.method} ${c.req.path}`)));
 

@@ -8,6 +8,7 @@
 import { env } from "cloudflare:workers";
 import { exportJWK, exportPKCS8, generateKeyPair } from "jose";
 import type {
+  AccessKeyRegistration,
   ApnsKeyRegistration,
   FailRateConfig,
   PushFilter,
@@ -69,6 +70,11 @@ export async function registerServiceAccount(registration: ServiceAccountRegistr
 
 export async function registerApnsKey(registration: ApnsKeyRegistration): Promise<void> {
   await control("POST", "apns-keys", registration);
+}
+
+/** Trusts this key as one of the stand-in Cloudflare Access team's signing keys. */
+export async function registerAccessKey(registration: AccessKeyRegistration): Promise<void> {
+  await control("POST", "access-keys", registration);
 }
 
 /** Counters for one service account (`client_email`) and/or APNs key (`key_id`). */

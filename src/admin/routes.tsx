@@ -1,0 +1,41 @@
+/**
+ * The operations console under `/admin`: server-rendered pages for
+ * operators. Every answer carries the security headers; sign-in and
+ * sign-out come first, then every other page requires a signed-in operator
+ * and every form a CSRF token. Errors are pages, not JSON.
+ */
+import { Hono } from "hono";
+import { NotFoundError, RelayError } from "../errors";
+import { log } from "../log";
+import type { ConsoleEnv } from "./auth";
+import { requireConsoleUser } from "./auth";
+import { requireCsrf } from "./csrf";
+import { consoleHeaders } from "./headers";
+import { renderPage } from "./layout";
+import { signInRoutes } from "./sign-in";
+
+export const consoleRoutes = new Hono<ConsoleEnv>();
+
+consoleRoutes.use("*", consoleHeaders);
+consoleRoutes.route("/", signInRoutes);
+consoleRoutes.use("*", requireConsoleUser, requireCsrf);
+
+consoleRoutes.get("/", (c) => renderPage(c, { title: "Overview", current: "/admin" }, <p>Signed in.</p>));
+
+consoleRoutes.all("*", (c) => {
+  throw new NotFoundError(`no console page ${c.req.path}`);
+});
+
+consoleRoutes.onError((error, c) => {
+  const known = error instanceof RelayError;
+  if (!known) log("internal_error", { path: c.req.path, error: String(error) }, "error");
+  const relayError = known ? error : new RelayError("internal_error", 500, "internal error", { cause: error });
+  return renderPage(
+    c,
+    { title: relayError.status === 404 ? "Not found" : "Something went wrong" },
+    <p class="error" role="alert" data-code={relayError.code}>
+      {relayError.message} <span class="muted">({relayError.code})</span>
+    </p>,
+    relayError.status === 413 ? 400 : relayError.status,
+  );
+});
