@@ -14,8 +14,13 @@ export const MAX_DEVICES_PER_USER = 10;
 
 /** A registered device: what was registered, and when (epoch ms). */
 export interface DeviceRow extends DeviceInput {
+  /** The app the token belongs to ('default' unless APPS names others). */
+  app: string;
   created_at: number;
   updated_at: number;
+  /** Set while the pruning brake holds the device: kept, but not sent to (epoch ms). */
+  quarantined_at: number | null;
+  quarantine_reason: string | null;
 }
 
 export interface UpsertResult {
@@ -32,7 +37,9 @@ export async function upsertDevice(db: D1Database, input: DeviceInput, now = Dat
        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)
        ON CONFLICT (token) DO UPDATE SET
          provider = excluded.provider, custom_id = excluded.custom_id, user_id = excluded.user_id,
-         platform = excluded.platform, environment = excluded.environment, updated_at = excluded.updated_at
+         platform = excluded.platform, environment = excluded.environment, updated_at = excluded.updated_at,
+         -- A token registered again is alive: whatever the pruning brake held against it is void.
+         quarantined_at = NULL, quarantine_reason = NULL
        RETURNING *`,
     )
     .bind(input.token, input.provider, input.custom_id, input.user_id, input.platform, input.environment, now);
@@ -71,7 +78,7 @@ export async function devicesOfUser(db: D1Database, by: UserIdKind, id: string):
   return results;
 }
 
-/** Every device of any of these custom_ids or user_ids, in one query. */
+/** Every device of any of these custom_ids or user_ids that may be sent to (not quarantined), in one query. */
 export async function devicesOfUsers(
   db: D1Database,
   customIds: readonly string[],
@@ -79,9 +86,9 @@ export async function devicesOfUsers(
 ): Promise<DeviceRow[]> {
   const { results } = await db
     .prepare(
-      `SELECT * FROM devices WHERE custom_id IN (SELECT value FROM json_each(?1))
+      `SELECT * FROM devices WHERE custom_id IN (SELECT value FROM json_each(?1)) AND quarantined_at IS NULL
        UNION
-       SELECT * FROM devices WHERE user_id IN (SELECT value FROM json_each(?2))`,
+       SELECT * FROM devices WHERE user_id IN (SELECT value FROM json_each(?2)) AND quarantined_at IS NULL`,
     )
     .bind(JSON.stringify(customIds), JSON.stringify(userIds))
     .all<DeviceRow>();

@@ -8,7 +8,8 @@
  * retries every message not yet settled, and the ledger makes the retry
  * resend only what was not sent.
  */
-import { claimDeliveries, recordOutcomes } from "../db/deliveries";
+import { type DeliveryKey, deliveryKey, notificationKey } from "../db/ledger";
+import { type ClaimedRow, claimDeliveries, recordOutcomes } from "../db/ledger-writes";
 import type { Provider } from "../devices/types";
 import { log } from "../log";
 import { createProviders } from "../push/providers";
@@ -17,7 +18,7 @@ import { isPushJob, type PushJob } from "../queue/message";
 import { retryDelaySeconds } from "./backoff";
 import { tapLink } from "./link";
 import { type Attempted, settle } from "./outcomes";
-import { notificationKey, planDeliveries, rowKey, uniqueWorks } from "./plan";
+import { keyOf, planDeliveries, uniqueWorks } from "./plan";
 import { runPool } from "./pool";
 import { resolveRecipients } from "./recipients";
 import { countingD1, countingFetch, type Usage } from "./usage";
@@ -170,29 +171,25 @@ async function deliver(
 
   const claimId = crypto.randomUUID();
   const claimedAt = deps.now();
-  const states = await claimDeliveries(env.DB, plan.fresh, plan.replay, plan.withDevices, {
-    claimId,
-    now: claimedAt,
-    leaseUntil: claimedAt + deps.leaseMs,
-  });
+  const rows = await claimDeliveries(env.DB, plan, { claimId, now: claimedAt, leaseUntil: claimedAt + deps.leaseMs });
   report.d1RoundTrips++;
 
   const mine: Attempted[] = [];
-  const orphans: { e: string; i: number; t: string }[] = [];
-  const elsewhere: typeof states = [];
-  for (const state of states) {
-    const target = plan.targets.get(rowKey(state.e, state.i, state.t));
-    if (state.s === "sending" && state.cb === claimId && target?.device) {
-      mine.push({ work: target.work, device: target.device, attempts: state.a, result: DEFERRED });
-    } else if (!target && (state.s === "retrying" || (state.s === "sending" && (state.cu ?? 0) < claimedAt))) {
+  const orphans: DeliveryKey[] = [];
+  const elsewhere: ClaimedRow[] = [];
+  for (const row of rows) {
+    const target = plan.targets.get(deliveryKey(row));
+    if (row.status === "sending" && row.claimedBy === claimId && target?.device) {
+      mine.push({ work: target.work, device: target.device, attempts: row.attempts, result: DEFERRED });
+    } else if (!target && (row.status === "retrying" || (row.status === "sending" && (row.claimedUntil ?? 0) < claimedAt))) {
       // Left open for a device that is no longer registered: nobody will send it.
-      orphans.push({ e: state.e, i: state.i, t: state.t });
-    } else if (state.s === "sending" && state.cb !== claimId) {
+      orphans.push({ eventId: row.eventId, index: row.index, token: row.token });
+    } else if (row.status === "sending" && row.claimedBy !== claimId) {
       // Another invocation is sending it right now (a duplicate webhook in flight).
-      elsewhere.push(state);
-    } else if (state.s === "no_device") {
+      elsewhere.push(row);
+    } else if (row.status === "no_device") {
       report.outcomes.no_device = (report.outcomes.no_device ?? 0) + 1;
-      log("delivery", { event_id: state.e, index: state.i, provider: null, status: "no_device", error: null });
+      log("delivery", { event_id: row.eventId, index: row.index, provider: null, status: "no_device", error: null });
     }
   }
   report.claimed = mine.length;
@@ -212,7 +209,7 @@ async function deliver(
 
   const finishedAt = deps.now();
   const settled = settle(mine, finishedAt, deps.random);
-  for (const outcome of settled.outcomes) report.outcomes[outcome.s] = (report.outcomes[outcome.s] ?? 0) + 1;
+  for (const outcome of settled.outcomes) report.outcomes[outcome.status] = (report.outcomes[outcome.status] ?? 0) + 1;
   const recorded = await withRetries(() =>
     recordOutcomes(env.DB, settled.outcomes, {
       claimId,
@@ -226,14 +223,14 @@ async function deliver(
 
   // Rows someone else holds: seconds until that holder's lease runs out.
   const heldFor = new Map<string, number>();
-  for (const state of elsewhere) {
-    const key = notificationKey(state.e, state.i);
-    heldFor.set(key, Math.max(heldFor.get(key) ?? 0, Math.ceil(((state.cu ?? 0) - finishedAt) / 1000)));
+  for (const row of elsewhere) {
+    const key = notificationKey(row);
+    heldFor.set(key, Math.max(heldFor.get(key) ?? 0, Math.ceil(((row.claimedUntil ?? 0) - finishedAt) / 1000)));
   }
   for (const { message, job } of jobs) {
     let delay = 0;
     for (const n of job.notifications) {
-      const key = notificationKey(job.event_id, n.i);
+      const key = notificationKey(keyOf(job, n));
       delay = Math.max(delay, settled.delays.get(key) ?? 0);
       const held = heldFor.get(key);
       if (held !== undefined) delay = Math.max(delay, heldRetryDelay(held, message.attempts));

@@ -4,19 +4,19 @@
  * nothing stays "retrying" forever, the event's deliveries show the failure,
  * and `POST /v1/events/:id/replay` can send it again.
  */
-import { type Candidate, recordDeadLetters } from "../db/deliveries";
+import { type LedgerNotification, recordDeadLetters } from "../db/ledger-writes";
 import { log } from "../log";
-import { candidateFor } from "./plan";
+import { ledgerNotification } from "./plan";
 import { isPushJob, type PushJob } from "../queue/message";
 
 export async function consumeDeadLetters(batch: MessageBatch<unknown>, env: Env, now = Date.now()): Promise<void> {
-  const notifications: Candidate[] = [];
+  const notifications: LedgerNotification[] = [];
   const jobs: PushJob[] = [];
   for (const message of batch.messages) {
     const job = message.body;
     if (!isPushJob(job)) continue;
     jobs.push(job);
-    for (const n of job.notifications) notifications.push(candidateFor(job, n, null));
+    for (const n of job.notifications) notifications.push(ledgerNotification(job, n));
   }
   // A failure here throws, so the batch is retried on the dead-letter queue itself.
   await recordDeadLetters(env.DB, notifications, now);

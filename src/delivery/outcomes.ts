@@ -3,12 +3,13 @@
  * changes they imply (dead tokens, APNs environment), the retry delay each
  * notification asks for, and one log line per delivery.
  */
-import type { Outcome } from "../db/deliveries";
 import type { DeviceRow } from "../db/devices";
+import { notificationKey } from "../db/ledger";
+import type { Outcome } from "../db/ledger-writes";
 import { log } from "../log";
 import type { PushResult } from "../push/provider";
 import { retryDelaySeconds } from "./backoff";
-import { notificationKey, type Work } from "./plan";
+import { keyOf, type Work } from "./plan";
 
 /** A row this invocation claimed and sent (or tried to). */
 export interface Attempted {
@@ -22,7 +23,7 @@ export interface Attempted {
 export interface Settled {
   outcomes: Outcome[];
   removeTokens: string[];
-  environmentFixes: { t: string; env: "production" | "sandbox" }[];
+  environmentFixes: { token: string; environment: "production" | "sandbox" }[];
   /** notificationKey -> seconds until its next attempt, for notifications to retry. */
   delays: Map<string, number>;
 }
@@ -30,47 +31,52 @@ export interface Settled {
 export function settle(attempted: readonly Attempted[], finishedAt: number, random: () => number): Settled {
   const settled: Settled = { outcomes: [], removeTokens: [], environmentFixes: [], delays: new Map() };
   for (const { work, device, result, attempts } of attempted) {
-    const outcome: Outcome = { e: work.job.event_id, i: work.n.i, t: device.token, s: "failed", l: finishedAt - work.job.received_at };
+    const outcome: Outcome = {
+      ...keyOf(work.job, work.n),
+      token: device.token,
+      status: "failed",
+      latencyMs: finishedAt - work.job.received_at,
+    };
     switch (result.kind) {
       case "sent":
-        outcome.s = "sent";
-        outcome.id = result.id;
+        outcome.status = "sent";
+        outcome.providerId = result.id;
         if (result.environment && result.environment !== device.environment) {
-          settled.environmentFixes.push({ t: device.token, env: result.environment });
+          settled.environmentFixes.push({ token: device.token, environment: result.environment });
         }
         break;
       case "invalid_token":
-        outcome.s = "invalid_token";
-        outcome.er = result.reason;
+        outcome.status = "invalid_token";
+        outcome.error = result.reason;
         settled.removeTokens.push(device.token);
         break;
       case "retry": {
-        outcome.s = "retrying";
-        outcome.er = result.reason;
+        outcome.status = "retrying";
+        outcome.error = result.reason;
         const delay = retryDelaySeconds(attempts, result.retryAfter, random);
-        outcome.n = finishedAt + delay * 1000;
-        const key = notificationKey(outcome.e, outcome.i);
+        outcome.nextAttemptAt = finishedAt + delay * 1000;
+        const key = notificationKey(outcome);
         settled.delays.set(key, Math.max(settled.delays.get(key) ?? 0, delay));
         break;
       }
       case "failed":
-        outcome.er = result.reason;
+        outcome.error = result.reason;
         break;
     }
     settled.outcomes.push(outcome);
     log(
       "delivery",
       {
-        event_id: outcome.e,
-        index: outcome.i,
+        event_id: outcome.eventId,
+        index: outcome.index,
         provider: device.provider,
         device: `…${device.token.slice(-6)}`,
-        status: outcome.s,
-        error: outcome.er ?? null,
+        status: outcome.status,
+        error: outcome.error ?? null,
         attempts,
-        latency_ms: outcome.l,
+        latency_ms: outcome.latencyMs,
       },
-      outcome.s === "failed" ? "warn" : "info",
+      outcome.status === "failed" ? "warn" : "info",
     );
   }
   return settled;

@@ -4,8 +4,9 @@
  * "no device" placeholder. A notification that arrives in several messages
  * (a repeated webhook) is planned once.
  */
-import type { Candidate } from "../db/deliveries";
 import type { DeviceRow } from "../db/devices";
+import { deliveryKey, type NotificationKey, notificationKey } from "../db/ledger";
+import type { Claim, DeliveryTarget, LedgerNotification } from "../db/ledger-writes";
 import type { PushJob, QueuedNotification } from "../queue/message";
 
 /** One notification of one event. */
@@ -14,20 +15,19 @@ export interface Work {
   n: QueuedNotification;
 }
 
-export interface Plan {
+export interface Plan extends Claim {
+  notifications: LedgerNotification[];
+  fresh: DeliveryTarget[];
+  replay: DeliveryTarget[];
+  withDevices: NotificationKey[];
   /** Each notification once, keyed by notificationKey. */
   works: Map<string, Work>;
-  /** Rows to claim; `replay` ones may also take over `failed` rows. */
-  fresh: Candidate[];
-  replay: Candidate[];
-  /** Notifications that now resolve to devices. */
-  withDevices: { e: string; i: number }[];
-  /** What each row (rowKey) is for; `device` is null for the placeholder. */
+  /** What each row (deliveryKey) is for; `device` is null for the placeholder. */
   targets: Map<string, { work: Work; device: DeviceRow | null }>;
 }
 
-export const notificationKey = (e: string, i: number) => `${i}\u0000${e}`;
-export const rowKey = (e: string, i: number, t: string) => `${i}\u0000${e}\u0000${t}`;
+/** The ledger key of notification `n` of `job`. */
+export const keyOf = (job: PushJob, n: QueuedNotification): NotificationKey => ({ eventId: job.event_id, index: n.i });
 
 /** Each notification of `jobs` once, keyed by notificationKey, and which of them are replays. */
 export function uniqueWorks(jobs: readonly PushJob[]): { works: Map<string, Work>; replayed: Set<string> } {
@@ -35,7 +35,7 @@ export function uniqueWorks(jobs: readonly PushJob[]): { works: Map<string, Work
   const replayed = new Set<string>();
   for (const job of jobs) {
     for (const n of job.notifications) {
-      const key = notificationKey(job.event_id, n.i);
+      const key = notificationKey(keyOf(job, n));
       if (!works.has(key)) works.set(key, { job, n });
       if (job.retry_failed) replayed.add(key);
     }
@@ -43,19 +43,22 @@ export function uniqueWorks(jobs: readonly PushJob[]): { works: Map<string, Work
   return { works, replayed };
 }
 
-/** The ledger row of notification `n` of `job` for `device` (null: the "no device" placeholder). */
-export function candidateFor(job: PushJob, n: QueuedNotification, device: DeviceRow | null): Candidate {
+/** Notification `n` of `job` as the ledger stores it. */
+export function ledgerNotification(job: PushJob, n: QueuedNotification): LedgerNotification {
   return {
-    e: job.event_id,
-    i: n.i,
-    t: device?.token ?? "",
-    p: device?.provider ?? null,
-    u: n.user_id,
-    c: n.custom_id,
-    ti: n.title,
-    b: n.body,
-    pa: n.path,
+    ...keyOf(job, n),
+    receivedAt: job.received_at,
+    userId: n.user_id,
+    customId: n.custom_id,
+    title: n.title,
+    body: n.body,
+    path: n.path,
   };
+}
+
+/** The ledger row of notification `n` of `job` for `device` (null: the "no device" placeholder). */
+export function targetFor(job: PushJob, n: QueuedNotification, device: DeviceRow | null): DeliveryTarget {
+  return { ...keyOf(job, n), token: device?.token ?? "", provider: device?.provider ?? null, app: device?.app ?? null };
 }
 
 export function planDeliveries(
@@ -63,15 +66,16 @@ export function planDeliveries(
   replayed: ReadonlySet<string>,
   devicesOf: (n: QueuedNotification) => DeviceRow[],
 ): Plan {
-  const plan: Plan = { works, fresh: [], replay: [], withDevices: [], targets: new Map() };
+  const plan: Plan = { works, notifications: [], fresh: [], replay: [], withDevices: [], targets: new Map() };
   for (const [key, work] of works) {
     const { job, n } = work;
+    plan.notifications.push(ledgerNotification(job, n));
     const devices = devicesOf(n);
-    if (devices.length > 0) plan.withDevices.push({ e: job.event_id, i: n.i });
+    if (devices.length > 0) plan.withDevices.push(keyOf(job, n));
     for (const device of devices.length > 0 ? devices : [null]) {
-      const candidate = candidateFor(job, n, device);
-      plan.targets.set(rowKey(candidate.e, candidate.i, candidate.t), { work, device });
-      (replayed.has(key) ? plan.replay : plan.fresh).push(candidate);
+      const target = targetFor(job, n, device);
+      plan.targets.set(deliveryKey(target), { work, device });
+      (replayed.has(key) ? plan.replay : plan.fresh).push(target);
     }
   }
   return plan;

@@ -3,14 +3,8 @@
  * counts over recent windows, and a replay of what failed.
  */
 import { Hono } from "hono";
-import {
-  type DeliveryRow,
-  type DeliveryStatus,
-  eventDeliveries,
-  eventSummary,
-  failedNotifications,
-  userDeliveries,
-} from "../db/deliveries";
+import { DELIVERY_STATUSES, isDeliveryStatus } from "../db/ledger";
+import { type DeliveryRow, eventDeliveries, eventSummary, failedNotifications, userDeliveries } from "../db/ledger-reads";
 import { readStats } from "../db/stats";
 import { userOf } from "../devices/validate";
 import { NotFoundError, ValidationError } from "../errors";
@@ -19,7 +13,6 @@ import { enqueueJobs, splitIntoJobs } from "../queue/enqueue";
 
 export const opsRoutes = new Hono<{ Bindings: Env }>();
 
-const STATUSES: readonly DeliveryStatus[] = ["sending", "sent", "invalid_token", "retrying", "failed", "no_device"];
 const MAX_PAGE = 1_000;
 
 function presentDelivery(row: DeliveryRow) {
@@ -27,6 +20,7 @@ function presentDelivery(row: DeliveryRow) {
     index: row.idx,
     device_token: row.device_token === "" ? null : row.device_token,
     provider: row.provider,
+    app: row.app,
     status: row.status,
     attempts: row.attempts,
     provider_id: row.provider_id,
@@ -69,15 +63,15 @@ function decodeCursor(value: string | undefined): { idx: number; token: string }
 opsRoutes.get("/events/:svix_id", async (c) => {
   const eventId = c.req.param("svix_id");
   const status = c.req.query("status");
-  if (status !== undefined && !STATUSES.includes(status as DeliveryStatus)) {
-    throw new ValidationError("invalid_request", "status", `must be one of ${STATUSES.join(", ")}`);
+  if (status !== undefined && !isDeliveryStatus(status)) {
+    throw new ValidationError("invalid_request", "status", `must be one of ${DELIVERY_STATUSES.join(", ")}`);
   }
   const limit = pageLimit(c.req.query("limit"));
   const [summary, rows] = await Promise.all([
     eventSummary(c.env.DB, eventId),
     eventDeliveries(c.env.DB, eventId, {
       after: decodeCursor(c.req.query("cursor")),
-      status: status as DeliveryStatus | undefined,
+      status,
       limit,
     }),
   ]);

@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { claimDeliveries } from "../../src/db/deliveries";
+import { claimDeliveries } from "../../src/db/ledger-writes";
+import { ledgerNotification, targetFor } from "../../src/delivery/plan";
 import { LEASE_MS } from "../../src/delivery/consumer";
 import { api, apnsToken, fcmToken, uniqueId } from "../support/webhook";
 import { eventDeliveries, fakeProviders, job, queued, registerDevice, runBatch } from "../support/delivery";
@@ -76,9 +77,12 @@ describe("consumer: no duplicates", () => {
     const now = Date.now();
     await claimDeliveries(
       env.DB,
-      [{ e: event.event_id, i: 0, t: token, p: "fcm", u: n.user_id, c: customId, ti: n.title, b: n.body, pa: n.path }],
-      [],
-      [],
+      {
+        notifications: [ledgerNotification(event, n)],
+        fresh: [{ ...targetFor(event, n, null), token, provider: "fcm", app: "default" }],
+        replay: [],
+        withDevices: [],
+      },
       { claimId: "crashed-invocation", now, leaseUntil: now + LEASE_MS },
     );
 

@@ -1,0 +1,97 @@
+/**
+ * What the operations API (and the console) read from the ledger: an
+ * event's deliveries, page by page; a user's recent deliveries; what a
+ * replay must resend. Each is one indexed query.
+ */
+import type { Provider, UserIdKind } from "../devices/types";
+import type { QueuedNotification } from "../queue/message";
+import type { DeliveryStatus } from "./ledger";
+
+/** A delivery row with its notification's recipient and tap path. */
+export interface DeliveryRow {
+  idx: number;
+  device_token: string;
+  provider: Provider | "onesignal" | null;
+  app: string | null;
+  status: DeliveryStatus;
+  attempts: number;
+  provider_id: string | null;
+  error: string | null;
+  user_id: string | null;
+  custom_id: string | null;
+  path: string | null;
+  latency_ms: number | null;
+  next_attempt_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+const DELIVERY_COLUMNS = `d.idx, d.device_token, d.provider, d.app, d.status, d.attempts, d.provider_id, d.error,
+  n.user_id, n.custom_id, n.path, d.latency_ms, d.next_attempt_at, d.created_at, d.updated_at`;
+
+/** A page of an event's deliveries, in (index, token) order after `after`. */
+export async function eventDeliveries(
+  db: D1Database,
+  eventId: string,
+  options: { after?: { idx: number; token: string }; status?: DeliveryStatus; limit: number },
+): Promise<DeliveryRow[]> {
+  const after = options.after ?? { idx: -1, token: "" };
+  const { results } = await db
+    .prepare(
+      `SELECT ${DELIVERY_COLUMNS}
+       FROM deliveries AS d LEFT JOIN notifications AS n ON n.event_id = d.event_id AND n.idx = d.idx
+       WHERE d.event_id = ?1 AND (d.idx, d.device_token) > (?2, ?3) AND (?4 IS NULL OR d.status = ?4)
+       ORDER BY d.idx, d.device_token LIMIT ?5`,
+    )
+    .bind(eventId, after.idx, after.token, options.status ?? null, options.limit)
+    .all<DeliveryRow>();
+  return results;
+}
+
+/** Counts of an event's deliveries by status. */
+export async function eventSummary(db: D1Database, eventId: string): Promise<Partial<Record<DeliveryStatus, number>>> {
+  const { results } = await db
+    .prepare("SELECT status, COUNT(*) AS n FROM deliveries WHERE event_id = ?1 GROUP BY status")
+    .bind(eventId)
+    .all<{ status: DeliveryStatus; n: number }>();
+  return Object.fromEntries(results.map((r) => [r.status, r.n]));
+}
+
+/** The notifications of an event that have at least one `failed` delivery, for a replay. */
+export async function failedNotifications(
+  db: D1Database,
+  eventId: string,
+): Promise<{ notifications: QueuedNotification[]; deliveries: number }> {
+  const { results } = await db
+    .prepare(
+      `SELECT n.idx AS i, n.title, n.body, n.path, n.user_id, n.custom_id, COUNT(*) AS failed
+       FROM deliveries AS d JOIN notifications AS n ON n.event_id = d.event_id AND n.idx = d.idx
+       WHERE d.event_id = ?1 AND d.status = 'failed' GROUP BY n.idx ORDER BY n.idx`,
+    )
+    .bind(eventId)
+    .all<QueuedNotification & { failed: number }>();
+  return {
+    notifications: results.map(({ failed: _failed, ...notification }) => notification),
+    deliveries: results.reduce((sum, r) => sum + r.failed, 0),
+  };
+}
+
+/** A user's most recent deliveries, newest first: "did Mary get her reminder?" */
+export async function userDeliveries(
+  db: D1Database,
+  by: UserIdKind,
+  id: string,
+  limit: number,
+): Promise<(DeliveryRow & { event_id: string })[]> {
+  // `by` is one of two literals, never input text. The user's notifications
+  // come from their index, newest first; each brings its rows by primary key.
+  const { results } = await db
+    .prepare(
+      `SELECT d.event_id, ${DELIVERY_COLUMNS}
+       FROM notifications AS n JOIN deliveries AS d ON d.event_id = n.event_id AND d.idx = n.idx
+       WHERE n.${by} = ?1 ORDER BY n.created_at DESC, d.event_id, d.idx, d.device_token LIMIT ?2`,
+    )
+    .bind(id, limit)
+    .all<DeliveryRow & { event_id: string }>();
+  return results;
+}

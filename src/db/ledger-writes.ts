@@ -1,0 +1,340 @@
+/**
+ * The ledger's write path: what the consumer claims and records, what the
+ * dead-letter consumer closes, and what the webhook rejects. Each step of a
+ * queue batch is one D1 round trip (a `db.batch`, one transaction).
+ *
+ * Lists travel as JSON parameters (json-chunks.ts); their compact keys
+ * (`e`, `i`, `t`, ...) exist only between this module and SQL.
+ */
+import type { Provider } from "../devices/types";
+import { chunkJson } from "./json-chunks";
+import { type DeliveryKey, type DeliveryStatus, type NotificationKey, notificationKey, openRow } from "./ledger";
+
+/** A notification as the ledger keeps it: text and recipient, stored once for all its devices. */
+export interface LedgerNotification extends NotificationKey {
+  /** When the webhook accepted the event (epoch ms). */
+  receivedAt: number;
+  userId: string;
+  customId: string | null;
+  title: string;
+  body: string;
+  path: string;
+}
+
+/** A row the consumer wants to own: a notification for a device, or its "no device" placeholder (token ''). */
+export interface DeliveryTarget extends DeliveryKey {
+  provider: Provider | null;
+  app: string | null;
+}
+
+/** The ledger's view of a row after the claim. */
+export interface ClaimedRow extends DeliveryKey {
+  status: DeliveryStatus;
+  /** The claim id of the invocation that owns a `sending` row. */
+  claimedBy: string | null;
+  /** Lease end (epoch ms) of a `sending` row. */
+  claimedUntil: number | null;
+  /** When a `retrying` row is due (epoch ms). */
+  nextAttemptAt: number | null;
+  /** Send attempts so far, this claim's included. */
+  attempts: number;
+}
+
+export interface Claim {
+  /** Every notification of the batch, once: written if the ledger does not have it yet. */
+  notifications: readonly LedgerNotification[];
+  /** Rows to claim. */
+  fresh: readonly DeliveryTarget[];
+  /** Rows of a replay: they may also take over `failed` rows. */
+  replay: readonly DeliveryTarget[];
+  /** Notifications that now resolve to devices: their earlier "no device" placeholders are dropped. */
+  withDevices: readonly NotificationKey[];
+}
+
+export interface ClaimOptions {
+  claimId: string;
+  now: number;
+  leaseUntil: number;
+}
+
+const compactNotification = (n: LedgerNotification) => ({
+  e: n.eventId,
+  i: n.index,
+  r: n.receivedAt,
+  u: n.userId,
+  c: n.customId,
+  ti: n.title,
+  b: n.body,
+  pa: n.path,
+});
+const compactTarget = (t: DeliveryTarget) => ({ e: t.eventId, i: t.index, t: t.token, p: t.provider, a: t.app });
+const compactKey = (k: NotificationKey) => ({ e: k.eventId, i: k.index });
+const compactRow = (k: DeliveryKey) => ({ e: k.eventId, i: k.index, t: k.token });
+
+/** Events and notifications are written once; a later writer (a duplicate, a replay) changes nothing. */
+const INSERT_EVENTS = `
+INSERT INTO events (event_id, received_at)
+SELECT j.value->>'e', MIN(j.value->>'r') FROM json_each(?1) AS j GROUP BY 1
+ON CONFLICT DO NOTHING`;
+
+const INSERT_NOTIFICATIONS = `
+INSERT INTO notifications (event_id, idx, user_id, custom_id, title, body, path, created_at)
+SELECT j.value->>'e', j.value->>'i', j.value->>'u', j.value->>'c', j.value->>'ti', j.value->>'b', j.value->>'pa', ?2
+FROM json_each(?1) AS j WHERE true
+ON CONFLICT DO NOTHING`;
+
+const CLAIM = `
+INSERT INTO deliveries (event_id, idx, device_token, provider, app, status, attempts,
+                        claimed_by, claimed_until, created_at, updated_at)
+SELECT j.value->>'e', j.value->>'i', j.value->>'t', j.value->>'p', j.value->>'a',
+       CASE WHEN j.value->>'t' = '' THEN 'no_device' ELSE 'sending' END,
+       CASE WHEN j.value->>'t' = '' THEN 0 ELSE 1 END,
+       CASE WHEN j.value->>'t' = '' THEN NULL ELSE ?2 END,
+       CASE WHEN j.value->>'t' = '' THEN NULL ELSE ?3 END,
+       ?4, ?4
+FROM json_each(?1) AS j WHERE true
+ON CONFLICT (event_id, idx, device_token) DO UPDATE SET
+  status = excluded.status, attempts = deliveries.attempts + excluded.attempts,
+  provider = excluded.provider, app = excluded.app,
+  claimed_by = excluded.claimed_by, claimed_until = excluded.claimed_until,
+  error = NULL, next_attempt_at = NULL, updated_at = excluded.updated_at
+WHERE ${openRow("deliveries", "?4")} OR (?5 = 1 AND deliveries.status = 'failed')`;
+
+/**
+ * The rows of the notifications listed in ?1, as a join that SQLite drives
+ * from the list through the primary key. (A row-value `IN (SELECT ...)`
+ * would only use the event_id prefix: quadratic for a 10,000-notification event.)
+ */
+const ROWS_OF_NOTIFICATIONS = `json_each(?1) AS j CROSS JOIN deliveries AS d
+  ON d.event_id = j.value->>'e' AND d.idx = j.value->>'i'`;
+
+/**
+ * Claims the rows in one transaction and returns the ledger state of every
+ * row of their notifications. A row is ours to send when it comes back
+ * `sending` with our claim id; any other row is final, not yet due, or
+ * owned by a concurrent invocation (a duplicate webhook in flight).
+ */
+export async function claimDeliveries(db: D1Database, claim: Claim, options: ClaimOptions): Promise<ClaimedRow[]> {
+  const statements: D1PreparedStatement[] = [];
+  const notifications = claim.notifications.map(compactNotification);
+  if (notifications.length > 0) statements.push(db.prepare(INSERT_EVENTS).bind(JSON.stringify(notifications.map(({ e, r }) => ({ e, r })))));
+  for (const chunk of chunkJson(notifications)) {
+    statements.push(db.prepare(INSERT_NOTIFICATIONS).bind(chunk, options.now));
+  }
+  if (claim.withDevices.length > 0) {
+    statements.push(
+      db
+        .prepare(
+          `DELETE FROM deliveries WHERE (event_id, idx, device_token) IN (
+             SELECT d.event_id, d.idx, d.device_token FROM ${ROWS_OF_NOTIFICATIONS}
+             WHERE d.device_token = '' AND d.status IN ('no_device', 'failed'))`,
+        )
+        .bind(JSON.stringify(claim.withDevices.map(compactKey))),
+    );
+  }
+  for (const [targets, isReplay] of [[claim.fresh, 0], [claim.replay, 1]] as const) {
+    for (const chunk of chunkJson(targets.map(compactTarget))) {
+      statements.push(db.prepare(CLAIM).bind(chunk, options.claimId, options.leaseUntil, options.now, isReplay));
+    }
+  }
+  statements.push(
+    db
+      .prepare(
+        `SELECT d.event_id AS eventId, d.idx AS "index", d.device_token AS token, d.status AS status,
+                d.claimed_by AS claimedBy, d.claimed_until AS claimedUntil,
+                d.next_attempt_at AS nextAttemptAt, d.attempts AS attempts
+         FROM ${ROWS_OF_NOTIFICATIONS}`,
+      )
+      .bind(JSON.stringify(uniqueNotifications([...claim.fresh, ...claim.replay]).map(compactKey))),
+  );
+  const results = await db.batch<ClaimedRow>(statements);
+  return results.at(-1)!.results;
+}
+
+function uniqueNotifications(keys: readonly NotificationKey[]): NotificationKey[] {
+  const seen = new Map<string, NotificationKey>();
+  for (const key of keys) seen.set(notificationKey(key), key);
+  return [...seen.values()];
+}
+
+/** The outcome of one claimed row. */
+export interface Outcome extends DeliveryKey {
+  status: Exclude<DeliveryStatus, "sending" | "no_device" | "rejected">;
+  /** The provider's message id (sent). */
+  providerId?: string | null;
+  /** Provider reason or our code (invalid_token, retrying, failed). */
+  error?: string | null;
+  /** When to try again, epoch ms (retrying). */
+  nextAttemptAt?: number | null;
+  /** From the webhook's acceptance to the provider's answer, ms. */
+  latencyMs?: number | null;
+}
+
+export interface RecordOptions {
+  claimId: string;
+  now: number;
+  /** Tokens the providers declared dead: their devices are removed. */
+  removeTokens: readonly string[];
+  /** APNs tokens that turned out to belong to the other environment. */
+  environmentFixes: readonly { token: string; environment: "production" | "sandbox" }[];
+  /** Open rows (`retrying`, or `sending` past its lease) for devices that no longer exist. */
+  orphans: readonly DeliveryKey[];
+}
+
+const compactOutcome = (o: Outcome) => ({
+  e: o.eventId,
+  i: o.index,
+  t: o.token,
+  s: o.status,
+  id: o.providerId ?? null,
+  er: o.error ?? null,
+  n: o.nextAttemptAt ?? null,
+  l: o.latencyMs ?? null,
+});
+
+/** Writes the outcomes of this invocation's claims, in one transaction; false when there was nothing to write. */
+export async function recordOutcomes(db: D1Database, outcomes: readonly Outcome[], options: RecordOptions): Promise<boolean> {
+  const statements: D1PreparedStatement[] = [];
+  for (const chunk of chunkJson(outcomes.map(compactOutcome))) {
+    statements.push(
+      db
+        .prepare(
+          `UPDATE deliveries SET status = j.value->>'s', provider_id = j.value->>'id', error = j.value->>'er',
+             next_attempt_at = j.value->>'n', latency_ms = j.value->>'l',
+             claimed_by = NULL, claimed_until = NULL, updated_at = ?2
+           FROM json_each(?1) AS j
+           WHERE deliveries.event_id = j.value->>'e' AND deliveries.idx = j.value->>'i'
+             AND deliveries.device_token = j.value->>'t' AND deliveries.claimed_by = ?3`,
+        )
+        .bind(chunk, options.now, options.claimId),
+    );
+  }
+  if (options.orphans.length > 0) {
+    statements.push(
+      db
+        .prepare(
+          `UPDATE deliveries SET status = 'failed', error = 'device_removed', updated_at = ?2
+           FROM json_each(?1) AS j
+           WHERE deliveries.event_id = j.value->>'e' AND deliveries.idx = j.value->>'i'
+             AND deliveries.device_token = j.value->>'t' AND ${openRow("deliveries", "?2")}`,
+        )
+        .bind(JSON.stringify(options.orphans.map(compactRow)), options.now),
+    );
+  }
+  if (options.removeTokens.length > 0) {
+    statements.push(
+      db
+        .prepare("DELETE FROM devices WHERE token IN (SELECT value FROM json_each(?1))")
+        .bind(JSON.stringify(options.removeTokens)),
+    );
+  }
+  if (options.environmentFixes.length > 0) {
+    statements.push(
+      db
+        .prepare(
+          `UPDATE devices SET environment = j.value->>'env', updated_at = ?2
+           FROM json_each(?1) AS j WHERE devices.token = j.value->>'t'`,
+        )
+        .bind(JSON.stringify(options.environmentFixes.map((f) => ({ t: f.token, env: f.environment }))), options.now),
+    );
+  }
+  if (statements.length === 0) return false;
+  await db.batch(statements);
+  return true;
+}
+
+/**
+ * Dead letters: every row of these notifications that is still open becomes
+ * `failed` `retries_exhausted`, and a notification that never got a row gets
+ * a failed placeholder, so the ledger shows it and a replay can resend it.
+ */
+export async function recordDeadLetters(
+  db: D1Database,
+  notifications: readonly LedgerNotification[],
+  now: number,
+): Promise<void> {
+  if (notifications.length === 0) return;
+  const compact = notifications.map(compactNotification);
+  const statements: D1PreparedStatement[] = [
+    db.prepare(INSERT_EVENTS).bind(JSON.stringify(compact.map(({ e, r }) => ({ e, r })))),
+  ];
+  for (const chunk of chunkJson(compact)) {
+    statements.push(
+      db.prepare(INSERT_NOTIFICATIONS).bind(chunk, now),
+      db
+        .prepare(
+          `UPDATE deliveries SET status = 'failed', error = 'retries_exhausted',
+             claimed_by = NULL, claimed_until = NULL, next_attempt_at = NULL, updated_at = ?2
+           FROM json_each(?1) AS j
+           WHERE deliveries.event_id = j.value->>'e' AND deliveries.idx = j.value->>'i'
+             AND ${openRow("deliveries", "?2")}`,
+        )
+        .bind(chunk, now),
+      db
+        .prepare(
+          `INSERT INTO deliveries (event_id, idx, device_token, provider, status, attempts, error, created_at, updated_at)
+           SELECT j.value->>'e', j.value->>'i', '', NULL, 'failed', 0, 'retries_exhausted', ?2, ?2
+           FROM json_each(?1) AS j
+           WHERE NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = j.value->>'e' AND d.idx = j.value->>'i')
+           ON CONFLICT DO NOTHING`,
+        )
+        .bind(chunk, now),
+    );
+  }
+  await db.batch(statements);
+}
+
+/** A notification that failed validation at the webhook, with whichever of its fields were usable text. */
+export interface Rejection {
+  index: number;
+  /** What was wrong, e.g. `data.notifications[3].title: must be a non-empty string`. */
+  error: string;
+  notification: {
+    user_id: string | null;
+    custom_id: string | null;
+    title: string | null;
+    body: string | null;
+    path: string | null;
+  };
+}
+
+/**
+ * Records an event's rejected notifications: the event, each notification
+ * (what was usable of it) and one `rejected` row each. Idempotent, so a
+ * repeated webhook records nothing twice.
+ */
+export async function recordRejections(
+  db: D1Database,
+  eventId: string,
+  receivedAt: number,
+  rejections: readonly Rejection[],
+): Promise<void> {
+  if (rejections.length === 0) return;
+  const compact = rejections.map((r) => ({
+    e: eventId,
+    i: r.index,
+    er: r.error,
+    u: r.notification.user_id,
+    c: r.notification.custom_id,
+    ti: r.notification.title,
+    b: r.notification.body,
+    pa: r.notification.path,
+  }));
+  const statements: D1PreparedStatement[] = [
+    db.prepare("INSERT INTO events (event_id, received_at) VALUES (?1, ?2) ON CONFLICT DO NOTHING").bind(eventId, receivedAt),
+  ];
+  for (const chunk of chunkJson(compact)) {
+    statements.push(
+      db.prepare(INSERT_NOTIFICATIONS).bind(chunk, receivedAt),
+      db
+        .prepare(
+          `INSERT INTO deliveries (event_id, idx, device_token, status, attempts, error, created_at, updated_at)
+           SELECT j.value->>'e', j.value->>'i', '', 'rejected', 0, j.value->>'er', ?2, ?2
+           FROM json_each(?1) AS j WHERE true
+           ON CONFLICT DO NOTHING`,
+        )
+        .bind(chunk, receivedAt),
+    );
+  }
+  await db.batch(statements);
+}

@@ -1,0 +1,45 @@
+/**
+ * The delivery ledger's vocabulary, shared by its write path (the consumer)
+ * and its reads (the operations API and console): statuses, keys, and the
+ * one definition of a row that is still open.
+ */
+
+/** Every status a delivery row can have, in the order the API lists them. */
+export const DELIVERY_STATUSES = [
+  "sending",
+  "sent",
+  "invalid_token",
+  "retrying",
+  "failed",
+  "no_device",
+  "rejected",
+] as const;
+
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+
+export const isDeliveryStatus = (value: string): value is DeliveryStatus =>
+  (DELIVERY_STATUSES as readonly string[]).includes(value);
+
+/** One notification of one event: `index` is its position in `data.notifications[]`. */
+export interface NotificationKey {
+  eventId: string;
+  index: number;
+}
+
+/** One row of the ledger: a notification for one device (token '' for "no device"). */
+export interface DeliveryKey extends NotificationKey {
+  token: string;
+}
+
+/** The key of a notification, for maps and sets. */
+export const notificationKey = ({ eventId, index }: NotificationKey): string => `${index}\u0000${eventId}`;
+
+/** The key of a delivery row, for maps and sets. */
+export const deliveryKey = ({ eventId, index, token }: DeliveryKey): string => `${index}\u0000${eventId}\u0000${token}`;
+
+/**
+ * A row nobody is working on that a consumer may (re)claim: `retrying`, or
+ * `sending` whose lease ran out (its owner died). `now` is a SQL expression.
+ */
+export const openRow = (row: string, now: string): string =>
+  `(${row}.status = 'retrying' OR (${row}.status = 'sending' AND ${row}.claimed_until < ${now}))`;
