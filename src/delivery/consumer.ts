@@ -21,7 +21,7 @@ import { type Attempted, settle } from "./outcomes";
 import { keyOf, planDeliveries, uniqueWorks } from "./plan";
 import { runPool } from "./pool";
 import { resolveRecipients } from "./recipients";
-import { countingD1, countingFetch, type Usage } from "./usage";
+import { countingD1, countingFetch, newUsage } from "./usage";
 
 export interface ConsumerDeps {
   providers: Record<Provider, PushProvider>;
@@ -68,8 +68,11 @@ export interface BatchReport {
   outcomes: Record<string, number>;
   /** The consumer's own D1 round trips: lookup, claim, record. */
   d1RoundTrips: number;
-  /** Everything counted against the invocation's limit: fetches, the credential cache's D1 calls, and the above. */
+  /** Everything counted against the invocation's limit: fetches and every D1 call (the above and the credential cache's). */
   subrequests: number;
+  /** Rows D1 read and wrote for this invocation (its `meta`): what D1 bills. */
+  d1RowsRead: number;
+  d1RowsWritten: number;
   acked: number;
   retried: number;
   /** Message id -> delay in seconds, for every retried message. */
@@ -78,10 +81,12 @@ export interface BatchReport {
 
 export async function consumePushBatch(
   batch: MessageBatch<unknown>,
-  env: Env,
+  workerEnv: Env,
   overrides: Partial<ConsumerDeps> = {},
 ): Promise<BatchReport> {
-  const usage: Usage = { fetches: 0, d1: 0 };
+  const usage = newUsage();
+  // Every D1 call of this invocation is counted: round trips against the subrequest limit, rows for the bill.
+  const env: Env = { ...workerEnv, DB: countingD1(workerEnv.DB, usage) };
   const deps: ConsumerDeps = {
     now: Date.now,
     random: Math.random,
@@ -92,7 +97,7 @@ export async function consumePushBatch(
     ...overrides,
     providers:
       overrides.providers ??
-      createProviders({ ...env, DB: countingD1(env.DB, usage) }, { fetch: countingFetch(usage), timeoutMs: PUSH_TIMEOUT_MS }),
+      createProviders(env, { fetch: countingFetch(usage), timeoutMs: PUSH_TIMEOUT_MS }),
   };
   const report: BatchReport = {
     messages: batch.messages.length,
@@ -101,6 +106,8 @@ export async function consumePushBatch(
     outcomes: {},
     d1RoundTrips: 0,
     subrequests: 0,
+    d1RowsRead: 0,
+    d1RowsWritten: 0,
     acked: 0,
     retried: 0,
     retryDelays: {},
@@ -136,7 +143,9 @@ export async function consumePushBatch(
       if (!settled.has(message.id)) retry(message, retryDelaySeconds(message.attempts, undefined, deps.random));
     }
   }
-  report.subrequests = usage.fetches + usage.d1 + report.d1RoundTrips;
+  report.subrequests = usage.fetches + usage.d1;
+  report.d1RowsRead = usage.rowsRead;
+  report.d1RowsWritten = usage.rowsWritten;
   log("delivery_batch", {
     queue: batch.queue,
     messages: report.messages,
@@ -144,6 +153,8 @@ export async function consumePushBatch(
     claimed: report.claimed,
     d1_round_trips: report.d1RoundTrips,
     subrequests: report.subrequests,
+    d1_rows_read: report.d1RowsRead,
+    d1_rows_written: report.d1RowsWritten,
     acked: report.acked,
     retried: report.retried,
   });
