@@ -2,11 +2,13 @@
  * Vitest global setup (runs in Node, once per run): starts the stand-in
  * OAuth, FCM and APNs servers with freshly generated keys and provides
  * their URL and the Worker configuration pointing at them; vitest.config.ts
- * passes both to the Worker as bindings.
+ * passes both to the Worker as bindings. It also hides workerd's expected
+ * connection-reset messages (see workerd-noise.ts).
  */
 import type { TestProject } from "vitest/node";
 import { startStandins, workerConfig } from "../../standins/index.ts";
 import type { StandinWorkerConfig } from "../../standins/types.ts";
+import { hideExpectedResetNoise } from "./workerd-noise.ts";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -18,8 +20,12 @@ declare module "vitest" {
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const noise = process.env.RELAY_TEST_SHOW_RESETS ? null : hideExpectedResetNoise();
   const standins = await startStandins();
   project.provide("standinUrl", standins.url);
   project.provide("standinWorkerConfig", workerConfig(standins.url, standins.keys));
-  return () => standins.close();
+  return async () => {
+    await standins.close();
+    noise?.restore();
+  };
 }
