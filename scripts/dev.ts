@@ -94,6 +94,7 @@ function banner({ url, env, modes, defaults, standinsUrl, keysAreNew, persistTo 
   const source = (name: string) => (defaults.includes(name) ? ".dev.vars.example" : ".dev.vars");
   const apiKeyFromExample = defaults.includes("RELAY_API_KEY");
   const apiKey = apiKeyFromExample ? (env.example.RELAY_API_KEY ?? "").split(/\s+/)[0]! : "$RELAY_API_KEY";
+  const behindAccess = fromDevVars(env, "ACCESS_TEAM_DOMAIN") !== undefined && fromDevVars(env, "ACCESS_AUD") !== undefined;
   // Suggest a device this run can deliver to: a stand-in one when there is a stand-in.
   const device: { provider: "fcm" | "apns"; token: string } =
     modes.fcm === "standin"
@@ -106,6 +107,9 @@ function banner({ url, env, modes, defaults, standinsUrl, keysAreNew, persistTo 
     `LearnInk push relay running at ${url}`,
     `  webhook POST ${url}${WEBHOOK_PATH} (LEARNINK_WEBHOOK_SECRET from ${source("LEARNINK_WEBHOOK_SECRET")})`,
     `  API     ${url}/v1/... (Bearer RELAY_API_KEY from ${source("RELAY_API_KEY")})`,
+    behindAccess
+      ? `  console ${url}/admin (behind Cloudflare Access: ACCESS_TEAM_DOMAIN and ACCESS_AUD are set in .dev.vars)`
+      : `  console ${url}/admin (sign in with ${apiKeyFromExample ? `the admin key ${apiKey}` : "RELAY_API_KEY from .dev.vars"})`,
     ...describeProviders(modes, standinsUrl, keysAreNew),
     `  D1 and Queue: local, in ${persistTo ?? ".wrangler/state"}`,
     "",

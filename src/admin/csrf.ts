@@ -38,12 +38,16 @@ async function sameToken(a: string, b: string): Promise<boolean> {
   return crypto.subtle.timingSafeEqual(x, y);
 }
 
-/** A browser's own word that the request comes from another site. */
+/**
+ * A browser's own word that the request comes from another site:
+ * `Sec-Fetch-Site` where the browser sends it, else `Origin` (which some
+ * privacy settings turn into "null", saying nothing).
+ */
 function crossOrigin(c: Context): boolean {
   const site = c.req.header("sec-fetch-site");
-  if (site !== undefined && site !== "same-origin") return true;
+  if (site !== undefined) return site !== "same-origin";
   const origin = c.req.header("origin");
-  return origin !== undefined && origin !== new URL(c.req.url).origin;
+  return origin !== undefined && origin !== "null" && origin !== new URL(c.req.url).origin;
 }
 
 /** Refuses (403 `forbidden`) any non-GET request whose form does not carry this browser's CSRF token. */

@@ -23,7 +23,8 @@ async function consoleSecureHeaders(): Promise<MiddlewareHandler> {
       baseUri: ["'none'"],
     },
     xFrameOptions: "DENY",
-    referrerPolicy: "no-referrer",
+    // Links to other sites carry no console URL; same-origin form posts keep their Origin header.
+    referrerPolicy: "same-origin",
     crossOriginOpenerPolicy: "same-origin",
     crossOriginResourcePolicy: "same-origin",
   });

@@ -54,7 +54,6 @@ function Page({ title, user, csrf, current, children }: Frame) {
       <head>
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <meta name="referrer" content="no-referrer" />
         <title>{title} · Push relay console</title>
         <style dangerouslySetInnerHTML={{ __html: CSS }} />
       </head>

@@ -47,7 +47,7 @@ code,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font
 form.inline{display:inline}
 form.search{display:flex;flex-wrap:wrap;gap:.5rem;margin:.5rem 0 1rem}
 input,select,button{font:inherit;padding:.45rem .6rem;border:1px solid var(--line);border-radius:.3rem;background:var(--bg);color:var(--fg)}
-input[type=text],input[type=password],input[type=search]{min-width:0;flex:1 1 14rem}
+form.search input{min-width:0;flex:1 1 14rem}
 button{cursor:pointer;background:var(--panel)}
 button.primary{background:var(--accent);border-color:var(--accent);color:#fff}
 button.danger{background:var(--failed);border-color:var(--failed);color:#fff}

@@ -25,7 +25,7 @@ function expectSecurityHeaders(response: Response) {
   expect(response.headers.get("x-frame-options")).toBe("DENY");
   expect(response.headers.get("cache-control")).toBe("no-store");
   expect(response.headers.get("x-content-type-options")).toBe("nosniff");
-  expect(response.headers.get("referrer-policy")).toBe("no-referrer");
+  expect(response.headers.get("referrer-policy")).toBe("same-origin");
 }
 
 describe("console sign-in with an admin key", () => {
@@ -131,6 +131,12 @@ describe("CSRF", () => {
       await browser.post("/admin/login", { key: "test-key-1" }, { csrf: null }),
       await browser.post("/admin/login", { key: "test-key-1" }, { csrf: "A".repeat(43) }),
       await browser.post("/admin/login", { key: "test-key-1" }, { origin: "https://evil.example" }),
+      // A browser's Sec-Fetch-Site outranks a matching Origin.
+      await browser.fetch("/admin/login", {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded", origin: RELAY, "sec-fetch-site": "same-site" },
+        body: `key=test-key-1&_csrf=${browser.csrf}`,
+      }),
     ];
     // A token from another browser's page is worth nothing with this browser's cookie.
     const other = new ConsoleClient();
