@@ -23,6 +23,9 @@ export default defineConfig(async () => {
                   TEST_MIGRATIONS: migrations,
                   LEARNINK_WEBHOOK_SECRET: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
                   RELAY_API_KEY: "test-key-1 test-key-2",
+                  RELAY_REGISTER_KEY: "test-register-key-1 test-register-key-2",
+                  // Two secrets, as during a rotation: the first signs, both verify.
+                  DEVICE_TOKEN_SECRET: "test-device-token-secret-one-0123456789 test-device-token-secret-two-0123456789",
                   LEARNINK_ORG_ID: "acme",
                   // Providers point at the stand-in OAuth, FCM and APNs servers (standins/).
                   STANDIN_URL: inject("standinUrl"),

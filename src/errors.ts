@@ -7,6 +7,7 @@
 export type ErrorCode =
   | "unauthorized"
   | "forbidden"
+  | "rate_limited"
   | "invalid_signature"
   | "invalid_json"
   | "invalid_event"
@@ -19,7 +20,7 @@ export type ErrorCode =
 
 export class RelayError extends Error {
   readonly code: ErrorCode;
-  readonly status: 400 | 401 | 403 | 404 | 413 | 500 | 503;
+  readonly status: 400 | 401 | 403 | 404 | 413 | 429 | 500 | 503;
   /** The offending field, for validation errors (`notifications[3].title`). */
   readonly field: string | undefined;
 
@@ -56,23 +57,34 @@ export class ValidationError extends RelayError {
   }
 }
 
-/** A secret or variable the operator has not set. Never echoes its value. */
+/** A secret or variable the operator has not set, or set unusably. Never echoes its value. */
 export class ConfigurationError extends RelayError {
-  constructor(name: string) {
-    super("not_configured", 500, `${name} is not configured on this relay`);
+  constructor(name: string, problem = "is not configured on this relay") {
+    super("not_configured", 500, `${name} ${problem}`);
   }
 }
 
+/** A credential that is missing, malformed, expired or badly signed. The message never quotes it. */
 export class AuthError extends RelayError {
-  constructor(message = "a valid Authorization: Bearer <RELAY_API_KEY> header is required") {
+  constructor(message = "a valid Authorization: Bearer <API key or device token> header is required") {
     super("unauthorized", 401, message);
   }
 }
 
-/** A valid credential used beyond its scope, or a console form without its CSRF token. */
+/** A valid credential used beyond what it may do, or a console form without its CSRF token. */
 export class ForbiddenError extends RelayError {
   constructor(message: string) {
     super("forbidden", 403, message);
+  }
+}
+
+/** Over a rate limit; the answer carries `Retry-After: retryAfterSeconds`. */
+export class RateLimitedError extends RelayError {
+  readonly retryAfterSeconds: number;
+
+  constructor(message: string, retryAfterSeconds: number) {
+    super("rate_limited", 429, message);
+    this.retryAfterSeconds = retryAfterSeconds;
   }
 }
 

@@ -15,6 +15,8 @@ export type LogEvent =
   | "consumer_error"
   | "retention"
   | "console"
+  | "rate_limited"
+  | "rate_limit_unavailable"
   | "internal_error";
 
 export type LogFields = Record<string, string | number | boolean | null | undefined>;

@@ -85,6 +85,15 @@ describe("device API: register, move, list, delete", () => {
     expect(await devicesOf(customId)).toEqual([]);
   });
 
+  it("never lower-cases a token into an FCM device: FCM tokens are case-sensitive", async () => {
+    const customId = uniqueId("emp");
+    const token = fcmToken().toLowerCase();
+    await put({ custom_id: customId, provider: "fcm", token });
+    const other = await api(`/v1/devices/${encodeURIComponent(token.toUpperCase())}`, { method: "DELETE" });
+    expect(other.status).toBe(404);
+    expect((await devicesOf(customId)).map((d) => d.token)).toEqual([token]);
+  });
+
   it("deletes a device (204), then answers 404", async () => {
     const token = fcmToken();
     await put({ user_id: uniqueId("usr"), provider: "fcm", token });

@@ -85,7 +85,7 @@ export async function renderPage(
   c: Context<ConsoleEnv>,
   frame: { title: string; current?: NavTarget },
   body: Child,
-  status: 200 | 400 | 401 | 403 | 404 | 500 | 503 = 200,
+  status: 200 | 400 | 401 | 403 | 404 | 429 | 500 | 503 = 200,
 ): Promise<Response> {
   const user = c.get("user") as ConsoleUser | undefined;
   const page = <Page {...frame} user={user} csrf={user ? csrfToken(c) : undefined}>{body}</Page>;

@@ -5,7 +5,7 @@
  * Access instead.
  */
 import { Hono } from "hono";
-import { isValidKey } from "../http/auth";
+import { isAdminKey } from "../http/credentials";
 import { log } from "../log";
 import { accessConfigured } from "./access";
 import { type ConsoleEnv, safeNext } from "./auth";
@@ -48,7 +48,7 @@ signInRoutes.post("/login", requireCsrf, async (c) => {
   const form = await c.req.parseBody();
   const next = safeNext(typeof form.next === "string" ? form.next : undefined);
   const key = typeof form.key === "string" ? form.key.trim() : "";
-  if (key === "" || !(await isValidKey(key, c.env.RELAY_API_KEY))) {
+  if (key === "" || !(await isAdminKey(key, c.env))) {
     log("console", { action: "sign_in", ok: false }, "warn");
     const error = "That is not an admin key of this relay.";
     return renderPage(c, { title: "Sign in" }, <LoginForm csrf={csrfToken(c)} next={next} error={error} />, 401);

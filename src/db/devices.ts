@@ -3,7 +3,7 @@
  * expanded with json_each, so a lookup for 1,000 users is one query and
  * stays far below D1's 100 bound parameters per statement.
  */
-import type { DeviceInput, UserIdKind } from "../devices/types";
+import type { DeviceInput, Provider, UserIdKind, UserIds } from "../devices/types";
 
 /**
  * Devices one user may hold. Past it, registering a new device removes that
@@ -62,9 +62,21 @@ export async function upsertDevice(db: D1Database, input: DeviceInput, now = Dat
   };
 }
 
-/** True if a device with this token existed. */
-export async function deleteDevice(db: D1Database, token: string): Promise<boolean> {
-  const result = await db.prepare("DELETE FROM devices WHERE token = ?1").bind(token).run();
+/** Narrows a removal: only a device of this provider, only a device of this user (every id given must match). */
+export interface DeleteFilter {
+  provider?: Provider;
+  owner?: UserIds | null;
+}
+
+/** True if a device with this token (and matching `filter`) existed. */
+export async function deleteDevice(db: D1Database, token: string, filter: DeleteFilter = {}): Promise<boolean> {
+  const result = await db
+    .prepare(
+      `DELETE FROM devices WHERE token = ?1 AND (?2 IS NULL OR provider = ?2)
+         AND (?3 IS NULL OR custom_id = ?3) AND (?4 IS NULL OR user_id = ?4)`,
+    )
+    .bind(token, filter.provider ?? null, filter.owner?.custom_id ?? null, filter.owner?.user_id ?? null)
+    .run();
   return result.meta.changes > 0;
 }
 

@@ -1,14 +1,17 @@
 /**
- * The device-token API: the app (or the company backend) registers, moves
- * and removes push tokens; the relay looks them up when it delivers.
+ * The device-token API: the app (with a device token) or the company
+ * backend registers, moves and removes push tokens; the relay looks them up
+ * when it delivers. Who may call what is decided in src/http/access.ts.
  */
 import { Hono } from "hono";
 import { deleteDevice, type DeviceRow, devicesOfUser, upsertDevice } from "../db/devices";
 import { NotFoundError } from "../errors";
+import type { ApiEnv } from "../http/access";
 import { parseJson } from "../http/json";
-import { parseDevice, userOf } from "./validate";
+import { limitDeviceWrite } from "../http/rate-limits";
+import { bindToUser, parseDevice, userOf } from "./validate";
 
-export const deviceRoutes = new Hono<{ Bindings: Env }>();
+export const deviceRoutes = new Hono<ApiEnv>();
 
 /** The API shape of a device: timestamps as ISO 8601. */
 export function presentDevice(row: DeviceRow) {
@@ -25,16 +28,27 @@ export function presentDevice(row: DeviceRow) {
 }
 
 deviceRoutes.put("/devices", async (c) => {
-  const input = parseDevice(parseJson(await c.req.text()));
+  const credential = c.get("credential");
+  const body = parseJson(await c.req.text());
+  const input = parseDevice(credential.kind === "device" ? bindToUser(body, credential.user) : body);
+  await limitDeviceWrite(c.env, c.req.raw, credential, input);
   const { device, created, evicted } = await upsertDevice(c.env.DB, input);
   return c.json({ device: presentDevice(device), evicted_tokens: evicted }, created ? 201 : 200);
 });
 
 deviceRoutes.delete("/devices/:token", async (c) => {
+  const credential = c.get("credential");
+  // A device token removes only its own user's devices; keys remove any.
+  const owner = credential.kind === "device" ? credential.user : null;
+  await limitDeviceWrite(c.env, c.req.raw, credential, owner);
   const token = c.req.param("token");
-  // APNs tokens are stored lower-cased; FCM tokens are case-sensitive, so try as given first.
+  const lower = token.toLowerCase();
+  // APNs tokens are stored lower-cased; FCM tokens are case-sensitive, so the
+  // lower-cased form may only ever remove an APNs device.
   const removed =
-    (await deleteDevice(c.env.DB, token)) || (token !== token.toLowerCase() && (await deleteDevice(c.env.DB, token.toLowerCase())));
+    (await deleteDevice(c.env.DB, token, { owner })) ||
+    (lower !== token && (await deleteDevice(c.env.DB, lower, { owner, provider: "apns" })));
+  // Another user's device answers like an unknown one: a device token does not learn which tokens exist.
   if (!removed) throw new NotFoundError("no device with this token");
   return c.body(null, 204);
 });

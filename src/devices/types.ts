@@ -17,5 +17,11 @@ export interface DeviceInput {
   environment: ApnsEnvironment;
 }
 
+/** A user as the relay knows them: the company's `custom_id`, LearnInk's `user_id`, or both. */
+export interface UserIds {
+  custom_id: string | null;
+  user_id: string | null;
+}
+
 /** Which id a user is named by in the API: the company's `custom_id` (default) or LearnInk's `user_id`. */
 export type UserIdKind = "custom_id" | "user_id";

@@ -2,8 +2,8 @@
  * Validates the body of PUT /v1/devices into a Device, field by field, so
  * that a 400 names exactly what is wrong.
  */
-import { ValidationError } from "../errors";
-import type { DeviceInput, Provider, UserIdKind } from "./types";
+import { ForbiddenError, ValidationError } from "../errors";
+import type { DeviceInput, Provider, UserIdKind, UserIds } from "./types";
 
 /** LearnInk ids are short; anything longer is a client bug. */
 export const MAX_ID_LENGTH = 256;
@@ -46,11 +46,15 @@ export function normalizeToken(provider: Provider, token: unknown): string {
   return token;
 }
 
-export function parseDevice(body: unknown): DeviceInput {
+function asRecord(body: unknown): Record<string, unknown> {
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
     throw new ValidationError("invalid_request", undefined, "the body must be a JSON object");
   }
-  const record = body as Record<string, unknown>;
+  return body as Record<string, unknown>;
+}
+
+export function parseDevice(body: unknown): DeviceInput {
+  const record = asRecord(body);
   const provider = oneOf(record, "provider", ["fcm", "apns"] as const);
   if (!provider) throw invalid("provider", 'is required: "fcm" or "apns"');
   const token = normalizeToken(provider, record.token);
@@ -73,4 +77,35 @@ export function userOf(id: string, by: string | undefined): { by: UserIdKind; id
   const kind = by ?? "custom_id";
   if (id.length > MAX_ID_LENGTH) throw new ValidationError("invalid_request", kind, `must be at most ${MAX_ID_LENGTH} characters`);
   return { by: kind, id };
+}
+
+/**
+ * A device registered with a device token belongs to the token's user: the
+ * body's `custom_id` and `user_id` are taken from the token. A body naming
+ * anyone else is refused, and so is an id the token does not carry: the
+ * relay falls back to `user_id` when a notification's `custom_id` has no
+ * device, so a foreign `user_id` would receive someone else's notifications.
+ */
+export function bindToUser(body: unknown, user: UserIds): Record<string, unknown> {
+  const record = asRecord(body);
+  for (const field of ["custom_id", "user_id"] as const) {
+    const named = record[field];
+    if (named !== undefined && named !== null && named !== user[field]) {
+      throw new ForbiddenError(`${field}: a device token registers devices for its own user only`);
+    }
+  }
+  return { ...record, custom_id: user.custom_id, user_id: user.user_id };
+}
+
+/** The body of POST /v1/device-tokens: the user, and how long the token lives. */
+export function parseTokenRequest(body: unknown, ttl: { min: number; max: number; fallback: number }): { user: UserIds; ttlSeconds: number } {
+  const record = asRecord(body);
+  const user = { custom_id: optionalId(record, "custom_id"), user_id: optionalId(record, "user_id") };
+  if (user.custom_id === null && user.user_id === null) throw invalid("custom_id", "custom_id or user_id is required");
+  const value = record.ttl_seconds;
+  if (value === undefined || value === null) return { user, ttlSeconds: ttl.fallback };
+  if (typeof value !== "number" || !Number.isInteger(value) || value < ttl.min || value > ttl.max) {
+    throw invalid("ttl_seconds", `must be an integer from ${ttl.min} to ${ttl.max}`);
+  }
+  return { user, ttlSeconds: value };
 }

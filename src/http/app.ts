@@ -5,20 +5,22 @@
 import { Hono } from "hono";
 import type { Context } from "hono";
 import { consoleRoutes } from "../admin/routes";
+import { deviceTokenRoutes } from "../devices/device-tokens";
 import { deviceRoutes } from "../devices/routes";
-import { RelayError } from "../errors";
+import { RateLimitedError, RelayError } from "../errors";
 import { log } from "../log";
 import { opsRoutes } from "../ops/routes";
 import { webhookRoutes } from "../webhook/route";
-import { requireApiKey } from "./auth";
+import { requireAccess } from "./access";
 
 export const app = new Hono<{ Bindings: Env }>();
 
 app.get("/healthz", (c) => c.json({ status: "ok" }));
 
 app.route("/", webhookRoutes);
-app.use("/v1/*", requireApiKey);
+app.use("/v1/*", requireAccess);
 app.route("/v1", deviceRoutes);
+app.route("/v1", deviceTokenRoutes);
 app.route("/v1", opsRoutes);
 app.route("/admin", consoleRoutes);
 
@@ -46,5 +48,6 @@ app.onError((error, c) => {
 function errorResponse(c: Context, error: RelayError): Response {
   const body: { code: string; message: string; field?: string } = { code: error.code, message: error.message };
   if (error.field) body.field = error.field;
+  if (error instanceof RateLimitedError) c.header("retry-after", String(error.retryAfterSeconds));
   return c.json({ error: body }, error.status);
 }

@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterAll, describe, expect, it } from "vitest";
+import { RATE_LIMITS } from "../../src/http/rate-limit-config.ts";
 import { REPO, removeDir } from "./support/local-run.js";
 
 /** Workers' compressed size limit on the free plan (3 MB; 10 MB on paid plans). */
@@ -36,6 +37,11 @@ describe("wrangler deploy --dry-run", () => {
     for (const binding of ["env.PUSH_QUEUE (learnink-push)", "env.DB (learnink-push-relay)", "env.DEAD_LETTER_QUEUE"]) {
       expect(output).toContain(binding);
     }
+    // The Worker's Retry-After comes from src/http/rate-limit-config.ts: it must say what wrangler.toml declares.
+    for (const [name, { limit, period }] of Object.entries(RATE_LIMITS)) {
+      expect(output).toMatch(new RegExp(`env\\.${name} \\(${limit} requests/${period}s\\)`));
+    }
+    expect(output.match(/Rate Limit/g)).toHaveLength(Object.keys(RATE_LIMITS).length);
 
     const bundle = await readFile(join(outdir, "index.js"));
     const gzipped = gzipSync(bundle, { level: 9 }).byteLength;
