@@ -5,8 +5,10 @@
  * and subrequests per invocation, from its `delivery_batch` log lines) and
  * the ledger's word that every delivery is `sent` exactly once.
  */
+import { type CostLine, costPerMillion, type PerNotification } from "./cost.ts";
 import { startCpuMeter } from "./cpu.ts";
 import type { LocalRelay } from "./harness.ts";
+import type { DeliveryBatch } from "./logs.ts";
 import { benchDevices, type SeededDevice, seedDevices } from "./seed.ts";
 import { StandinClient } from "./standin-client.ts";
 import { notification, WEBHOOK_PATH, WebhookSigner } from "./webhooks.ts";
@@ -43,6 +45,11 @@ export interface FanoutFigures {
     timeline: { end_ms: number; notifications: number; d1_round_trips: number; subrequests: number }[];
   };
   ledger: { rows: number; by_status: Record<string, number>; sent_exactly_once: boolean; max_attempts: number };
+  /** D1 usage, from the consumer's own accounting and from deleting the event as the retention sweep will. */
+  d1: { rows_read: number; rows_written: number; retention_rows_read: number; retention_rows_written: number; bytes_added: number };
+  /** What one notification used, and the cost per million notifications on Workers Paid (bench/cost.ts). */
+  per_notification: PerNotification;
+  cost: { lines: CostLine[]; total: number };
   workerd_cpu_ms: number;
   cpu_ms_per_notification: number;
   /** CPU of the bench's own process (stand-ins and polling), for context. */
@@ -83,6 +90,27 @@ async function delayAnswers(standins: StandinClient, devices: readonly SeededDev
   await Promise.all(Array.from({ length: 8 }, lane));
 }
 
+/** RETENTION_DAYS of src/maintenance/retention.ts (the Worker's modules do not load in Node). */
+const LEDGER_RETENTION_DAYS = 30;
+
+/** The database's size in bytes, as D1 reports it after a query. */
+async function databaseBytes(relay: LocalRelay): Promise<number> {
+  return (await relay.db.prepare("SELECT 1").run()).meta.size_after ?? 0;
+}
+
+/** Deletes the event's rows as the retention sweep will, and returns what D1 reports for it. */
+async function retire(relay: LocalRelay, eventId: string): Promise<{ rows_read: number; rows_written: number }> {
+  const results = await relay.db.batch(
+    ["deliveries", "notifications", "events"].map((table) =>
+      relay.db.prepare(`DELETE FROM ${table} WHERE event_id = ?1`).bind(eventId),
+    ),
+  );
+  return {
+    rows_read: results.reduce((sum, r) => sum + (r.meta.rows_read ?? 0), 0),
+    rows_written: results.reduce((sum, r) => sum + (r.meta.rows_written ?? 0), 0),
+  };
+}
+
 /** Fan-outs measured on this relay so far: each seeds users of its own. */
 let runs = 0;
 
@@ -108,6 +136,7 @@ export async function measureFanout(relay: LocalRelay, options: FanoutOptions): 
   if (options.providerLatencyMs) await delayAnswers(standins, devices, options.providerLatencyMs);
   const event = signer.sign(devices.map((d, i) => notification(d.user_id, i)));
 
+  const bytesBefore = await databaseBytes(relay);
   const cpu = startCpuMeter(relay.workerdPids);
   const nodeCpuBefore = process.cpuUsage();
   const sentAt = Date.now();
@@ -120,6 +149,7 @@ export async function measureFanout(relay: LocalRelay, options: FanoutOptions): 
   const ledger = await waitForLedger(relay, event.id, options.notifications, 60_000);
   const workerdCpuMs = cpu();
   const nodeCpu = process.cpuUsage(nodeCpuBefore);
+  const bytesAdded = (await databaseBytes(relay)) - bytesBefore;
 
   const recorded = (await standins.pushes({ event_id: event.id })).map((p) => ({ token: p.token, at: p.received_at }));
   const times = recorded.map((p) => p.at);
@@ -131,6 +161,23 @@ export async function measureFanout(relay: LocalRelay, options: FanoutOptions): 
   const batches = relay.log.batchesSince(sentAt).filter((b) => b.queue === relay.pushQueue);
   const d1 = batches.map((b) => b.d1_round_trips);
   const fcm = devices.filter((d) => d.provider === "fcm").length;
+  const sum = (pick: (b: DeliveryBatch) => number) => batches.reduce((total, b) => total + (pick(b) ?? 0), 0);
+  const retired = await retire(relay, event.id);
+
+  // Queue operations: each message is written and deleted once and read once per delivery
+  // (retries read again), each per 64 KB started; the event's JSON stands in for its messages' size.
+  const received = sum((b) => b.messages);
+  const enqueued = received - sum((b) => b.retried);
+  const opsPerMessage = Math.max(1, Math.ceil(event.body.length / Math.max(1, enqueued) / 64_000));
+  const n = options.notifications;
+  const perNotification: PerNotification = {
+    requests: (1 + batches.length) / n,
+    cpu_ms: workerdCpuMs / n,
+    queue_operations: ((2 * enqueued + received) * opsPerMessage) / n,
+    d1_rows_read: (sum((b) => b.d1_rows_read) + retired.rows_read) / n,
+    d1_rows_written: (sum((b) => b.d1_rows_written) + retired.rows_written) / n,
+    d1_bytes: Math.max(0, bytesAdded) / n,
+  };
   return {
     notifications: options.notifications,
     provider_latency_ms: options.providerLatencyMs ?? 0,
@@ -166,6 +213,15 @@ export async function measureFanout(relay: LocalRelay, options: FanoutOptions): 
         duplicates === 0,
       max_attempts: ledger.max_attempts,
     },
+    d1: {
+      rows_read: sum((b) => b.d1_rows_read),
+      rows_written: sum((b) => b.d1_rows_written),
+      retention_rows_read: retired.rows_read,
+      retention_rows_written: retired.rows_written,
+      bytes_added: bytesAdded,
+    },
+    per_notification: perNotification,
+    cost: costPerMillion(perNotification, LEDGER_RETENTION_DAYS),
     workerd_cpu_ms: workerdCpuMs,
     cpu_ms_per_notification: workerdCpuMs / options.notifications,
     node_cpu_ms: (nodeCpu.user + nodeCpu.system) / 1000,

@@ -20,15 +20,23 @@ import { RelayLog } from "./logs.ts";
 export const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
 /** The part of D1's API the bench uses (the Workers types are not installed for Node code). */
+/** What D1 reports about a statement: what its bill counts. */
+export interface D1Meta {
+  rows_read?: number;
+  rows_written?: number;
+  size_after?: number;
+}
+
 export interface D1Statement {
   bind(...values: unknown[]): D1Statement;
-  all<T>(): Promise<{ results: T[] }>;
+  all<T>(): Promise<{ results: T[]; meta: D1Meta }>;
+  run(): Promise<{ meta: D1Meta }>;
   first<T>(): Promise<T | null>;
 }
 
 export interface D1 {
   prepare(sql: string): D1Statement;
-  batch(statements: D1Statement[]): Promise<unknown[]>;
+  batch(statements: D1Statement[]): Promise<{ meta: D1Meta }[]>;
 }
 
 export interface LocalRelay {

@@ -12,6 +12,9 @@ export interface DeliveryBatch {
   claimed: number;
   d1_round_trips: number;
   subrequests: number;
+  /** What D1 reported reading and writing for the invocation (its `meta`). */
+  d1_rows_read: number;
+  d1_rows_written: number;
   acked: number;
   retried: number;
   /** When the line was logged (epoch ms). */

@@ -30,6 +30,7 @@ export interface BenchResult {
 export const TARGETS = {
   ingressP99Ratio: 1.2,
   fanoutSeconds: 10,
+  dollarsPerMillion: 1,
   d1RoundTripsPerBatch: 3,
 };
 
@@ -57,6 +58,12 @@ export function targetsOf(ingress: IngressFigures | undefined, fanout: FanoutFig
         target: `≤ ${TARGETS.d1RoundTripsPerBatch}`,
         value: String(fanout.consumer.d1_round_trips_max),
         met: fanout.consumer.d1_round_trips_max <= TARGETS.d1RoundTripsPerBatch,
+      },
+      {
+        name: "cost per million notifications on Workers Paid",
+        target: `< $${TARGETS.dollarsPerMillion}`,
+        value: `$${fanout.cost.total.toFixed(2)}`,
+        met: fanout.cost.total < TARGETS.dollarsPerMillion,
       },
       {
         name: "every notification sent exactly once (ledger and stand-ins)",
@@ -117,6 +124,17 @@ export function formatTable(result: BenchResult): string {
       `  workerd CPU per notification    ${f(fanout.cpu_ms_per_notification, 3)} ms (${int(fanout.workerd_cpu_ms)} ms in all)`,
       `  ledger                          ${Object.entries(fanout.ledger.by_status).map(([s, n]) => `${int(n)} ${s}`).join(", ")}` +
         `, max attempts ${fanout.ledger.max_attempts}, duplicate pushes ${fanout.duplicate_pushes}`,
+      `  D1 rows per notification        ${f(fanout.d1.rows_read / fanout.notifications, 2)} read, ` +
+        `${f(fanout.d1.rows_written / fanout.notifications, 2)} written by the consumer; ` +
+        `${f(fanout.d1.retention_rows_written / fanout.notifications, 2)} written by retention; ` +
+        `${int(fanout.per_notification.d1_bytes)} bytes stored`,
+      "",
+      "Cost per million notifications on Workers Paid, beyond the included allowances (bench/cost.ts cites the prices)",
+      row(["", "per notification", "per million", "$ per million"], [52, 16, 14, 14]),
+      ...fanout.cost.lines.map((l) =>
+        row([l.item, f(l.per_notification, 3), f(l.per_million, 1), `$${f(l.dollars_per_million, 3)}`], [52, 16, 14, 14]),
+      ),
+      row(["total", "", "", `$${f(fanout.cost.total, 2)}`], [52, 16, 14, 14]),
       "",
     );
   }

@@ -7,6 +7,9 @@
 export const STAT_WINDOWS = { "1h": 3_600_000, "24h": 86_400_000, "7d": 604_800_000 } as const;
 export type StatWindow = keyof typeof STAT_WINDOWS;
 
+/** How far back open rows are looked for: twice the retry schedule's span. */
+const OPEN_ROWS_SPAN_MS = 2 * 86_400_000;
+
 /** counts[first key][second key] = n */
 export type Counts = Record<string, Record<string, number>>;
 
@@ -26,8 +29,10 @@ export interface Stats {
 export const STATS_SQL = {
   window: `SELECT COALESCE(provider, 'none') AS provider, COALESCE(app, 'none') AS app, status, COUNT(*) AS n
            FROM deliveries WHERE updated_at >= ?1 GROUP BY 1, 2, 3`,
+  // Open rows were all updated within the retry schedule's span (about 13 hours, then the
+  // dead-letter queue closes them): the time index finds them without an index of their own.
   retryQueue: `SELECT COUNT(*) AS n, MIN(next_attempt_at) AS next FROM deliveries
-               WHERE status IN ('retrying', 'sending')`,
+               WHERE updated_at >= ?1 AND status IN ('retrying', 'sending')`,
   devices: `SELECT provider, environment, quarantined_at IS NOT NULL AS quarantined, COUNT(*) AS n
             FROM devices GROUP BY 1, 2, 3`,
 } as const;
@@ -35,7 +40,7 @@ export const STATS_SQL = {
 export async function readStats(db: D1Database, now: number): Promise<Stats> {
   const windows = Object.entries(STAT_WINDOWS) as [StatWindow, number][];
   const statements = windows.map(([, span]) => db.prepare(STATS_SQL.window).bind(now - span));
-  statements.push(db.prepare(STATS_SQL.retryQueue), db.prepare(STATS_SQL.devices));
+  statements.push(db.prepare(STATS_SQL.retryQueue).bind(now - OPEN_ROWS_SPAN_MS), db.prepare(STATS_SQL.devices));
   const results = await db.batch<Record<string, string | number | null>>(statements);
 
   const stats: Stats = {
