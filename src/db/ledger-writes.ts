@@ -8,7 +8,7 @@
  */
 import type { Provider } from "../devices/types";
 import { chunkJson } from "./json-chunks";
-import { type DeliveryKey, type DeliveryStatus, type NotificationKey, notificationKey, openRow } from "./ledger";
+import { claimableRow, type DeliveryKey, type DeliveryStatus, type NotificationKey, notificationKey, openRow } from "./ledger";
 
 /** A notification as the ledger keeps it: text and recipient, stored once for all its devices. */
 export interface LedgerNotification extends NotificationKey {
@@ -55,6 +55,8 @@ export interface ClaimOptions {
   claimId: string;
   now: number;
   leaseUntil: number;
+  /** `retrying` rows due by then may be claimed (epoch ms); default `now`. */
+  dueBy?: number;
 }
 
 const compactNotification = (n: LedgerNotification) => ({
@@ -98,7 +100,7 @@ ON CONFLICT (event_id, idx, device_token) DO UPDATE SET
   provider = excluded.provider, app = excluded.app,
   claimed_by = excluded.claimed_by, claimed_until = excluded.claimed_until,
   error = NULL, next_attempt_at = NULL, updated_at = excluded.updated_at
-WHERE ${openRow("deliveries", "?4")} OR (?5 = 1 AND deliveries.status = 'failed')`;
+WHERE ${claimableRow("deliveries", "?4", "?6")} OR (?5 = 1 AND deliveries.status = 'failed')`;
 
 /**
  * The rows of the notifications listed in ?1, as a join that SQLite drives
@@ -111,8 +113,9 @@ const ROWS_OF_NOTIFICATIONS = `json_each(?1) AS j CROSS JOIN deliveries AS d
 /**
  * Claims the rows in one transaction and returns the ledger state of every
  * row of their notifications. A row is ours to send when it comes back
- * `sending` with our claim id; any other row is final, not yet due, or
- * owned by a concurrent invocation (a duplicate webhook in flight).
+ * `sending` with our claim id; any other row is final, `retrying` and not
+ * yet due (see claimableRow), or owned by a concurrent invocation (a
+ * duplicate webhook in flight).
  */
 export async function claimDeliveries(db: D1Database, claim: Claim, options: ClaimOptions): Promise<ClaimedRow[]> {
   const statements: D1PreparedStatement[] = [];
@@ -134,7 +137,9 @@ export async function claimDeliveries(db: D1Database, claim: Claim, options: Cla
   }
   for (const [targets, isReplay] of [[claim.fresh, 0], [claim.replay, 1]] as const) {
     for (const chunk of chunkJson(targets.map(compactTarget))) {
-      statements.push(db.prepare(CLAIM).bind(chunk, options.claimId, options.leaseUntil, options.now, isReplay));
+      statements.push(
+        db.prepare(CLAIM).bind(chunk, options.claimId, options.leaseUntil, options.now, isReplay, options.dueBy ?? options.now),
+      );
     }
   }
   statements.push(
@@ -179,6 +184,11 @@ export interface RecordOptions {
   environmentFixes: readonly { token: string; environment: "production" | "sandbox" }[];
   /** Open rows (`retrying`, or `sending` past its lease) for devices that no longer exist. */
   orphans: readonly DeliveryKey[];
+  /**
+   * Rows this claim took but never sent (the invocation's budget ran out):
+   * `retrying` again, due at once, and the claim's attempt is not counted.
+   */
+  released?: readonly DeliveryKey[];
 }
 
 const compactOutcome = (o: Outcome) => ({
@@ -219,6 +229,19 @@ export async function recordOutcomes(db: D1Database, outcomes: readonly Outcome[
              AND deliveries.device_token = j.value->>'t' AND ${openRow("deliveries", "?2")}`,
         )
         .bind(JSON.stringify(options.orphans.map(compactRow)), options.now),
+    );
+  }
+  for (const chunk of chunkJson((options.released ?? []).map(compactRow))) {
+    statements.push(
+      db
+        .prepare(
+          `UPDATE deliveries SET status = 'retrying', attempts = MAX(0, attempts - 1), error = 'deferred',
+             next_attempt_at = ?2, claimed_by = NULL, claimed_until = NULL, updated_at = ?2
+           FROM json_each(?1) AS j
+           WHERE deliveries.event_id = j.value->>'e' AND deliveries.idx = j.value->>'i'
+             AND deliveries.device_token = j.value->>'t' AND deliveries.claimed_by = ?3`,
+        )
+        .bind(chunk, options.now, options.claimId),
     );
   }
   if (options.removeTokens.length > 0) {

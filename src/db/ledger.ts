@@ -38,8 +38,18 @@ export const notificationKey = ({ eventId, index }: NotificationKey): string => 
 export const deliveryKey = ({ eventId, index, token }: DeliveryKey): string => `${index}\u0000${eventId}\u0000${token}`;
 
 /**
- * A row nobody is working on that a consumer may (re)claim: `retrying`, or
- * `sending` whose lease ran out (its owner died). `now` is a SQL expression.
+ * A row nobody is working on: `retrying`, due or not, or `sending` whose
+ * lease ran out (its owner died). What closes rows (a removed device, a dead
+ * letter) acts on these. `now` is a SQL expression.
  */
 export const openRow = (row: string, now: string): string =>
   `(${row}.status = 'retrying' OR (${row}.status = 'sending' AND ${row}.claimed_until < ${now}))`;
+
+/**
+ * An open row a consumer may claim now: `retrying` only once its
+ * `next_attempt_at` has come (`dueBy`), so a duplicate or replayed message
+ * cannot jump the wait a provider asked for; `sending` once its lease ran
+ * out. `now` and `dueBy` are SQL expressions.
+ */
+export const claimableRow = (row: string, now: string, dueBy: string): string =>
+  `((${row}.status = 'retrying' AND COALESCE(${row}.next_attempt_at, 0) <= ${dueBy}) OR (${row}.status = 'sending' AND ${row}.claimed_until < ${now}))`;

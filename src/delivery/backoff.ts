@@ -10,12 +10,16 @@ export const MAX_DELAY_SECONDS = 3 * 60 * 60;
 export const QUEUE_MAX_DELAY_SECONDS = 24 * 60 * 60;
 
 /**
- * Exponential backoff with jitter for the `attempts`-th try (1-based), or
- * the provider's Retry-After when it gave one.
+ * The wait before the `attempts`-th try (1-based) is repeated: exponential
+ * backoff with jitter, or the provider's Retry-After when that is longer.
+ * Never shorter than the backoff: a provider that keeps answering
+ * `Retry-After: 1` would otherwise spend all 12 retries in seconds and send
+ * the notification to the dead-letter queue while it is still busy.
  */
 export function retryDelaySeconds(attempts: number, retryAfter: number | undefined, random: () => number): number {
-  if (retryAfter !== undefined) return Math.min(Math.max(1, Math.ceil(retryAfter)), QUEUE_MAX_DELAY_SECONDS);
   const ceiling = Math.min(MAX_DELAY_SECONDS, BASE_DELAY_SECONDS * 2 ** Math.max(0, attempts - 1));
   // "Equal jitter": at least half the ceiling, so retries spread out but never come back at once.
-  return Math.max(1, Math.round(ceiling / 2 + (random() * ceiling) / 2));
+  const backoff = Math.max(1, Math.round(ceiling / 2 + (random() * ceiling) / 2));
+  if (retryAfter === undefined) return backoff;
+  return Math.min(Math.max(backoff, Math.ceil(retryAfter)), QUEUE_MAX_DELAY_SECONDS);
 }

@@ -15,7 +15,7 @@ import { log } from "../log";
 import { createProviders } from "../push/providers";
 import type { PushProvider, PushResult } from "../push/provider";
 import { isPushJob, type PushJob } from "../queue/message";
-import { retryDelaySeconds } from "./backoff";
+import { QUEUE_MAX_DELAY_SECONDS, retryDelaySeconds } from "./backoff";
 import { tapLink } from "./link";
 import { type Attempted, settle } from "./outcomes";
 import { keyOf, planDeliveries, uniqueWorks } from "./plan";
@@ -59,12 +59,25 @@ export const SUBREQUESTS_PER_SEND = 4;
 export const CREDENTIAL_SUBREQUESTS = 8;
 /** Per-request provider timeout. */
 export const PUSH_TIMEOUT_MS = 10_000;
+/**
+ * A `retrying` row may be claimed this early: the message that waits for
+ * it is redelivered after its delay by another machine, whose clock may be
+ * a little behind; without the margin it would bounce once more and spend
+ * a retry for nothing.
+ */
+export const DUE_TOLERANCE_MS = 1_000;
+/** Rows claimed but never started (the budget ran out) are tried again this soon. */
+export const DEFERRED_RETRY_SECONDS = 1;
 
 /** What one invocation did; logged as one line and returned for tests and the benchmark. */
 export interface BatchReport {
   messages: number;
   notifications: number;
   claimed: number;
+  /** Claimed rows not started because the time or subrequest budget ran out. */
+  deferred: number;
+  /** Rows left `retrying` because they are not due yet (a duplicate or early message). */
+  notDue: number;
   outcomes: Record<string, number>;
   /** The consumer's own D1 round trips: lookup, claim, record. */
   d1RoundTrips: number;
@@ -103,6 +116,8 @@ export async function consumePushBatch(
     messages: batch.messages.length,
     notifications: 0,
     claimed: 0,
+    deferred: 0,
+    notDue: 0,
     outcomes: {},
     d1RoundTrips: 0,
     subrequests: 0,
@@ -151,6 +166,8 @@ export async function consumePushBatch(
     messages: report.messages,
     notifications: report.notifications,
     claimed: report.claimed,
+    deferred: report.deferred,
+    not_due: report.notDue,
     d1_round_trips: report.d1RoundTrips,
     subrequests: report.subrequests,
     d1_rows_read: report.d1RowsRead,
@@ -182,12 +199,18 @@ async function deliver(
 
   const claimId = crypto.randomUUID();
   const claimedAt = deps.now();
-  const rows = await claimDeliveries(env.DB, plan, { claimId, now: claimedAt, leaseUntil: claimedAt + deps.leaseMs });
+  const rows = await claimDeliveries(env.DB, plan, {
+    claimId,
+    now: claimedAt,
+    leaseUntil: claimedAt + deps.leaseMs,
+    dueBy: claimedAt + DUE_TOLERANCE_MS,
+  });
   report.d1RoundTrips++;
 
   const mine: Attempted[] = [];
   const orphans: DeliveryKey[] = [];
   const elsewhere: ClaimedRow[] = [];
+  const notDue: ClaimedRow[] = [];
   for (const row of rows) {
     const target = plan.targets.get(deliveryKey(row));
     if (row.status === "sending" && row.claimedBy === claimId && target?.device) {
@@ -198,6 +221,9 @@ async function deliver(
     } else if (row.status === "sending" && row.claimedBy !== claimId) {
       // Another invocation is sending it right now (a duplicate webhook in flight).
       elsewhere.push(row);
+    } else if (row.status === "retrying") {
+      // The claim leaves a retrying row alone until it is due: this message waits for it.
+      notDue.push(row);
     } else if (row.status === "no_device") {
       report.outcomes.no_device = (report.outcomes.no_device ?? 0) + 1;
       log("delivery", { event_id: row.eventId, index: row.index, provider: null, status: "no_device", error: null });
@@ -219,7 +245,14 @@ async function deliver(
   }, canStart);
 
   const finishedAt = deps.now();
-  const settled = settle(mine, finishedAt, deps.random);
+  // Rows never started go back as they were: no attempt counted, due at once.
+  const sent = mine.filter((attempt) => attempt.result !== DEFERRED);
+  const released = mine
+    .filter((attempt) => attempt.result === DEFERRED)
+    .map(({ work, device }) => ({ ...keyOf(work.job, work.n), token: device.token }));
+  report.deferred = released.length;
+  report.notDue = notDue.length;
+  const settled = settle(sent, finishedAt, deps.random);
   for (const outcome of settled.outcomes) report.outcomes[outcome.status] = (report.outcomes[outcome.status] ?? 0) + 1;
   const recorded = await withRetries(() =>
     recordOutcomes(env.DB, settled.outcomes, {
@@ -228,10 +261,16 @@ async function deliver(
       removeTokens: settled.removeTokens,
       environmentFixes: settled.environmentFixes,
       orphans,
+      released,
     }),
   );
   if (recorded) report.d1RoundTrips++;
 
+  // Seconds each notification asks its message to wait, beyond what the outcomes asked for.
+  const waits = new Map<string, number>();
+  const wait = (key: string, seconds: number) => waits.set(key, Math.max(waits.get(key) ?? 0, seconds));
+  for (const row of released) wait(notificationKey(row), DEFERRED_RETRY_SECONDS);
+  for (const row of notDue) wait(notificationKey(row), secondsUntil(row.nextAttemptAt ?? finishedAt, finishedAt));
   // Rows someone else holds: seconds until that holder's lease runs out.
   const heldFor = new Map<string, number>();
   for (const row of elsewhere) {
@@ -242,13 +281,18 @@ async function deliver(
     let delay = 0;
     for (const n of job.notifications) {
       const key = notificationKey(keyOf(job, n));
-      delay = Math.max(delay, settled.delays.get(key) ?? 0);
+      delay = Math.max(delay, settled.delays.get(key) ?? 0, waits.get(key) ?? 0);
       const held = heldFor.get(key);
       if (held !== undefined) delay = Math.max(delay, heldRetryDelay(held, message.attempts));
     }
     if (delay > 0) retry(message, delay);
     else ack(message);
   }
+}
+
+/** Whole seconds from `now` until `at`: at least 1, at most the queue's 24-hour cap. */
+function secondsUntil(at: number, now: number): number {
+  return Math.min(QUEUE_MAX_DELAY_SECONDS, Math.max(1, Math.ceil((at - now) / 1000)));
 }
 
 /**
@@ -261,8 +305,8 @@ export function heldRetryDelay(leaseSecondsLeft: number, attempts: number): numb
   return Math.max(1, Math.min(leaseSecondsLeft + 1, 10 * 2 ** Math.max(0, attempts - 1)));
 }
 
-/** What a claimed row that was never started (budget spent) records: retried within a second. */
-const DEFERRED: PushResult = { kind: "retry", reason: "deferred", retryAfter: 1 };
+/** The placeholder result of a claimed row until its send starts; a row that keeps it was never sent. */
+const DEFERRED: PushResult = { kind: "retry", reason: "deferred" };
 
 /** Sends one claimed row; never throws. */
 async function sendOne({ work, device }: Attempted, env: Env, deps: ConsumerDeps): Promise<PushResult> {

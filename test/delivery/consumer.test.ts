@@ -4,7 +4,7 @@ import { claimDeliveries } from "../../src/db/ledger-writes";
 import { ledgerNotification, targetFor } from "../../src/delivery/plan";
 import { LEASE_MS } from "../../src/delivery/consumer";
 import { api, apnsToken, fcmToken, uniqueId } from "../support/webhook";
-import { eventDeliveries, fakeProviders, job, queued, registerDevice, runBatch } from "../support/delivery";
+import { drainLikeTheQueue, eventDeliveries, fakeProviders, job, queued, registerDevice, runBatch } from "../support/delivery";
 
 describe("consumer: recipients", () => {
   it("sends to every device of the custom_id, falls back to user_id, and records users without devices", async () => {
@@ -114,10 +114,11 @@ describe("consumer: outcomes", () => {
     const event = job([queued({ i: 0, custom_id: a }), queued({ i: 1, custom_id: b })]);
 
     const first = fakeProviders((m) =>
-      m.token === tokenB ? { kind: "retry", reason: "QUOTA_EXCEEDED", retryAfter: 7 } : { kind: "sent", id: "ok" },
+      m.token === tokenB ? { kind: "retry", reason: "QUOTA_EXCEEDED", retryAfter: 120 } : { kind: "sent", id: "ok" },
     );
-    const run1 = await runBatch([event], { providers: first });
-    expect(run1.retried.get(run1.ids[0]!)).toBe(7);
+    const start = Date.now();
+    const run1 = await runBatch([event], { providers: first, now: () => start });
+    expect(run1.retried.get(run1.ids[0]!)).toBe(120);
     const recorded = await eventDeliveries(event.event_id);
     expect(recorded!.deliveries.map((d) => [d.index, d.status, d.error])).toEqual([
       [0, "sent", null],
@@ -125,10 +126,18 @@ describe("consumer: outcomes", () => {
     ]);
 
     const second = fakeProviders();
-    const run2 = await runBatch([event], { providers: second }, 2);
+    const run2 = await runBatch([event], { providers: second, now: () => start + 120_000 }, 2);
     expect(second.fcm.sent.map((m) => m.token)).toEqual([tokenB]);
     expect(run2.acked).toEqual(run2.ids);
     expect((await eventDeliveries(event.event_id))!.summary).toEqual({ sent: 2 });
+  });
+
+  it("waits the backoff when the provider's Retry-After is shorter", async () => {
+    const customId = uniqueId("emp");
+    await registerDevice({ provider: "fcm", token: fcmToken(), custom_id: customId });
+    const providers = fakeProviders(() => ({ kind: "retry", reason: "QUOTA_EXCEEDED", retryAfter: 1 }));
+    const run = await runBatch([job([queued({ custom_id: customId })])], { providers, random: () => 0 });
+    expect(run.retried.get(run.ids[0]!)).toBe(15);
   });
 
   it("backs off exponentially with jitter when no Retry-After is given", async () => {
@@ -137,12 +146,16 @@ describe("consumer: outcomes", () => {
     const providers = fakeProviders(() => ({ kind: "retry", reason: "UNAVAILABLE" }));
     const event = job([queued({ custom_id: customId })]);
     const delays: number[] = [];
+    let now = Date.now();
     for (let attempt = 1; attempt <= 11; attempt++) {
-      const run = await runBatch([event], { providers, random: () => (attempt === 11 ? 1 : 0) }, attempt);
+      const at = now;
+      const run = await runBatch([event], { providers, now: () => at, random: () => (attempt === 11 ? 1 : 0) }, attempt);
       delays.push(run.retried.get(run.ids[0]!)!);
+      now += delays.at(-1)! * 1000;
     }
     // Each send attempt doubles a 30 s ceiling up to 3 h; random() = 0 picks half of it, 1 all of it.
     expect(delays).toEqual([15, 30, 60, 120, 240, 480, 960, 1920, 3840, 5400, 10800]);
+    expect(providers.fcm.sent).toHaveLength(11);
     expect((await eventDeliveries(event.event_id))!.deliveries[0]!.attempts).toBe(11);
   });
 
@@ -195,9 +208,16 @@ describe("consumer: outcomes", () => {
     const customId = uniqueId("emp");
     await registerDevice({ provider: "fcm", token: fcmToken(), custom_id: customId });
     const providers = fakeProviders();
-    const run = await runBatch([job([queued({ custom_id: customId })])], { providers, sendBudgetMs: 0 });
+    const event = job([queued({ custom_id: customId })]);
+    const run = await runBatch([event], { providers, sendBudgetMs: 0 });
     expect(providers.fcm.sent).toHaveLength(0);
     expect(run.retried.get(run.ids[0]!)).toBe(1);
+    expect(run.report.deferred).toBe(1);
+    // Never sent, so no attempt counted, and due at once.
+    expect((await eventDeliveries(event.event_id))!.deliveries[0]).toMatchObject({ status: "retrying", error: "deferred", attempts: 0 });
+    const next = await runBatch([event], { providers }, 2);
+    expect(providers.fcm.sent).toHaveLength(1);
+    expect(next.acked).toEqual(next.ids);
   });
 
   it("fails deliveries with org_id_not_configured when LEARNINK_ORG_ID is empty", async () => {
@@ -214,6 +234,58 @@ describe("consumer: outcomes", () => {
   it("acks a malformed message instead of retrying it forever", async () => {
     const run = await runBatch([{ nonsense: true } as never], { providers: fakeProviders() });
     expect(run.acked).toEqual(run.ids);
+  });
+});
+
+describe("consumer: a retrying delivery waits until it is due", () => {
+  it("a duplicate message leaves a retrying row alone until it is due, without counting an attempt", async () => {
+    const customId = uniqueId("emp");
+    await registerDevice({ provider: "fcm", token: fcmToken(), custom_id: customId });
+    const event = job([queued({ custom_id: customId })]);
+    const start = Date.now();
+    const busy = fakeProviders(() => ({ kind: "retry", reason: "QUOTA_EXCEEDED", retryAfter: 300 }));
+    await runBatch([event], { providers: busy, now: () => start });
+
+    // The same event again (a repeated webhook, a replay) 10 s later: nothing is sent, the message waits.
+    const providers = fakeProviders();
+    const early = await runBatch([structuredClone(event)], { providers, now: () => start + 10_000 });
+    expect(providers.fcm.sent).toHaveLength(0);
+    expect(early.report).toMatchObject({ claimed: 0, notDue: 1 });
+    expect(early.retried.get(early.ids[0]!)).toBe(290);
+    expect((await eventDeliveries(event.event_id))!.deliveries[0]).toMatchObject({ status: "retrying", attempts: 1 });
+
+    // Once due (a second early is within the tolerance for clocks), it is claimed and sent.
+    const due = await runBatch([structuredClone(event)], { providers, now: () => start + 299_500 }, 2);
+    expect(providers.fcm.sent).toHaveLength(1);
+    expect(due.acked).toEqual(due.ids);
+    expect((await eventDeliveries(event.event_id))!.deliveries[0]).toMatchObject({ status: "sent", attempts: 2 });
+  });
+
+  it("a provider answering Retry-After: 1 for a minute does not send the notification to the dead-letter queue", async () => {
+    // The queue is played by drainLikeTheQueue: a retried message comes back
+    // after exactly its delay with `attempts` + 1, and after max_retries (12,
+    // as in wrangler.toml) it would go to the dead-letter queue. That is what
+    // Queues does, minus the waiting: the consumer's clock is simulated, and
+    // the provider answers by that clock what FCM's real provider returns for
+    // a 429 with `Retry-After: 1` (see the provider tests), for one minute.
+    const customId = uniqueId("emp");
+    await registerDevice({ provider: "fcm", token: fcmToken(), custom_id: customId });
+    const clock = { now: Date.now() };
+    const busyUntil = clock.now + 60_000;
+    const answers: string[] = [];
+    const providers = fakeProviders(() => {
+      const busy = clock.now < busyUntil;
+      answers.push(busy ? "429" : "sent");
+      return busy ? { kind: "retry", reason: "QUOTA_EXCEEDED", retryAfter: 1 } : { kind: "sent", id: "ok" };
+    });
+    const event = job([queued({ custom_id: customId })]);
+
+    const deadLetters = await drainLikeTheQueue([event], { providers, random: () => 0 }, 12, clock);
+
+    expect(deadLetters).toEqual([]);
+    // 15 + 30 + 60 s of backoff outlast the minute: three refusals, then sent.
+    expect(answers).toEqual(["429", "429", "429", "sent"]);
+    expect((await eventDeliveries(event.event_id))!.deliveries[0]).toMatchObject({ status: "sent", attempts: 4 });
   });
 });
 

@@ -133,22 +133,38 @@ export async function seedDevices(devices: readonly SeedDevice[]): Promise<void>
 
 /**
  * Plays the queue: feeds `jobs` to the consumer in batches of 10 and feeds
- * every retried message again (immediately, with `attempts` + 1) until all
- * are acked or `maxRetries` is spent. Returns the messages that would go to
- * the dead-letter queue.
+ * every retried message again, with `attempts` + 1, until all are acked or
+ * `maxRetries` is spent. Returns the messages that would go to the
+ * dead-letter queue.
+ *
+ * Time is the consumer's clock, simulated: Queues hands a retried message
+ * back once its delay has passed, so each round runs when the longest delay
+ * of the round before has passed (the ledger refuses to claim a row before
+ * it is due), without the test waiting for it. `clock.now` ends at the last
+ * round's time.
  */
-export async function drainLikeTheQueue(jobs: PushJob[], deps: Partial<ConsumerDeps>, maxRetries = 12): Promise<PushJob[]> {
+export async function drainLikeTheQueue(
+  jobs: PushJob[],
+  deps: Partial<ConsumerDeps>,
+  maxRetries = 12,
+  clock: { now: number } = { now: Date.now() },
+): Promise<PushJob[]> {
   let pending = jobs;
   for (let attempts = 1; pending.length > 0 && attempts <= maxRetries + 1; attempts++) {
+    const at = clock.now;
+    let longest = 0;
     const retried: PushJob[] = [];
     for (let i = 0; i < pending.length; i += 10) {
       const chunk = pending.slice(i, i + 10);
-      const run = await runBatch(chunk, deps, attempts);
+      const run = await runBatch(chunk, { ...deps, now: () => at }, attempts);
       run.ids.forEach((id, k) => {
-        if (run.retried.has(id)) retried.push(chunk[k]!);
+        if (!run.retried.has(id)) return;
+        retried.push(chunk[k]!);
+        longest = Math.max(longest, run.retried.get(id) ?? 0);
       });
     }
     pending = retried;
+    if (pending.length > 0) clock.now = at + longest * 1000;
   }
   return pending;
 }
