@@ -13,9 +13,10 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { loadOrCreateKeys, startStandins, workerConfig } from "../standins/index.ts";
-import { type ProviderModes, devVars, providerModes, varArgs } from "./lib/dev-plan.ts";
-import { EXAMPLE_APNS_TOKEN, EXAMPLE_FCM_TOKEN, registerCommand } from "./lib/examples.ts";
-import { type LocalEnv, fromDevVars, readLocalEnv } from "./lib/local-env.ts";
+import { type ProviderModes, devVars, providerModes, secretsToGenerate, varArgs } from "./lib/dev-plan.ts";
+import { EXAMPLE_APNS_TOKEN, EXAMPLE_FCM_TOKEN, deviceTokenCommands } from "./lib/examples.ts";
+import { type LocalEnv, firstOf, fromDevVars, readLocalEnv } from "./lib/local-env.ts";
+import { type GeneratedSecret, LOCAL_SECRETS_FILE, loadOrCreateLocalSecrets } from "./lib/local-secrets.ts";
 import { DEFAULT_HOST, DEFAULT_PORT, ROOT, STANDINS_DIR, WEBHOOK_PATH } from "./lib/project.ts";
 import { type DevServer, applyLocalMigrations, startDevServer } from "./lib/wrangler.ts";
 
@@ -85,13 +86,24 @@ interface BannerFacts {
   modes: ProviderModes;
   /** Names that came from .dev.vars.example. */
   defaults: string[];
+  /** Names whose values were generated for this checkout (kept in .standins/). */
+  generated: GeneratedSecret[];
+  /** What this run adds on top of .dev.vars. */
+  vars: Record<string, string>;
   standinsUrl: string | null;
   keysAreNew: boolean;
   persistTo: string | undefined;
 }
 
-function banner({ url, env, modes, defaults, standinsUrl, keysAreNew, persistTo }: BannerFacts): string[] {
-  const source = (name: string) => (defaults.includes(name) ? ".dev.vars.example" : ".dev.vars");
+function banner({ url, env, modes, defaults, generated, vars, standinsUrl, keysAreNew, persistTo }: BannerFacts): string[] {
+  const source = (name: string) =>
+    (generated as string[]).includes(name)
+      ? `.standins/${LOCAL_SECRETS_FILE}, generated for this checkout`
+      : defaults.includes(name)
+        ? ".dev.vars.example"
+        : ".dev.vars";
+  // A register key this run supplies is printed; one from .dev.vars stays in the user's shell.
+  const registerKey = firstOf(vars.RELAY_REGISTER_KEY) ?? "$RELAY_REGISTER_KEY";
   const apiKeyFromExample = defaults.includes("RELAY_API_KEY");
   const apiKey = apiKeyFromExample ? (env.example.RELAY_API_KEY ?? "").split(/\s+/)[0]! : "$RELAY_API_KEY";
   const behindAccess = fromDevVars(env, "ACCESS_TEAM_DOMAIN") !== undefined && fromDevVars(env, "ACCESS_AUD") !== undefined;
@@ -107,6 +119,9 @@ function banner({ url, env, modes, defaults, standinsUrl, keysAreNew, persistTo 
     `LearnInk push relay running at ${url}`,
     `  webhook POST ${url}${WEBHOOK_PATH} (LEARNINK_WEBHOOK_SECRET from ${source("LEARNINK_WEBHOOK_SECRET")})`,
     `  API     ${url}/v1/... (Bearer RELAY_API_KEY from ${source("RELAY_API_KEY")})`,
+    ...(source("RELAY_REGISTER_KEY") === source("DEVICE_TOKEN_SECRET")
+      ? [`          RELAY_REGISTER_KEY and DEVICE_TOKEN_SECRET from ${source("RELAY_REGISTER_KEY")}`]
+      : [`          RELAY_REGISTER_KEY from ${source("RELAY_REGISTER_KEY")}`, `          DEVICE_TOKEN_SECRET from ${source("DEVICE_TOKEN_SECRET")}`]),
     behindAccess
       ? `  console ${url}/admin (behind Cloudflare Access: ACCESS_TEAM_DOMAIN and ACCESS_AUD are set in .dev.vars)`
       : `  console ${url}/admin (sign in with ${apiKeyFromExample ? `the admin key ${apiKey}` : "RELAY_API_KEY from .dev.vars"})`,
@@ -114,8 +129,9 @@ function banner({ url, env, modes, defaults, standinsUrl, keysAreNew, persistTo 
     `  D1 and Queue: local, in ${persistTo ?? ".wrangler/state"}`,
     "",
     "Next, in another terminal:",
-    `  1. register a device${apiKeyFromExample ? "" : " (RELAY_API_KEY set in your shell)"}:`,
-    ...registerCommand({ origin: url, apiKey, ...device }).split("\n").map((l) => `     ${l}`),
+    `  1. register a device as the app does, with a device token for its user${registerKey.startsWith("$") ? " (RELAY_REGISTER_KEY set in your shell)" : ""}`,
+    `     (minted here by the relay with the register key; README "The app's half" signs one in a few lines of Node):`,
+    ...deviceTokenCommands({ origin: url, registerKey, ...device }).split("\n").map((l) => `     ${l}`),
     "  2. send an example notification, signed like LearnInk's:",
     `     npm run send-example${url === `http://${DEFAULT_HOST}:${DEFAULT_PORT}` ? "" : ` -- --url ${url}${WEBHOOK_PATH}`}`,
     "",
@@ -162,7 +178,8 @@ async function main(): Promise<number> {
       const keys = await loadOrCreateKeys(STANDINS_DIR);
       standins = await startStandins({ port: standinsPort, keys, print: say });
     }
-    const { vars, defaults } = devVars(env, modes, standins ? workerConfig(standins.url, standins.keys) : null);
+    const localSecrets = secretsToGenerate(env).length > 0 ? loadOrCreateLocalSecrets(STANDINS_DIR) : {};
+    const { vars, defaults, generated } = devVars(env, modes, standins ? workerConfig(standins.url, standins.keys) : null, localSecrets);
     for (const name of ["LEARNINK_WEBHOOK_SECRET", "RELAY_API_KEY"]) {
       if (fromDevVars(env, name) === undefined && !defaults.includes(name)) say(`Warning: ${name} is not set in .dev.vars or .dev.vars.example.`);
     }
@@ -194,7 +211,7 @@ async function main(): Promise<number> {
       throw error;
     }
     startup = null;
-    const facts = { url, env, modes, defaults, standinsUrl: standins?.url ?? null, keysAreNew, persistTo };
+    const facts = { url, env, modes, defaults, generated, vars, standinsUrl: standins?.url ?? null, keysAreNew, persistTo };
     for (const line of banner(facts)) say(line);
 
     const code = await server.exited;

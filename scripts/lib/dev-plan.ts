@@ -20,7 +20,8 @@
  * values; real secrets never go on a command line.
  */
 import type { StandinWorkerConfig } from "../../standins/types.ts";
-import { type LocalEnv, fromDevVars } from "./local-env.ts";
+import { type LocalEnv, fromDevVars, localValue } from "./local-env.ts";
+import { GENERATED_SECRETS, type GeneratedSecret } from "./local-secrets.ts";
 
 export type ProviderMode = "real" | "standin";
 
@@ -48,14 +49,25 @@ export interface DevVars {
   vars: Record<string, string>;
   /** Names taken from `.dev.vars.example` because `.dev.vars` does not set them. */
   defaults: string[];
+  /** Names given a generated local value because neither file sets them. */
+  generated: GeneratedSecret[];
 }
+
+/** The generated secrets this run needs: those neither `.dev.vars` nor `.dev.vars.example` sets. */
+export const secretsToGenerate = (env: LocalEnv): GeneratedSecret[] => GENERATED_SECRETS.filter((name) => localValue(env, name) === undefined);
 
 /**
  * The values to add on top of `.dev.vars`: each example default that
- * `.dev.vars` leaves unset, then the stand-in configuration of every
- * provider that runs on its stand-in.
+ * `.dev.vars` leaves unset, the generated local secrets for what neither
+ * sets, then the stand-in configuration of every provider that runs on its
+ * stand-in.
  */
-export function devVars(env: LocalEnv, modes: ProviderModes, standin: StandinConfig | null): DevVars {
+export function devVars(
+  env: LocalEnv,
+  modes: ProviderModes,
+  standin: StandinConfig | null,
+  localSecrets: Partial<Record<GeneratedSecret, string>> = {},
+): DevVars {
   const vars: Record<string, string> = {};
   const defaults: string[] = [];
   for (const [name, value] of Object.entries(env.example)) {
@@ -63,11 +75,17 @@ export function devVars(env: LocalEnv, modes: ProviderModes, standin: StandinCon
     vars[name] = value;
     defaults.push(name);
   }
+  const generated = secretsToGenerate(env);
+  for (const name of generated) {
+    const value = localSecrets[name];
+    if (value === undefined) throw new Error(`${name} is set nowhere, and no generated value was given`);
+    vars[name] = value;
+  }
   const needsStandin = modes.fcm === "standin" || modes.apns === "standin";
   if (needsStandin && !standin) throw new Error("a provider runs on its stand-in, but no stand-in configuration was given");
   if (standin && modes.fcm === "standin") for (const name of FCM_VARS) vars[name] = standin[name];
   if (standin && modes.apns === "standin") for (const name of APNS_VARS) vars[name] = standin[name];
-  return { vars, defaults };
+  return { vars, defaults, generated };
 }
 
 /** `--var NAME:value` arguments for wrangler. */

@@ -33,6 +33,9 @@ export interface RegisterCommand {
   environment?: "production" | "sandbox";
 }
 
+const authHeader = (credential: string) =>
+  credential.startsWith("$") ? `"Authorization: Bearer ${credential}"` : shellQuote(`Authorization: Bearer ${credential}`);
+
 /** A copy-paste curl line that registers a device with the relay. */
 export function registerCommand(c: RegisterCommand): string {
   const body: Record<string, string> =
@@ -40,10 +43,35 @@ export function registerCommand(c: RegisterCommand): string {
   body.provider = c.provider;
   body.token = c.token;
   if (c.environment) body.environment = c.environment;
-  const auth = c.apiKey.startsWith("$") ? `"Authorization: Bearer ${c.apiKey}"` : shellQuote(`Authorization: Bearer ${c.apiKey}`);
   return [
     `curl -X PUT ${c.origin}/v1/devices`,
-    `  -H ${auth} -H 'Content-Type: application/json'`,
+    `  -H ${authHeader(c.apiKey)} -H 'Content-Type: application/json'`,
     `  -d ${shellQuote(JSON.stringify(body))}`,
   ].join(" \\\n");
+}
+
+export interface DeviceTokenCommands {
+  origin: string;
+  /** Shown as is: a key, or a shell expression such as "$RELAY_REGISTER_KEY". */
+  registerKey: string;
+  customId?: string;
+  provider: "fcm" | "apns";
+  token: string;
+}
+
+/**
+ * Copy-paste shell lines that do what an app does: get a device token for
+ * its user (minted by the relay with the register key, as a backend may),
+ * then register its push token with it; the relay takes the user from the
+ * token, so the body names none.
+ */
+export function deviceTokenCommands(c: DeviceTokenCommands): string {
+  return [
+    `TOKEN=$(curl -s -X POST ${c.origin}/v1/device-tokens \\`,
+    `  -H ${authHeader(c.registerKey)} -H 'Content-Type: application/json' \\`,
+    `  -d ${shellQuote(JSON.stringify({ custom_id: c.customId ?? EXAMPLE_CUSTOM_ID }))} | sed -E 's/.*"token":"([^"]+)".*/\\1/')`,
+    `curl -X PUT ${c.origin}/v1/devices \\`,
+    `  -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \\`,
+    `  -d ${shellQuote(JSON.stringify({ provider: c.provider, token: c.token }))}`,
+  ].join("\n");
 }

@@ -12,7 +12,7 @@ export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 /** The pinned wrangler's entry point (run as `process.execPath WRANGLER_BIN ...`). */
 export const WRANGLER_BIN = join(ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
 
-/** Where the dev run keeps the stand-ins' generated credentials (git-ignored). */
+/** Where the dev run keeps what it generates: the stand-ins' credentials and local secrets (git-ignored). */
 export const STANDINS_DIR = join(ROOT, ".standins");
 
 /** The local relay's defaults, also used by send-example. */

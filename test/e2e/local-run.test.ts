@@ -3,14 +3,16 @@
  * checkout (wrangler dev with the real wrangler.toml, local D1 and Queue,
  * stand-in FCM and APNs), a device registered through the API,
  * `npm run send-example`, and the push arriving at the stand-in with what
- * the phone would show; then real credentials in `.dev.vars` switching a
- * stand-in off, and Ctrl-C leaving nothing behind.
+ * the phone would show; a device registered by the app's own route (a device
+ * token minted by README's backend code, and the banner's commands); then
+ * real credentials in `.dev.vars` switching a stand-in off, and Ctrl-C
+ * leaving nothing behind.
  */
-import { readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RecordedPush } from "../../standins/types.js";
-import { type Relay, api, freePort, freshCheckout, removeDir, runScript, startRelay } from "./support/local-run.js";
+import { type Relay, api, freePort, freshCheckout, removeDir, runCommand, runScript, startRelay } from "./support/local-run.js";
 
 /** The defaults a fresh checkout runs with (.dev.vars.example, wrangler.toml). */
 const EXAMPLE_KEY = "local-dev-key";
@@ -30,6 +32,13 @@ async function pushesOf(standinsUrl: string, eventId: string): Promise<RecordedP
 const unique = (prefix: string) => `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
 const fcmToken = () => `${unique("e2e-fcm")}:APA91b-end-to-end`;
 const apnsToken = () => Array.from({ length: 64 }, () => "0123456789abcdef"[Math.floor(Math.random() * 16)]).join("");
+
+/** The company backend's device-token module, exactly as README "The app's half" shows it. */
+async function readmeDeviceTokenModule(dir: string): Promise<string> {
+  const block = /```js\n(\/\/ device-token\.mjs\n[\s\S]*?)```/.exec(await readFile(join(dir, "README.md"), "utf8"));
+  expect(block, "README shows device-token.mjs").not.toBeNull();
+  return block![1]!;
+}
 
 let checkout: string;
 let relay: Relay;
@@ -106,6 +115,63 @@ describe("npm start on a fresh checkout", () => {
     expect((ledger.body as EventAnswer).summary).toEqual({ sent: 2 });
     const latest = Math.max(...pushes.map((p) => p.received_at));
     console.log(`send-example → push at the stand-ins: ${latest - sentAt} ms (send-example ran ${sent.ms} ms)`);
+  }, 30_000);
+
+  it("registers a device with a device token minted as the README shows, and a signed webhook then reaches it", async () => {
+    expect(relay.output()).toContain("RELAY_REGISTER_KEY and DEVICE_TOKEN_SECRET from .standins/local-secrets.json, generated for this checkout");
+    const secrets = JSON.parse(await readFile(join(checkout, ".standins", "local-secrets.json"), "utf8")) as Record<string, string>;
+    expect(Buffer.byteLength(secrets.DEVICE_TOKEN_SECRET!)).toBeGreaterThanOrEqual(32);
+    expect(relay.output()).not.toContain(secrets.DEVICE_TOKEN_SECRET);
+
+    // The company backend: README's module, run by Node with the relay's secret in its environment.
+    const backend = join(checkout, "backend");
+    await mkdir(backend, { recursive: true });
+    await writeFile(join(backend, "device-token.mjs"), await readmeDeviceTokenModule(checkout));
+    const customId = unique("emp-app");
+    const minted = await runCommand(
+      backend,
+      process.execPath,
+      ["--input-type=module", "-e", 'import { deviceToken } from "./device-token.mjs"; console.log(await deviceToken({ customId: process.env.CUSTOM_ID }));'],
+      { DEVICE_TOKEN_SECRET: secrets.DEVICE_TOKEN_SECRET!, CUSTOM_ID: customId },
+    );
+    expect(minted.stderr).toBe("");
+    const deviceToken = minted.stdout.trim();
+    expect(deviceToken).toMatch(/^eyJ[\w-]+\.[\w-]+\.[\w-]+$/);
+
+    // The app registers its push token with it, naming no user.
+    const phone = fcmToken();
+    const registered = await api(relay, deviceToken, "/v1/devices", { method: "PUT", json: { provider: "fcm", token: phone, platform: "android" } });
+    expect(registered.status).toBe(201);
+    expect(registered.body).toMatchObject({ device: { token: phone, custom_id: customId, user_id: null } });
+
+    // Neither the device token nor the register key reads anything.
+    for (const credential of [deviceToken, secrets.RELAY_REGISTER_KEY!]) {
+      for (const path of [`/v1/users/${customId}/devices`, `/v1/users/${customId}/deliveries`, "/v1/stats"]) {
+        const read = await api(relay, credential, path);
+        expect(read.status).toBe(403);
+        expect(read.body).toMatchObject({ error: { code: "forbidden" } });
+      }
+    }
+
+    // LearnInk's signed webhook reaches the phone.
+    const eventId = unique("msg_app");
+    const sent = await runScript(checkout, "send-example", ["--url", relay.url, "--id", eventId, "--custom-id", customId]);
+    expect(sent.stderr).toBe("");
+    expect(sent.stdout).toMatch(/#0 fcm …\S+ sent/);
+    expect(await pushesOf(relay.standinsUrl, eventId)).toMatchObject([{ provider: "fcm", token: phone, event_id: eventId }]);
+  }, 30_000);
+
+  it("prints shell lines that mint a device token and register with it, which work as printed", async () => {
+    const lines = relay.output().split("\n");
+    const start = lines.findIndex((line) => line.trim().startsWith("TOKEN=$(curl"));
+    const end = lines.findIndex((line, i) => i > start && line.includes("2. send an example"));
+    expect(start).toBeGreaterThan(0);
+    const script = lines.slice(start, end).map((line) => line.replace(/^ {5}/, "")).join("\n");
+    const ran = await runCommand(checkout, "sh", ["-c", script]);
+    expect(ran.code, ran.stderr).toBe(0);
+    expect(ran.stdout).toMatch(/"custom_id":"emp-1001"/);
+    const listed = await api(relay, EXAMPLE_KEY, "/v1/users/emp-1001/devices");
+    expect(listed.body).toMatchObject({ devices: [{ token: "example-fcm-token:APA91b-local-device-0001", custom_id: "emp-1001" }] });
   }, 30_000);
 
   it("reports no_device for a user without a registered device", async () => {

@@ -140,12 +140,17 @@ export interface ScriptResult {
 
 /** `node scripts/<name>.ts ...args` in `cwd`, to completion (killed after `timeoutMs`). */
 export function runScript(cwd: string, name: string, args: string[], timeoutMs = 30_000): Promise<ScriptResult> {
+  return runCommand(cwd, process.execPath, [join(cwd, "scripts", `${name}.ts`), ...args], {}, timeoutMs);
+}
+
+/** Any program in `cwd`, to completion (killed after `timeoutMs`), with `env` added to this process's environment. */
+export function runCommand(cwd: string, file: string, args: string[], env: Record<string, string> = {}, timeoutMs = 30_000): Promise<ScriptResult> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(cwd, "scripts", `${name}.ts`), ...args], {
+    const child = spawn(file, args, {
       cwd,
       stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, FORCE_COLOR: "0" },
+      env: { ...process.env, FORCE_COLOR: "0", ...env },
     });
     let stdout = "";
     let stderr = "";
