@@ -12,6 +12,7 @@ export type ErrorCode =
   | "invalid_json"
   | "invalid_event"
   | "invalid_request"
+  | "invalid_path"
   | "payload_too_large"
   | "not_found"
   | "not_configured"

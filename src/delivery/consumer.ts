@@ -16,7 +16,7 @@ import { createProviders } from "../push/providers";
 import type { PushProvider, PushResult } from "../push/provider";
 import { isPushJob, type PushJob } from "../queue/message";
 import { QUEUE_MAX_DELAY_SECONDS, retryDelaySeconds } from "./backoff";
-import { tapLink } from "./link";
+import { tapLink, UnsafePathError } from "./link";
 import { type Attempted, settle } from "./outcomes";
 import { keyOf, planDeliveries, uniqueWorks } from "./plan";
 import { runPool } from "./pool";
@@ -311,6 +311,13 @@ const DEFERRED: PushResult = { kind: "retry", reason: "deferred" };
 /** Sends one claimed row; never throws. */
 async function sendOne({ work, device }: Attempted, env: Env, deps: ConsumerDeps): Promise<PushResult> {
   if (!env.LEARNINK_ORG_ID) return { kind: "failed", reason: "org_id_not_configured" };
+  let url: string;
+  try {
+    url = tapLink(env.LEARNINK_ORG_ID, work.n.path);
+  } catch (error) {
+    // The webhook rejects such paths; this refuses one that reached the ledger some other way (older rows, replays).
+    return { kind: "failed", reason: error instanceof UnsafePathError ? "invalid_path" : "org_id_not_configured" };
+  }
   try {
     return await deps.providers[device.provider].send({
       token: device.token,
@@ -318,7 +325,7 @@ async function sendOne({ work, device }: Attempted, env: Env, deps: ConsumerDeps
       title: work.n.title,
       body: work.n.body,
       path: work.n.path,
-      url: tapLink(env.LEARNINK_ORG_ID, work.n.path),
+      url,
       event_id: work.job.event_id,
       index: work.n.i,
     });
