@@ -43,6 +43,20 @@ export function fitPayload(
 }
 
 /**
+ * `text` when its UTF-8 form is at most `maxBytes`, else its longest
+ * shortened form (ended with "…") that is, cut like `fitPayload` cuts.
+ * With `maxBytes` at the payload limit it keeps all that a push could ever
+ * show of the text: no more than the whole payload fits in one.
+ */
+export function shortenToBytes(text: string, maxBytes: number): string {
+  // A UTF-16 unit is at most 3 UTF-8 bytes: most text is known to fit without encoding it.
+  if (text.length * 3 <= maxBytes || (text.length <= maxBytes && encoder.encode(text).length <= maxBytes)) return text;
+  // And at least 1: nothing past maxBytes units can be kept, so the (possibly huge) rest is never segmented.
+  const head = text.slice(0, maxBytes + 1);
+  return longestFitting(head, (candidate) => encoder.encode(candidate).length <= maxBytes) ?? "";
+}
+
+/**
  * The longest shortened form of `text` accepted by `fits`, or null if none
  * is (not even the empty string). Binary search: a longer prefix never
  * serializes shorter.

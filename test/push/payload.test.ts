@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { apnsPayload } from "../../src/push/apns-message";
 import { fcmRequestBody } from "../../src/push/fcm-message";
-import { fitPayload, jsonBytes, MAX_PAYLOAD_BYTES, type VisibleText } from "../../src/push/payload";
+import { fitPayload, jsonBytes, MAX_PAYLOAD_BYTES, shortenToBytes, type VisibleText } from "../../src/push/payload";
 import { pushMessage } from "./support";
 
 const extras = { path: "/courses/safety-101", url: "https://m.learn.ink/acme/courses/safety-101?webview=true", event_id: "msg_1" };
@@ -92,5 +92,30 @@ describe("provider payloads stay within 4,096 bytes", () => {
     expect(jsonBytes(body)).toBeLessThanOrEqual(MAX_PAYLOAD_BYTES);
     expectCleanCut(message.body, body.message.notification.body);
     expect(body.message.data).toEqual({ path: message.path, url: message.url, event_id: message.event_id });
+  });
+});
+
+describe("shortenToBytes (the webhook's cut of over-long text)", () => {
+  it("leaves text within the limit alone", () => {
+    expect(shortenToBytes("Ünïcödé", 16)).toBe("Ünïcödé");
+  });
+
+  it("cuts on a character boundary to at most the limit, ended with …", () => {
+    const text = "👨‍👩‍👧 Ünïcödé 学 ".repeat(2_000);
+    const cut = shortenToBytes(text, MAX_PAYLOAD_BYTES);
+    expect(new TextEncoder().encode(cut).length).toBeLessThanOrEqual(MAX_PAYLOAD_BYTES);
+    expect(new TextEncoder().encode(cut).length).toBeGreaterThan(MAX_PAYLOAD_BYTES - 40);
+    expectCleanCut(text, cut);
+  });
+
+  it.each([
+    ["a long body", { title: "Reminder", body: "Ünïcödé ✓ 学 ".repeat(5_000) }],
+    ["a long title and body", { title: "🎓 Title ".repeat(3_000), body: "B".repeat(50_000) }],
+    ["text JSON escapes", { title: "\"q\" ".repeat(2_000), body: "\u0001\\".repeat(9_000) }],
+  ])("gives the push exactly what the full text would (%s)", (_label, text) => {
+    const message = pushMessage(text);
+    const cut = pushMessage({ title: shortenToBytes(text.title, MAX_PAYLOAD_BYTES), body: shortenToBytes(text.body, MAX_PAYLOAD_BYTES) });
+    expect(apnsPayload(cut)).toEqual(apnsPayload(message));
+    expect(fcmRequestBody(cut, "k", 0)).toEqual(fcmRequestBody(message, "k", 0));
   });
 });
