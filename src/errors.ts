@@ -17,6 +17,7 @@ export type ErrorCode =
   | "not_found"
   | "not_configured"
   | "queue_unavailable"
+  | "ledger_unavailable"
   | "internal_error";
 
 export class RelayError extends Error {
@@ -99,5 +100,12 @@ export class NotFoundError extends RelayError {
 export class QueueUnavailableError extends RelayError {
   constructor(cause: unknown) {
     super("queue_unavailable", 503, "the push queue did not accept the event; retry later", { cause });
+  }
+}
+
+/** D1 did not record the event's rejected notifications: answering 503 makes Svix retry it. */
+export class LedgerUnavailableError extends RelayError {
+  constructor(cause: unknown) {
+    super("ledger_unavailable", 503, "the delivery ledger did not record the event; retry later", { cause });
   }
 }

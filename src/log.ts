@@ -8,6 +8,7 @@
 export type LogEvent =
   | "webhook_accepted"
   | "webhook_rejected"
+  | "webhook_api_version"
   | "delivery"
   | "delivery_batch"
   | "dead_letter"

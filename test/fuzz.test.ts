@@ -1,11 +1,12 @@
 /**
  * Thousands of generated bad requests against the webhook and the device
- * API: never a 5xx, always a JSON error, nothing queued, nothing stored.
+ * API: never a 5xx, always a JSON error (the expected one where it is
+ * certain), nothing queued, nothing stored.
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { app } from "../src/http/app";
-import { API_KEY, notification, notificationsSent, RELAY, svixHeaders } from "./support/webhook";
+import { API_KEY, notification, notificationsSent, RELAY, svixHeaders, svixHeadersForBytes } from "./support/webhook";
 
 /** Deterministic generator (mulberry32), so a failure can be replayed. */
 function rng(seed: number) {
@@ -60,20 +61,25 @@ function randomValue(r: ReturnType<typeof rng>, depth = 0): unknown {
   }
 }
 
-/** A notification with one field broken (wrong type, too long, bad path or empty user). */
-function brokenNotification(r: ReturnType<typeof rng>): Record<string, unknown> {
-  const n: Record<string, unknown> = { ...notification() };
-  const field = r.pick(["title", "body", "path", "user_id", "custom_id", "phone_number"]);
-  n[field] = r.pick<unknown>([
-    42,
-    true,
-    [],
-    {},
-    field === "custom_id" || field === "phone_number" ? 0 : null,
-    field === "path" ? "no-leading-slash" : "x".repeat(10_000),
-    field === "user_id" ? "" : { nested: "object" },
-  ]);
-  if (field === "custom_id" || field === "phone_number") n[field] = r.pick<unknown>([0, [], {}, true, "x".repeat(300)]);
+/**
+ * A notification that must be rejected: one field broken, or not an object
+ * at all. It also carries what must never matter: any `phone_number` and
+ * fields the relay does not know.
+ */
+function brokenNotification(r: ReturnType<typeof rng>): unknown {
+  const bad: Record<string, readonly unknown[]> = {
+    title: [42, true, [], {}, null, undefined],
+    body: [42, true, [], {}, null, undefined],
+    path: [42, null, undefined, "no-leading-slash", "https://evil.example", "//evil.example", "/../other-org", "/%2e%2e/x", "/a\\b", "/x?token=1", "/x?%54OKEN=1", "/x\u0000", "/" + "a".repeat(5_000)],
+    user_id: [undefined, null, "", "   ", 1.5, 2 ** 60, {}, [], true, "x".repeat(300)],
+    custom_id: [1.5, 2 ** 60, {}, [], true, "x".repeat(300)],
+  };
+  const field = r.pick([...Object.keys(bad), "whole"]);
+  if (field === "whole") return r.pick([null, 42, "x", [], true]);
+  const n: Record<string, unknown> = { ...notification(), phone_number: randomValue(r), [r.pick(["locale", "extra", "priority"])]: randomValue(r) };
+  const value = r.pick(bad[field]!);
+  if (value === undefined) delete n[field];
+  else n[field] = value;
   return n;
 }
 
@@ -81,7 +87,8 @@ function deepNesting(levels: number): string {
   return "[".repeat(levels) + "]".repeat(levels);
 }
 
-function badWebhook(r: ReturnType<typeof rng>): Request {
+/** A bad webhook request, and the answer it must get when that is certain (otherwise: some 4xx). */
+async function badWebhook(r: ReturnType<typeof rng>): Promise<{ request: Request; expected?: { status: number; code: string } }> {
   const url = `${RELAY}/webhooks/learnink`;
   const kind = r.int(9);
   const validBody = JSON.stringify(notificationsSent([notification()]));
@@ -93,7 +100,7 @@ function badWebhook(r: ReturnType<typeof rng>): Request {
       const value = r.pick([undefined, "", "abc", "-1", "99999999999999999999", "v2,AAAA", "v1,", "v1,!!!!", "v1 v1 v1", " ".repeat(10), "v1,\t"]);
       if (value === undefined) delete headers[header];
       else headers[header] = value;
-      return new Request(url, { method: "POST", headers, body: validBody });
+      return { request: new Request(url, { method: "POST", headers, body: validBody }), expected: { status: 401, code: "invalid_signature" } };
     }
     case 1: {
       // Signed, but not JSON, or JSON of the wrong shape.
@@ -109,41 +116,50 @@ function badWebhook(r: ReturnType<typeof rng>): Request {
         deepNesting(r.pick([100, 10_000, 100_000])),
         "\uFEFF{}",
       ]);
-      return new Request(url, { method: "POST", headers: svixHeaders(body), body });
+      return { request: new Request(url, { method: "POST", headers: svixHeaders(body), body }) };
     }
     case 2: {
-      // Signed notifications.sent with one broken notification among good ones.
-      const notifications: unknown[] = [notification(), notification()];
-      notifications.splice(r.int(3), 0, brokenNotification(r));
+      // Signed notifications.sent in which every notification is invalid: most likely a schema change, so 400 (Svix keeps it).
+      const notifications = Array.from({ length: 1 + r.int(3) }, () => brokenNotification(r));
       const body = JSON.stringify(notificationsSent(notifications as never));
-      return new Request(url, { method: "POST", headers: svixHeaders(body), body });
+      return { request: new Request(url, { method: "POST", headers: svixHeaders(body), body }), expected: { status: 400, code: "invalid_event" } };
     }
     case 3: {
       // Signed envelopes with data of the wrong type.
       const body = JSON.stringify({ type: "notifications.sent", data: randomValue(r) === null ? null : r.pick([[], "x", 1, { notifications: r.pick([null, "x", 1, {}]) }]) });
-      return new Request(url, { method: "POST", headers: svixHeaders(body), body });
+      return { request: new Request(url, { method: "POST", headers: svixHeaders(body), body }), expected: { status: 400, code: "invalid_event" } };
     }
     case 4: {
-      // Invalid UTF-8 bytes, signed over what the sender thought it sent.
-      const bytes = new Uint8Array([0x7b, 0x22, 0xff, 0xfe, 0xc3, 0x28, 0x22, 0x3a, 0x31, 0x7d]);
-      return new Request(url, { method: "POST", headers: svixHeaders("{\"\uFFFD\":1}"), body: bytes });
+      // Bytes that are not UTF-8, signed over exactly those bytes: never JSON, whatever the signature.
+      const bytes = new TextEncoder().encode(validBody);
+      const broken = Uint8Array.from(bytes);
+      broken[1 + r.int(broken.length - 2)] = r.pick([0xff, 0xfe, 0xc3, 0x80, 0xed]);
+      return {
+        request: new Request(url, { method: "POST", headers: await svixHeadersForBytes(broken), body: broken }),
+        expected: { status: 400, code: "invalid_json" },
+      };
     }
     case 5: {
       // A signature for another body, or from another secret.
       const headers = svixHeaders(r.pick(["{}", validBody + " "]), { secret: r.pick(["whsec_" + btoa("x".repeat(24)), undefined]) });
-      return new Request(url, { method: "POST", headers, body: validBody });
+      return { request: new Request(url, { method: "POST", headers, body: validBody }), expected: { status: 401, code: "invalid_signature" } };
     }
-    case 6:
-      // Wrong method.
-      return new Request(url, { method: r.pick(["GET", "PUT", "DELETE", "PATCH"]), headers: svixHeaders(validBody), body: r.pick(["GET"]) === "GET" ? undefined : validBody });
+    case 6: {
+      // Wrong method, with the signed body wherever a method can carry one.
+      const method = r.pick(["GET", "HEAD", "PUT", "DELETE", "PATCH", "OPTIONS"]);
+      const body = method === "GET" || method === "HEAD" ? undefined : validBody;
+      return { request: new Request(url, { method, headers: svixHeaders(validBody), body }), expected: { status: 404, code: "not_found" } };
+    }
     case 7: {
       // A Content-Length that claims more than the limit.
-      return new Request(url, { method: "POST", headers: { "content-length": String(r.pick([10_485_761, 99_999_999])) }, body: "{}" });
+      const headers = { "content-length": String(r.pick([10_485_761, 99_999_999])) };
+      return { request: new Request(url, { method: "POST", headers, body: "{}" }), expected: { status: 413, code: "payload_too_large" } };
     }
     default: {
       // Replayed timestamp: far in the past or the future.
       const timestamp = Math.floor(Date.now() / 1000) + r.pick([-86_400, -301, 301, 86_400 * 365]);
-      return new Request(url, { method: "POST", headers: svixHeaders(validBody, { timestamp }), body: validBody });
+      const request = new Request(url, { method: "POST", headers: svixHeaders(validBody, { timestamp }), body: validBody });
+      return { request, expected: { status: 401, code: "invalid_signature" } };
     }
   }
 }
@@ -196,16 +212,19 @@ describe("fuzz: bad requests", () => {
     const statuses = new Map<number, number>();
 
     for (let i = 0; i < 3_000; i++) {
-      const request = i % 2 === 0 ? badWebhook(r) : badApiRequest(r);
+      const { request, expected } = i % 2 === 0 ? await badWebhook(r) : { request: badApiRequest(r), expected: undefined };
       const label = `#${i} ${request.method} ${new URL(request.url).pathname.slice(0, 60)}`;
       const response = await app.fetch(request, testEnv);
       statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
       expect(response.status, label).toBeGreaterThanOrEqual(400);
       expect(response.status, label).toBeLessThan(500);
+      if (expected) expect(response.status, label).toBe(expected.status);
       expect(response.headers.get("content-type"), label).toContain("application/json");
+      if (request.method === "HEAD") continue;
       const body = (await response.json()) as { error?: { code?: unknown; message?: unknown } };
       expect(typeof body.error?.code, label).toBe("string");
       expect(typeof body.error?.message, label).toBe("string");
+      if (expected) expect(body.error?.code, label).toBe(expected.code);
     }
 
     expect(queued).toBe(0);

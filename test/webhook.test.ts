@@ -1,9 +1,10 @@
-import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { app } from "../src/http/app";
-import type { PushJob } from "../src/queue/message";
 import { MAX_WEBHOOK_BYTES } from "../src/webhook/route";
 import {
+  type AcceptedJson,
+  capturingQueue,
+  errorOf,
+  fetchWith,
   notification,
   notificationsSent,
   OTHER_SECRET,
@@ -11,31 +12,9 @@ import {
   RELAY,
   signedRequest,
   svixHeaders,
+  svixHeadersForBytes,
   TEST_SECRET,
 } from "./support/webhook";
-
-/** A queue that keeps what it is given, so a test can read the messages. */
-function capturingQueue() {
-  const batches: { body: PushJob }[][] = [];
-  const queue = {
-    async send(body: PushJob) {
-      batches.push([{ body }]);
-    },
-    async sendBatch(messages: Iterable<{ body: PushJob }>) {
-      batches.push([...messages]);
-    },
-  };
-  return { queue: queue as unknown as Queue, batches, jobs: () => batches.flat().map((m) => m.body) };
-}
-
-/** Runs the Hono app in this isolate with some bindings replaced. */
-function fetchWith(request: Request, overrides: Partial<Env>): Promise<Response> {
-  return Promise.resolve(app.fetch(request, { ...env, ...overrides }));
-}
-
-async function errorOf(response: Response) {
-  return ((await response.json()) as { error: { code: string; message: string; field?: string } }).error;
-}
 
 afterEach(() => {
   vi.useRealTimers();
@@ -53,7 +32,10 @@ describe("POST /webhooks/learnink: signature", () => {
       event_id: "msg_valid_1",
       type: "notifications.sent",
       notifications: 2,
+      queued: 2,
+      rejected: 0,
       messages: 1,
+      rejections: [],
     });
     const [job] = capture.jobs();
     expect(job).toMatchObject({ v: 1, event_id: "msg_valid_1" });
@@ -155,14 +137,35 @@ describe("POST /webhooks/learnink: payload", () => {
     expect((await errorOf(response)).code).toBe("invalid_json");
   });
 
+  it("answers 400 invalid_json for a signed body that is not UTF-8, signed over exactly its bytes", async () => {
+    const capture = capturingQueue();
+    // {"title":"<0xff 0xfe>","x":"<0xc3 0x28>"}: a stray byte and a broken two-byte sequence.
+    const bytes = new Uint8Array([0x7b, 0x22, 0x74, 0x22, 0x3a, 0x22, 0xff, 0xfe, 0x22, 0x2c, 0x22, 0x78, 0x22, 0x3a, 0x22, 0xc3, 0x28, 0x22, 0x7d]);
+    const request = new Request(`${RELAY}/webhooks/learnink`, { method: "POST", headers: await svixHeadersForBytes(bytes), body: bytes });
+    const response = await fetchWith(request, { PUSH_QUEUE: capture.queue });
+    expect(response.status).toBe(400);
+    expect((await errorOf(response)).code).toBe("invalid_json");
+    expect(capture.batches).toHaveLength(0);
+  });
+
+  it("signs raw bytes the way Svix does (the same signer's valid UTF-8 event is accepted)", async () => {
+    const capture = capturingQueue();
+    const bytes = new TextEncoder().encode(JSON.stringify(notificationsSent([notification({ title: "Ünïcödé ✓ 学" })])));
+    const request = new Request(`${RELAY}/webhooks/learnink`, { method: "POST", headers: await svixHeadersForBytes(bytes), body: bytes });
+    const response = await fetchWith(request, { PUSH_QUEUE: capture.queue });
+    expect(response.status).toBe(200);
+    expect(capture.notifications().map((n) => n.title)).toEqual(["Ünïcödé ✓ 学"]);
+  });
+
   it.each([
-    ["title", 42, "data.notifications[0].title"],
-    ["body", null, "data.notifications[0].body"],
-    ["path", "courses/1", "data.notifications[0].path"],
-    ["user_id", "", "data.notifications[0].user_id"],
-    ["custom_id", 7, "data.notifications[0].custom_id"],
-    ["phone_number", 5555550100, "data.notifications[0].phone_number"],
-  ])("answers 400 invalid_event when %s is %j", async (field, value, path) => {
+    ["title", 42, "data.notifications[0].title", "invalid_type"],
+    ["title", null, "data.notifications[0].title", "required"],
+    ["body", null, "data.notifications[0].body", "required"],
+    ["path", "courses/1", "data.notifications[0].path", "invalid_path"],
+    ["user_id", "", "data.notifications[0].user_id", "required"],
+    ["user_id", 1.5, "data.notifications[0].user_id", "invalid_type"],
+    ["custom_id", ["emp-1"], "data.notifications[0].custom_id", "invalid_type"],
+  ])("answers 400 invalid_event when the only notification's %s is %j (nothing queued)", async (field, value, path, rejection) => {
     const capture = capturingQueue();
     const event = notificationsSent([{ ...notification(), [field]: value }]);
     const response = await fetchWith(signedRequest(event), { PUSH_QUEUE: capture.queue });
@@ -170,6 +173,12 @@ describe("POST /webhooks/learnink: payload", () => {
     const error = await errorOf(response);
     expect(error).toMatchObject({ code: "invalid_event", field: path });
     expect(capture.batches).toHaveLength(0);
+    // The same notification beside a valid one is a rejection with this code instead.
+    const mixed = await fetchWith(signedRequest(notificationsSent([notification(), { ...notification(), [field]: value }])), {
+      PUSH_QUEUE: capture.queue,
+    });
+    expect(mixed.status).toBe(200);
+    expect(((await mixed.json()) as AcceptedJson).rejections).toEqual([{ index: 1, field, code: rejection, message: expect.any(String) }]);
   });
 
   it.each([
@@ -186,7 +195,7 @@ describe("POST /webhooks/learnink: payload", () => {
     const capture = capturingQueue();
     const response = await fetchWith(signedRequest(notificationsSent([])), { PUSH_QUEUE: capture.queue });
     expect(response.status).toBe(200);
-    expect(await response.json()).toMatchObject({ received: true, notifications: 0, messages: 0 });
+    expect(await response.json()).toMatchObject({ received: true, notifications: 0, queued: 0, rejected: 0, messages: 0 });
     expect(capture.batches).toHaveLength(0);
   });
 

@@ -1,35 +1,42 @@
 /**
  * Turns the verified body (still `unknown`) into a typed LearnInk event.
- * Only `notifications.sent` is forwarded; its notifications are checked one
- * by one and lose `phone_number` here, so it never reaches the queue, D1 or
- * a log line.
+ * The envelope must be valid or the event is refused (400). Inside a
+ * `notifications.sent`, each notification is checked on its own
+ * (notification.ts): the invalid ones are set aside as rejections and the
+ * rest go on, so one bad notification never costs the others. Only when
+ * every notification is invalid is the event refused: that is most likely
+ * a change in LearnInk's schema, and a 400 keeps the message in Svix to
+ * replay once the relay is fixed.
  */
 import { ValidationError } from "../errors";
 import type { QueuedNotification } from "../queue/message";
+import { checkNotification, type NotificationContext, type RejectedNotification } from "./notification";
 
 export const NOTIFICATIONS_SENT = "notifications.sent";
-
-/**
- * Bounds that keep any one notification far below the 128 KB queue message
- * limit. Title and body are shortened again to fit the 4 KB push payload at
- * send time, so anything past these could never be shown anyway.
- */
-export const LIMITS = {
-  title: 1_024,
-  body: 8_192,
-  path: 2_048,
-  id: 256,
-} as const;
+/** The only api_version LearnInk sends today; another one is accepted when the event validates, with a warning. */
+export const KNOWN_API_VERSION = "2022-11-15";
 
 export type LearnInkEvent =
-  | { type: typeof NOTIFICATIONS_SENT; notifications: QueuedNotification[] }
+  | {
+      type: typeof NOTIFICATIONS_SENT;
+      /** How many notifications the event carried. */
+      total: number;
+      notifications: QueuedNotification[];
+      rejections: RejectedNotification[];
+    }
   | { type: string; notifications?: undefined };
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-export function parseEvent(body: unknown): LearnInkEvent {
+/** Where a rejection points in the event, as in a 400's `field`. */
+export function rejectionField(rejection: RejectedNotification): string {
+  const at = `data.notifications[${rejection.index}]`;
+  return rejection.field === null ? at : `${at}.${rejection.field}`;
+}
+
+export function parseEvent(body: unknown, context: NotificationContext): LearnInkEvent {
   if (!isRecord(body)) throw new ValidationError("invalid_event", undefined, "the event must be a JSON object");
   const { type, data } = body;
   if (typeof type !== "string" || type === "") {
@@ -39,31 +46,21 @@ export function parseEvent(body: unknown): LearnInkEvent {
   if (!isRecord(data)) throw new ValidationError("invalid_event", "data", "must be an object");
   const list = data.notifications;
   if (!Array.isArray(list)) throw new ValidationError("invalid_event", "data.notifications", "must be an array");
-  return { type, notifications: list.map(parseNotification) };
-}
 
-function parseNotification(raw: unknown, i: number): QueuedNotification {
-  const at = `data.notifications[${i}]`;
-  if (!isRecord(raw)) throw new ValidationError("invalid_event", at, "must be an object");
-  const field = (name: string, limit: number, nullable: boolean): string | null => {
-    const value = raw[name];
-    if (nullable && (value === null || value === undefined)) return null;
-    if (typeof value !== "string") {
-      throw new ValidationError("invalid_event", `${at}.${name}`, nullable ? "must be a string or null" : "must be a string");
-    }
-    if (value.length > limit) {
-      throw new ValidationError("invalid_event", `${at}.${name}`, `must be at most ${limit} characters`);
-    }
-    return value;
-  };
-  const title = field("title", LIMITS.title, false) as string;
-  const body = field("body", LIMITS.body, false) as string;
-  const path = field("path", LIMITS.path, false) as string;
-  if (!path.startsWith("/")) throw new ValidationError("invalid_event", `${at}.path`, "must start with /");
-  const user_id = field("user_id", LIMITS.id, false) as string;
-  if (user_id === "") throw new ValidationError("invalid_event", `${at}.user_id`, "must not be empty");
-  const custom_id = field("custom_id", LIMITS.id, true);
-  // Checked for shape like the rest, then dropped: it is never queued or stored.
-  field("phone_number", LIMITS.id, true);
-  return { i, title, body, path, user_id, custom_id: custom_id === "" ? null : custom_id };
+  const notifications: QueuedNotification[] = [];
+  const rejections: RejectedNotification[] = [];
+  list.forEach((raw, index) => {
+    const checked = checkNotification(raw, index, context);
+    if (checked.ok) notifications.push(checked.notification);
+    else rejections.push(checked.rejection);
+  });
+  if (notifications.length === 0 && rejections.length > 0) {
+    const first = rejections[0]!;
+    throw new ValidationError(
+      "invalid_event",
+      rejectionField(first),
+      `${first.message} (every one of the ${list.length} notifications failed validation; nothing was queued or recorded)`,
+    );
+  }
+  return { type, total: list.length, notifications, rejections };
 }

@@ -6,7 +6,7 @@
  */
 import { Webhook, WebhookVerificationError } from "svix";
 import { secretList } from "../config";
-import { ConfigurationError, VerificationError } from "../errors";
+import { ConfigurationError, ValidationError, VerificationError } from "../errors";
 
 export interface SvixHeaders {
   id: string;
@@ -21,6 +21,26 @@ export function svixHeaders(headers: Headers): SvixHeaders {
   const missing = Object.entries(found).filter(([, v]) => v === "").map(([k]) => `svix-${k}`);
   if (missing.length > 0) throw new VerificationError(`missing header ${missing.join(", ")}`);
   return found;
+}
+
+/** Strict, and keeping a byte order mark: the text encodes back to exactly the bytes received. */
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/**
+ * The body as the text Svix signed. The svix library verifies text (it
+ * encodes it back to UTF-8), so a body that is not UTF-8 cannot be
+ * verified byte for byte: a lenient decode would turn a genuine signature
+ * into a misleading 401. Such a body can never be a LearnInk event (JSON
+ * travels as UTF-8, RFC 8259 section 8.1), so it is refused as 400
+ * `invalid_json` before the signature check; the answer reveals nothing
+ * about the configuration.
+ */
+export function bodyText(bytes: ArrayBuffer): string {
+  try {
+    return utf8.decode(bytes);
+  } catch (error) {
+    throw new ValidationError("invalid_json", undefined, "the body is not valid UTF-8, so not JSON", error);
+  }
 }
 
 /** Parsed `Webhook` instances are cached per secret string (one per isolate). */

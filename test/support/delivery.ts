@@ -108,6 +108,24 @@ export async function eventDeliveries(eventId: string): Promise<{ summary: Recor
   return response.json();
 }
 
+/** A rejected notification as GET /v1/events/:id lists it (no device: `device_token` is null). */
+export interface RejectedJson {
+  index: number;
+  device_token: string | null;
+  status: "rejected";
+  error: string;
+  user_id: string | null;
+  custom_id: string | null;
+  path: string | null;
+}
+
+/** GET /v1/events/:id?status=rejected: the event's rejected notifications, in index order. */
+export async function rejectedDeliveries(eventId: string): Promise<RejectedJson[]> {
+  const response = await api(`/v1/events/${encodeURIComponent(eventId)}?status=rejected&limit=1000`);
+  expect(response.status).toBe(200);
+  return ((await response.json()) as { deliveries: RejectedJson[] }).deliveries;
+}
+
 export interface SeedDevice {
   token: string;
   provider: Provider;

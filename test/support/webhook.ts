@@ -2,8 +2,10 @@
  * Builds LearnInk events and signs them the way Svix does, with the svix
  * library itself, for requests into the Worker.
  */
-import { exports } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
 import { Webhook } from "svix";
+import { app } from "../../src/http/app";
+import type { PushJob } from "../../src/queue/message";
 import type { LearnInkNotification } from "../../src/webhook/learnink";
 
 /** The secret the test configuration gives the relay (the first of its list). */
@@ -71,6 +73,78 @@ export function signedRequest(body: unknown, options: SignOptions = {}): Request
 /** Sends a signed webhook into the Worker (fetch handler, real queue binding). */
 export async function postWebhook(body: unknown, options: SignOptions = {}): Promise<Response> {
   return exports.default.fetch(signedRequest(body, options));
+}
+
+/**
+ * Svix headers for raw bytes, signed the way Svix does (HMAC-SHA256 over
+ * `${id}.${timestamp}.` and exactly these bytes): the svix library signs
+ * text, which cannot hold bytes that are not UTF-8.
+ */
+export async function svixHeadersForBytes(body: Uint8Array, options: SignOptions = {}): Promise<Record<string, string>> {
+  const id = options.id ?? uniqueId("msg");
+  const timestamp = options.timestamp ?? Math.floor(Date.now() / 1000);
+  const secret = Uint8Array.from(atob((options.secret ?? TEST_SECRET).slice("whsec_".length)), (c) => c.charCodeAt(0));
+  const key = await crypto.subtle.importKey("raw", secret, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  const prefix = new TextEncoder().encode(`${id}.${timestamp}.`);
+  const signed = new Uint8Array(prefix.length + body.length);
+  signed.set(prefix);
+  signed.set(body, prefix.length);
+  const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, signed));
+  return {
+    "content-type": "application/json",
+    "svix-id": id,
+    "svix-timestamp": String(timestamp),
+    "svix-signature": `v1,${btoa(String.fromCharCode(...mac))}`,
+  };
+}
+
+/** A queue that keeps what it is given, so a test can read the messages. */
+export function capturingQueue() {
+  const batches: { body: PushJob }[][] = [];
+  const queue = {
+    async send(body: PushJob) {
+      batches.push([{ body }]);
+    },
+    async sendBatch(messages: Iterable<{ body: PushJob }>) {
+      batches.push([...messages]);
+    },
+  };
+  return {
+    queue: queue as unknown as Queue,
+    batches,
+    jobs: () => batches.flat().map((m) => m.body),
+    notifications: () => batches.flat().flatMap((m) => m.body.notifications),
+  };
+}
+
+/** Runs the Hono app in this isolate with some bindings replaced (a capturing queue, a failing D1). */
+export function fetchWith(request: Request, overrides: Partial<Env>): Promise<Response> {
+  return Promise.resolve(app.fetch(request, { ...env, ...overrides }));
+}
+
+/** The `error` of a JSON error answer. */
+export async function errorOf(response: Response) {
+  return ((await response.json()) as { error: { code: string; message: string; field?: string } }).error;
+}
+
+/** A rejection as the webhook's answer lists it. */
+export interface RejectionJson {
+  index: number;
+  field: string | null;
+  code: string;
+  message: string;
+}
+
+/** The webhook's 200 answer for a notifications.sent event. */
+export interface AcceptedJson {
+  received: true;
+  event_id: string;
+  type: string;
+  notifications: number;
+  queued: number;
+  rejected: number;
+  messages: number;
+  rejections: RejectionJson[];
 }
 
 /** Calls the bearer-protected API. */

@@ -1,0 +1,129 @@
+/**
+ * Checks one notification of a `notifications.sent` event. A notification
+ * that fails is not an error of the event: it comes back as a rejection
+ * (recorded in the ledger as `rejected`) and the others are still queued.
+ *
+ * Only what the relay uses is checked. `phone_number` and any field the
+ * relay does not know are never read, so they can never cost a user a
+ * reminder, and the phone number never reaches the queue, D1 or a log.
+ */
+import { MAX_ID_LENGTH } from "../devices/validate";
+import { tapLink, UnsafePathError } from "../delivery/link";
+import { MAX_PAYLOAD_BYTES, shortenToBytes } from "../push/payload";
+import type { QueuedNotification } from "../queue/message";
+
+/** Why a notification was rejected; stable, for tests, logs and alerts. */
+export type RejectionCode = "not_an_object" | "required" | "invalid_type" | "too_long" | "invalid_path" | "too_large";
+
+/** The notification's fields as the ledger keeps them: the valid ones, the others null. */
+export interface KeptFields {
+  user_id: string | null;
+  custom_id: string | null;
+  title: string | null;
+  body: string | null;
+  path: string | null;
+}
+
+export interface RejectedNotification {
+  /** Index in `data.notifications[]`. */
+  index: number;
+  /** The notification's field (`title`), or null when the notification itself is not an object. */
+  field: keyof KeptFields | null;
+  code: RejectionCode;
+  /** Says what is wrong without repeating the value (a path may carry a token). */
+  message: string;
+  kept: KeptFields;
+}
+
+/** What checking a notification needs from the event and the configuration. */
+export interface NotificationContext {
+  /** The org id tap links are built with. */
+  orgId: string;
+  /** Bytes a (path, url) leaves for the text of the push (src/push/room.ts); negative: it never fits. */
+  room: (path: string, url: string) => number;
+}
+
+export type Checked = { ok: true; notification: QueuedNotification } | { ok: false; rejection: RejectedNotification };
+
+type Problem = { code: RejectionCode; message: string };
+type FieldResult = { value: string | null } | { problem: Problem };
+
+const kindOf = (value: unknown) => (value === null ? "null" : Array.isArray(value) ? "an array" : `a ${typeof value}`);
+
+/**
+ * Title and body: any string. Text beyond 4,096 bytes can never be shown
+ * (the whole push is at most that) and is cut here, the way the push
+ * would cut it, so one notification always fits a queue message.
+ */
+function text(value: unknown): FieldResult {
+  if (value === undefined || value === null) return { problem: { code: "required", message: "is required: a string" } };
+  if (typeof value !== "string") return { problem: { code: "invalid_type", message: `must be a string, not ${kindOf(value)}` } };
+  return { value: shortenToBytes(value, MAX_PAYLOAD_BYTES) };
+}
+
+/**
+ * user_id and custom_id. A whole number is taken as its decimal text: the
+ * id 1234 and a device registered as "1234" are the same user. A number
+ * beyond 2^53 is refused: JSON parsing may already have changed its last
+ * digits, and a wrong id could reach another user.
+ */
+function id(value: unknown, required: boolean): FieldResult {
+  const missing = value === undefined || value === null || (typeof value === "string" && value.trim() === "");
+  if (missing) return required ? { problem: { code: "required", message: "is required: a non-empty string" } } : { value: null };
+  if (typeof value === "number") {
+    if (Number.isSafeInteger(value)) return { value: String(value) };
+    return { problem: { code: "invalid_type", message: "must be a string, or a whole number below 2^53" } };
+  }
+  if (typeof value !== "string") return { problem: { code: "invalid_type", message: `must be a string, not ${kindOf(value)}` } };
+  if (value.length > MAX_ID_LENGTH) return { problem: { code: "too_long", message: `must be at most ${MAX_ID_LENGTH} characters` } };
+  return { value };
+}
+
+/** The tap path: one the link builder accepts (delivery/link.ts), and short enough that its push can fit 4,096 bytes. */
+function path(value: unknown, context: NotificationContext): FieldResult {
+  if (value === undefined || value === null) return { problem: { code: "required", message: "is required: a string starting with /" } };
+  if (typeof value !== "string") return { problem: { code: "invalid_type", message: `must be a string, not ${kindOf(value)}` } };
+  let url: string;
+  try {
+    url = tapLink(context.orgId, value);
+  } catch (error) {
+    if (error instanceof UnsafePathError) return { problem: { code: "invalid_path", message: error.message } };
+    throw error;
+  }
+  if (context.room(value, url) < 0) {
+    return { problem: { code: "too_large", message: `is too long: its push would be over ${MAX_PAYLOAD_BYTES} bytes even with an empty title and body` } };
+  }
+  return { value };
+}
+
+const FIELDS = ["title", "body", "path", "user_id", "custom_id"] as const;
+
+/** Checks `raw`, the notification at `index`; never throws for bad input. */
+export function checkNotification(raw: unknown, index: number, context: NotificationContext): Checked {
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+    const kept = { user_id: null, custom_id: null, title: null, body: null, path: null };
+    return { ok: false, rejection: { index, field: null, code: "not_an_object", message: `must be an object, not ${kindOf(raw)}`, kept } };
+  }
+  const record = raw as Record<string, unknown>;
+  const results: Record<(typeof FIELDS)[number], FieldResult> = {
+    title: text(record.title),
+    body: text(record.body),
+    path: path(record.path, context),
+    user_id: id(record.user_id, true),
+    custom_id: id(record.custom_id, false),
+  };
+  const valueOf = (result: FieldResult) => ("value" in result ? result.value : null);
+  const kept: KeptFields = {
+    title: valueOf(results.title),
+    body: valueOf(results.body),
+    path: valueOf(results.path),
+    user_id: valueOf(results.user_id),
+    custom_id: valueOf(results.custom_id),
+  };
+  for (const field of FIELDS) {
+    const result = results[field];
+    if ("problem" in result) return { ok: false, rejection: { index, field, ...result.problem, kept } };
+  }
+  const { title, body, path: tapPath, user_id, custom_id } = kept;
+  return { ok: true, notification: { i: index, title: title!, body: body!, path: tapPath!, user_id: user_id!, custom_id } };
+}
