@@ -73,9 +73,8 @@ async function sendWithFallbacks(
         jwt = await apnsProviderToken(config, deps, cache, jwt);
         continue;
       }
-      cache.holdRefused(name);
       log("credentials", { provider: "apns", reason: "credentials_rejected", apns_reason: verdict.reason, key_id: config.keyId }, "error");
-      return { kind: "failed", reason: "credentials_rejected" };
+      return cache.refused(name);
     }
     if (verdict.kind === "invalid_token" && verdict.reason === "BadDeviceToken" && environment === message.environment) {
       environment = OTHER[message.environment];

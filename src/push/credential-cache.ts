@@ -19,6 +19,7 @@
  */
 import { log } from "../log";
 import { PushFailure } from "./failure";
+import type { PushResult } from "./provider";
 
 export interface Credential {
   value: string;
@@ -40,12 +41,21 @@ export interface IsolateMemory {
 }
 
 /**
- * After a provider refused a fresh credential too, sends fail at once for
- * this long instead of minting and being refused again for each of a
- * batch's thousand pushes. Fixing the secret means a new deployment, and
- * new isolates start with an empty memory.
+ * After a provider refused a fresh credential too, sends are put off for
+ * this long at once, without the network, instead of minting and being
+ * refused again for each of a batch's thousand pushes. They are retried,
+ * not failed: a refusal can pass (a new key or service account takes a few
+ * minutes to be honoured everywhere), and a fixed secret, which means a new
+ * deployment with fresh isolates, then delivers them without a replay.
  */
 export const REFUSED_HOLD_MS = 60_000;
+
+type Retry = Extract<PushResult, { kind: "retry" }>;
+
+/** What a send returns when the provider refused our credentials: try again after the hold. */
+export function credentialsRejected(retryAfterMs = REFUSED_HOLD_MS): Retry {
+  return { kind: "retry", reason: "credentials_rejected", retryAfter: Math.max(1, Math.ceil(retryAfterMs / 1000)) };
+}
 
 /** A fresh, empty memory; tests use one per simulated isolate. */
 export function createIsolateMemory(): IsolateMemory {
@@ -74,9 +84,13 @@ export class CredentialCache {
     private readonly memory: IsolateMemory = isolateMemory,
   ) {}
 
-  /** Records that the provider refused `name` even after a refresh. */
-  holdRefused(name: string): void {
+  /**
+   * Records that the provider refused `name` even after a refresh, and
+   * returns what the send answers: retry after the hold.
+   */
+  refused(name: string): Retry {
     this.memory.refused.set(name, this.now() + REFUSED_HOLD_MS);
+    return credentialsRejected();
   }
 
   /**
@@ -84,14 +98,15 @@ export class CredentialCache {
    * `rejected` is a value the provider just refused: it is dropped from
    * memory and, compare-and-delete by value, from D1 (so a newer value
    * another isolate already published survives), and never returned.
-   * Errors of `mint` reach every caller sharing the lookup. While `name` is
-   * held as refused (REFUSED_HOLD_MS) it throws PushFailure
-   * `credentials_rejected` at once, without D1 or the network.
+   * Errors of `mint` reach every caller sharing the lookup; a mint the
+   * provider refuses (PushFailure `credentials_rejected`) holds `name` too.
+   * While `name` is held as refused (REFUSED_HOLD_MS) it throws PushFailure
+   * `credentials_rejected`, a retry after the rest of the hold, at once,
+   * without D1 or the network.
    */
   async get(name: string, mint: () => Promise<Credential>, rejected?: string): Promise<Credential> {
-    if ((this.memory.refused.get(name) ?? 0) > this.now()) {
-      throw new PushFailure({ kind: "failed", reason: "credentials_rejected" });
-    }
+    const heldUntil = this.memory.refused.get(name) ?? 0;
+    if (heldUntil > this.now()) throw new PushFailure(credentialsRejected(heldUntil - this.now()));
     const { credentials, inflight } = this.memory;
     const good = (c: Credential) => c.value !== rejected && c.expiresAt > this.now();
     if (rejected !== undefined && credentials.get(name)?.value === rejected) credentials.delete(name);
@@ -126,7 +141,13 @@ export class CredentialCache {
       this.memory.credentials.set(name, stored);
       return stored;
     }
-    const minted = await mint();
+    let minted: Credential;
+    try {
+      minted = await mint();
+    } catch (error) {
+      if (error instanceof PushFailure && error.result.reason === "credentials_rejected") this.refused(name);
+      throw error;
+    }
     const winner = await this.publish(name, minted);
     const chosen = winner && good(winner) ? winner : minted;
     this.memory.credentials.set(name, chosen);

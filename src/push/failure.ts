@@ -1,7 +1,7 @@
 /**
  * Thrown by credential minting when a send cannot go on: it carries the
  * result the send returns, so a token endpoint that is down becomes a
- * retry and a refused key becomes a clear final failure.
+ * retry, and a refused key a retry after a hold (`credentials_rejected`).
  */
 import type { PushResult } from "./provider";
 

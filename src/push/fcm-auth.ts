@@ -5,7 +5,7 @@
  */
 import { SignJWT } from "jose";
 import { log } from "../log";
-import { type Credential, CredentialCache } from "./credential-cache";
+import { type Credential, CredentialCache, credentialsRejected } from "./credential-cache";
 import { PushFailure } from "./failure";
 import type { FcmConfig } from "./fcm-config";
 import { request } from "./http";
@@ -71,7 +71,8 @@ export async function mintAccessToken(config: FcmConfig, deps: ProviderDeps): Pr
   if (outcome.status === 429 || outcome.status >= 500) {
     throw new PushFailure(retryLater("oauth_unavailable", outcome.headers, deps.now()));
   }
-  // invalid_grant / invalid_client: the key was deleted or disabled, or the clock is off. An operator must act.
+  // invalid_grant / invalid_client: the key was deleted or disabled, or the clock is off. An operator
+  // must act; the sends wait for it (the cache holds the name as refused).
   log(
     "credentials",
     {
@@ -84,5 +85,5 @@ export async function mintAccessToken(config: FcmConfig, deps: ProviderDeps): Pr
     },
     "error",
   );
-  throw new PushFailure({ kind: "failed", reason: "credentials_rejected" });
+  throw new PushFailure(credentialsRejected());
 }

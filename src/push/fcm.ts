@@ -68,9 +68,8 @@ async function sendWithRefresh(
     // Our token was refused (revoked, or expired early): drop it everywhere, get another, try once more.
     verdict = await post(await fcmAccessToken(config, deps, cache, token));
     if (verdict.kind === "refresh_credentials") {
-      cache.holdRefused(name);
       log("credentials", { provider: "fcm", reason: "credentials_rejected", fcm_error: verdict.reason }, "error");
-      return { kind: "failed", reason: "credentials_rejected" };
+      return cache.refused(name);
     }
   }
   if (verdict.kind === "failed" && CONFIGURATION_ALARMS.has(verdict.reason)) {

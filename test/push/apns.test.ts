@@ -114,9 +114,9 @@ describe("APNs provider: refused tokens", () => {
     expect(jwtOf(calls[1]!)).not.toBe(jwtOf(calls[0]!));
   });
 
-  it("fails credentials_rejected when the new token is refused too, logging an error without the token", async () => {
+  it("retries credentials_rejected after a minute when the new token is refused too, logging an error without the token", async () => {
     const { calls, provider } = await setup(() => refused(403, "InvalidProviderToken"));
-    expect(await provider.send(pushMessage())).toEqual({ kind: "failed", reason: "credentials_rejected" });
+    expect(await provider.send(pushMessage())).toEqual({ kind: "retry", reason: "credentials_rejected", retryAfter: 60 });
     expect(calls).toHaveLength(2);
     expect(logs.errors()).toContainEqual(
       expect.objectContaining({ event: "credentials", provider: "apns", reason: "credentials_rejected", apns_reason: "InvalidProviderToken" }),

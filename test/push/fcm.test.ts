@@ -182,22 +182,23 @@ describe("FCM provider: refused credentials", () => {
     expect(second).not.toBe(first);
   });
 
-  it("fails with credentials_rejected after one refresh, logging an error without secrets", async () => {
+  it("retries credentials_rejected after a minute once a refresh was refused too, logging an error without secrets", async () => {
     const { sa, calls, provider } = await setup((call) => (isToken(call) ? accessToken() : fcmError(401, "UNAUTHENTICATED")));
-    expect(await provider.send(pushMessage())).toEqual({ kind: "failed", reason: "credentials_rejected" });
+    expect(await provider.send(pushMessage())).toEqual({ kind: "retry", reason: "credentials_rejected", retryAfter: REFUSED_HOLD_MS / 1000 });
     expect(calls.map((c) => (isToken(c) ? "token" : "push"))).toEqual(["token", "push", "token", "push"]);
     expect(logs.errors()).toContainEqual(expect.objectContaining({ event: "credentials", provider: "fcm", reason: "credentials_rejected" }));
     const secrets = [JSON.parse(sa.json).private_key.split("\n")[1], ...pushes(calls).map((c) => c.headers.authorization!.slice(7))];
     for (const line of logs.raw) for (const secret of secrets) expect(line).not.toContain(secret);
   });
 
-  it("after a rejection, fails at once without network for a minute, then tries again", async () => {
+  it("after a rejection, puts sends off at once without network for the rest of the minute, then tries again", async () => {
     const { calls, provider, time } = await setup((call) => (isToken(call) ? accessToken() : fcmError(401, "UNAUTHENTICATED")));
-    expect(await provider.send(pushMessage())).toEqual({ kind: "failed", reason: "credentials_rejected" });
+    expect(await provider.send(pushMessage())).toEqual({ kind: "retry", reason: "credentials_rejected", retryAfter: 60 });
     expect(calls).toHaveLength(4);
-    expect(await provider.send(pushMessage())).toEqual({ kind: "failed", reason: "credentials_rejected" });
+    time.advance(20_000);
+    expect(await provider.send(pushMessage())).toEqual({ kind: "retry", reason: "credentials_rejected", retryAfter: 40 });
     expect(calls).toHaveLength(4);
-    time.advance(REFUSED_HOLD_MS + 1);
+    time.advance(REFUSED_HOLD_MS);
     await provider.send(pushMessage());
     expect(pushes(calls).length).toBeGreaterThan(2);
   });
@@ -209,13 +210,16 @@ describe("FCM provider: refused credentials", () => {
     expect(logs.errors()).toContainEqual(expect.objectContaining({ event: "credentials", reason: "THIRD_PARTY_AUTH_ERROR" }));
   });
 
-  it("fails credentials_rejected without sending when the token endpoint refuses the assertion", async () => {
+  it("retries credentials_rejected without sending when the token endpoint refuses the assertion, and holds the refusal", async () => {
     const { calls, provider } = await setup(() => json(400, { error: "invalid_grant", error_description: "Invalid JWT Signature." }));
-    expect(await provider.send(pushMessage())).toEqual({ kind: "failed", reason: "credentials_rejected" });
+    expect(await provider.send(pushMessage())).toEqual({ kind: "retry", reason: "credentials_rejected", retryAfter: 60 });
     expect(calls).toHaveLength(1);
     expect(logs.errors()).toContainEqual(
       expect.objectContaining({ event: "credentials", reason: "credentials_rejected", oauth_error: "invalid_grant" }),
     );
+    // The rest of the batch does not ask the token endpoint again.
+    expect(await provider.send(pushMessage())).toEqual({ kind: "retry", reason: "credentials_rejected", retryAfter: 60 });
+    expect(calls).toHaveLength(1);
   });
 
   it("retries later when the token endpoint is down, honouring Retry-After", async () => {

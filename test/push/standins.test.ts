@@ -66,19 +66,19 @@ describe("FCM against the stand-ins", () => {
     expect((await stats({ client_email: account.clientEmail })).token_requests).toBe(2);
   });
 
-  it("fails credentials_rejected when the new access token is refused too", async () => {
+  it("retries credentials_rejected after a minute when the new access token is refused too", async () => {
     const account = await freshServiceAccount();
     const token = fcmToken();
     await script(token, [{ preset: "unauthenticated" }, { preset: "unauthenticated" }]);
-    expect(await isolate(account.config).fcm.send(message({ token }))).toEqual({ kind: "failed", reason: "credentials_rejected" });
+    expect(await isolate(account.config).fcm.send(message({ token }))).toEqual({ kind: "retry", reason: "credentials_rejected", retryAfter: 60 });
     expect(await requests(token)).toHaveLength(2);
     expect(logs.errors()).toContainEqual(expect.objectContaining({ event: "credentials", reason: "credentials_rejected" }));
   });
 
-  it("fails credentials_rejected when Google does not know the service account", async () => {
+  it("retries credentials_rejected after a minute when Google does not know the service account", async () => {
     const unknown = await serviceAccount({ token_uri: `${env.STANDIN_URL}/token` });
     const result = await isolate({ FCM_SERVICE_ACCOUNT: unknown.json, FCM_API_BASE: env.STANDIN_URL }).fcm.send(message({ token: fcmToken() }));
-    expect(result).toEqual({ kind: "failed", reason: "credentials_rejected" });
+    expect(result).toEqual({ kind: "retry", reason: "credentials_rejected", retryAfter: 60 });
     expect(logs.errors()).toContainEqual(expect.objectContaining({ event: "credentials", oauth_error: "invalid_grant" }));
   });
 
@@ -139,12 +139,12 @@ describe("APNs against the stand-ins", () => {
     expect((await stats({ key_id: key.keyId })).apns_jwts).toBe(2);
   });
 
-  it("fails credentials_rejected when the key is not the one Apple knows", async () => {
+  it("retries credentials_rejected after a minute when the key is not the one Apple knows", async () => {
     const key = await freshApnsKey();
     const impostor = await apnsKey();
     const token = apnsToken();
     const result = await isolate({ ...key.config, APNS_KEY: impostor.pem }).apns.send(message({ token }));
-    expect(result).toEqual({ kind: "failed", reason: "credentials_rejected" });
+    expect(result).toEqual({ kind: "retry", reason: "credentials_rejected", retryAfter: 60 });
     expect((await requests(token)).map((r) => [r.status, r.reason])).toEqual([
       [403, "InvalidProviderToken"],
       [403, "InvalidProviderToken"],
