@@ -6,11 +6,12 @@
  * the ledger's word that every delivery is `sent` exactly once.
  */
 import { type CostLine, costPerMillion, type PerNotification } from "./cost.ts";
+import { runPool } from "../src/pool.ts";
 import { startCpuMeter } from "./cpu.ts";
 import type { LocalRelay } from "./harness.ts";
 import type { DeliveryBatch } from "./logs.ts";
 import { benchDevices, type SeededDevice, seedDevices } from "./seed.ts";
-import { StandinClient } from "./standin-client.ts";
+import { StandinClient } from "../standins/client.ts";
 import { notification, WEBHOOK_PATH, WebhookSigner } from "./webhooks.ts";
 
 export interface FanoutOptions {
@@ -83,11 +84,7 @@ async function waitForLedger(relay: LocalRelay, eventId: string, rows: number, t
 
 /** Scripts one slow success per device: the stand-in records the push on arrival and answers `ms` later. */
 async function delayAnswers(standins: StandinClient, devices: readonly SeededDevice[], ms: number): Promise<void> {
-  let next = 0;
-  const lane = async () => {
-    while (next < devices.length) await standins.script(devices[next++]!.token, [{ status: 200, delayMs: ms }]);
-  };
-  await Promise.all(Array.from({ length: 8 }, lane));
+  await runPool(devices, 8, (device) => standins.script(device.token, [{ status: 200, delayMs: ms }]));
 }
 
 /** RETENTION_DAYS of src/maintenance/retention.ts (the Worker's modules do not load in Node). */

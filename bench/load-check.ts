@@ -6,8 +6,9 @@
  * each event's ledger summary from `GET /v1/events/:id` (a loss shows as a
  * delivery that is not `sent`).
  */
+import { runPool } from "../src/pool.ts";
 import { RECORD_CAPACITY } from "../standins/records.ts";
-import type { StandinClient } from "./standin-client.ts";
+import type { StandinClient } from "../standins/client.ts";
 
 export interface DeliveryCheck {
   method: string;
@@ -103,24 +104,18 @@ async function checkTotals(
     unanswered: { events: sent.size - accepted.size, pushes: 0 },
     problems: [],
   };
-  const events = [...accepted];
-  let next = 0;
-  const lane = async () => {
-    while (next < events.length) {
-      const event = events[next++]!;
-      const response = await fetch(`${relay.url}/v1/events/${encodeURIComponent(event)}?limit=1`, {
-        headers: { authorization: `Bearer ${relay.apiKey}` },
-      });
-      const body = response.ok ? ((await response.json()) as { summary: Record<string, number> }) : null;
-      const want = sent.get(event)!.length;
-      const got = body?.summary.sent ?? 0;
-      if (got < want) {
-        check.missing += want - got;
-        if (check.problems.length < 10) check.problems.push(`event ${event}: ${JSON.stringify(body?.summary ?? response.status)}, ${want} expected`);
-      }
+  await runPool([...accepted], 16, async (event) => {
+    const response = await fetch(`${relay.url}/v1/events/${encodeURIComponent(event)}?limit=1`, {
+      headers: { authorization: `Bearer ${relay.apiKey}` },
+    });
+    const body = response.ok ? ((await response.json()) as { summary: Record<string, number> }) : null;
+    const want = sent.get(event)!.length;
+    const got = body?.summary.sent ?? 0;
+    if (got < want) {
+      check.missing += want - got;
+      if (check.problems.length < 10) check.problems.push(`event ${event}: ${JSON.stringify(body?.summary ?? response.status)}, ${want} expected`);
     }
-  };
-  await Promise.all(Array.from({ length: 16 }, lane));
+  });
   // Every push beyond the deliveries the ledger shows as sent is a duplicate (or a push for an event never accepted).
   check.duplicates = Math.max(0, pushesDuringRun - (expected - check.missing));
   if (check.duplicates > 0) check.problems.push(`${check.duplicates} more pushes than sent deliveries`);

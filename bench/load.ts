@@ -16,7 +16,7 @@ import { LoadEvents } from "./load-events.ts";
 import { runWebhooks, type WebhookRun } from "./load-generator.ts";
 import { DEFAULT_RELAY_URL, type LoadTarget, openTarget } from "./load-target.ts";
 import { benchDevices, registerDevices, type SeededDevice, unregisterDevices } from "./seed.ts";
-import { StandinClient } from "./standin-client.ts";
+import { StandinClient } from "../standins/client.ts";
 
 const USAGE = `Usage: npm run load -- [options]
 

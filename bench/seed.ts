@@ -5,6 +5,7 @@
  * relay registers its smaller set through `PUT /v1/devices`.
  */
 import { createHash } from "node:crypto";
+import { runPool } from "../src/pool.ts";
 import type { D1 } from "./harness.ts";
 
 export interface SeededDevice {
@@ -57,14 +58,6 @@ export async function seedDevices(db: D1, devices: readonly SeededDevice[], now 
   if (statements.length > 0) await db.batch(statements);
 }
 
-/** Runs `task` for each device, `concurrency` at a time. */
-async function eachDevice(devices: readonly SeededDevice[], concurrency: number, task: (d: SeededDevice) => Promise<void>) {
-  let next = 0;
-  const lane = async () => {
-    while (next < devices.length) await task(devices[next++]!);
-  };
-  await Promise.all(Array.from({ length: concurrency }, lane));
-}
 
 /** Registers each device through the relay's API, a few at a time. */
 export async function registerDevices(
@@ -73,7 +66,7 @@ export async function registerDevices(
   devices: readonly SeededDevice[],
   concurrency = 8,
 ): Promise<void> {
-  await eachDevice(devices, concurrency, async (device) => {
+  await runPool(devices, concurrency, async (device) => {
     const response = await fetch(`${relayUrl}/v1/devices`, {
       method: "PUT",
       headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json" },
@@ -93,7 +86,7 @@ export async function registerDevices(
 
 /** Removes the devices again (DELETE /v1/devices/:token), so repeated runs leave no devices behind. */
 export async function unregisterDevices(relayUrl: string, apiKey: string, devices: readonly SeededDevice[], concurrency = 8): Promise<void> {
-  await eachDevice(devices, concurrency, async (device) => {
+  await runPool(devices, concurrency, async (device) => {
     const response = await fetch(`${relayUrl}/v1/devices/${encodeURIComponent(device.token)}`, {
       method: "DELETE",
       headers: { authorization: `Bearer ${apiKey}` },

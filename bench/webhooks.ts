@@ -3,9 +3,8 @@
  * with the svix library the way Svix signs them, so the cost of signing
  * stays out of the measured time.
  */
-import { randomBytes } from "node:crypto";
-import { Webhook } from "svix";
 import type { LearnInkNotification } from "../src/webhook/learnink.ts";
+import { learnInkEvent, newMessageId, svixHeaders } from "../standins/learnink.ts";
 
 export type Notification = LearnInkNotification;
 
@@ -20,8 +19,6 @@ export interface SignedWebhook {
 
 export const WEBHOOK_PATH = "/webhooks/learnink";
 
-/** A fresh Svix-style message id. */
-export const messageId = () => `msg_${randomBytes(15).toString("base64url")}`;
 
 export function notification(userId: string, n = 0): Notification {
   return {
@@ -35,36 +32,19 @@ export function notification(userId: string, n = 0): Notification {
 }
 
 export function notificationsSent(notifications: readonly Notification[]): string {
-  return JSON.stringify({
-    api_version: "2022-11-15",
-    object: "event",
-    type: "notifications.sent",
-    timestamp: new Date().toISOString(),
-    data: { notifications },
-  });
+  return JSON.stringify(learnInkEvent("notifications.sent", { notifications }));
 }
 
 /** Signs webhooks for one endpoint secret; the svix library does the HMAC. */
 export class WebhookSigner {
-  private readonly hook: Webhook;
+  private readonly secret: string;
 
   constructor(secret: string) {
-    this.hook = new Webhook(secret);
+    this.secret = secret;
   }
 
-  sign(notifications: readonly Notification[], id = messageId()): SignedWebhook {
+  sign(notifications: readonly Notification[], id = newMessageId()): SignedWebhook {
     const body = notificationsSent(notifications);
-    const now = new Date();
-    return {
-      id,
-      body,
-      notifications: notifications.length,
-      headers: {
-        "content-type": "application/json",
-        "svix-id": id,
-        "svix-timestamp": String(Math.floor(now.getTime() / 1000)),
-        "svix-signature": this.hook.sign(id, now, body),
-      },
-    };
+    return { id, body, notifications: notifications.length, headers: svixHeaders(this.secret, id, body) };
   }
 }

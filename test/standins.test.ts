@@ -9,6 +9,7 @@
 import { env } from "cloudflare:workers";
 import { generateKeyPair, SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
+import { apnsToken, fcmToken, uniqueId } from "./support/ids";
 import {
   failRate,
   type FreshApnsKey,
@@ -25,10 +26,6 @@ import {
 const JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 const FCM_SCOPE = "https://www.googleapis.com/auth/firebase.messaging";
 
-let counter = 0;
-const unique = () => `${Date.now().toString(36)}${(counter++).toString(36)}${crypto.randomUUID().slice(0, 6)}`;
-const fcmToken = () => `standin-test-${unique()}:${"x".repeat(40)}`;
-const apnsToken = () => Array.from(crypto.getRandomValues(new Uint8Array(32)), (b) => b.toString(16).padStart(2, "0")).join("");
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
 // ---- OAuth ---------------------------------------------------------------
@@ -109,7 +106,7 @@ describe("OAuth token stand-in", () => {
   it("refuses a wrong key id, an unknown account, a missing scope and another grant type", async () => {
     const account = await freshServiceAccount();
     expect(await oauthError(await exchange(await assertion(account, { kid: "not-the-key-id" })))).toBe("invalid_grant");
-    const stranger = { ...account, clientEmail: `nobody-${unique()}@example.iam.gserviceaccount.com` };
+    const stranger = { ...account, clientEmail: `nobody-${uniqueId("standin")}@example.iam.gserviceaccount.com` };
     expect(await oauthError(await exchange(await assertion(stranger)))).toBe("invalid_grant");
     expect(
       await oauthError(
@@ -130,7 +127,7 @@ function fcmMessage(token: string, overrides: Record<string, unknown> = {}) {
       data: {
         path: "/courses/safety-101",
         url: "https://m.learn.ink/acme/courses/safety-101?webview=true",
-        event_id: `msg_${unique()}`,
+        event_id: `msg_${uniqueId("standin")}`,
       },
       ...overrides,
     },
@@ -287,7 +284,7 @@ interface ApnsRequest {
   headers?: Record<string, string>;
 }
 
-function apnsPayload(eventId = `msg_${unique()}`) {
+function apnsPayload(eventId = `msg_${uniqueId("standin")}`) {
   return {
     aps: { alert: { title: "Time for your training", body: "Safety 101 is waiting" }, sound: "default" },
     path: "/courses/safety-101",
@@ -477,7 +474,7 @@ describe("fault injection", () => {
   it("fails every push under a token prefix with the chosen modes, and stops when the rate is 0", async () => {
     const account = await freshServiceAccount();
     const bearer = await accessToken(account);
-    const prefix = `faulty-${unique()}`;
+    const prefix = `faulty-${uniqueId("standin")}`;
     const token = `${prefix}:${"y".repeat(40)}`;
     await failRate({ rate: 1, modes: ["429"], token_prefix: prefix, seed: 7 });
     expect(await googleError(await fcmSend(account.projectId, bearer, fcmMessage(token)))).toMatchObject({

@@ -19,7 +19,7 @@ import { QUEUE_MAX_DELAY_SECONDS, retryDelaySeconds } from "./backoff";
 import { tapLink, UnsafePathError } from "./link";
 import { type Attempted, settle } from "./outcomes";
 import { keyOf, planDeliveries, uniqueWorks } from "./plan";
-import { runPool } from "./pool";
+import { runPool } from "../pool";
 import { resolveRecipients } from "./recipients";
 import { countingD1, countingFetch, newUsage } from "./usage";
 

@@ -4,6 +4,7 @@
  * one `sendBatch` takes at most 100 messages and 256 KB in total.
  */
 import { QueueUnavailableError } from "../errors";
+import { runPool } from "../pool";
 import type { PushJob, QueuedNotification } from "./message";
 
 /** Room left for Cloudflare's per-message metadata under the 128,000-byte limit. */
@@ -79,15 +80,10 @@ export function groupIntoBatches(jobs: readonly PushJob[]): PushJob[][] {
  */
 export async function enqueueJobs(queue: Queue<PushJob>, jobs: readonly PushJob[]): Promise<number> {
   const batches = groupIntoBatches(jobs);
-  let next = 0;
-  const worker = async () => {
-    while (next < batches.length) {
-      const batch = batches[next++]!;
-      await queue.sendBatch(batch.map((body) => ({ body, contentType: "json" as const })));
-    }
-  };
   try {
-    await Promise.all(Array.from({ length: Math.min(SEND_CONCURRENCY, batches.length) }, worker));
+    await runPool(batches, SEND_CONCURRENCY, async (batch) => {
+      await queue.sendBatch(batch.map((body) => ({ body, contentType: "json" as const })));
+    });
   } catch (error) {
     throw new QueueUnavailableError(error);
   }

@@ -11,7 +11,9 @@
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { RecordedPush } from "../../standins/types.js";
+import { StandinClient } from "../../standins/client.ts";
+import type { RecordedPush } from "../../standins/types.ts";
+import { apnsToken, fcmToken, uniqueId } from "../support/ids.ts";
 import { type Relay, api, freePort, freshCheckout, removeDir, runCommand, runScript, startRelay } from "./support/local-run.js";
 
 /** The defaults a fresh checkout runs with (.dev.vars.example, wrangler.toml). */
@@ -23,15 +25,9 @@ interface EventAnswer {
   deliveries: { index: number; device_token: string | null; provider: string | null; status: string; error: string | null }[];
 }
 
-async function pushesOf(standinsUrl: string, eventId: string): Promise<RecordedPush[]> {
-  const response = await fetch(`${standinsUrl}/__standin/pushes?event_id=${encodeURIComponent(eventId)}`);
-  expect(response.status).toBe(200);
-  return ((await response.json()) as { pushes: RecordedPush[] }).pushes;
-}
+const pushesOf = (standinsUrl: string, eventId: string): Promise<RecordedPush[]> =>
+  new StandinClient(standinsUrl).pushes({ event_id: eventId });
 
-const unique = (prefix: string) => `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
-const fcmToken = () => `${unique("e2e-fcm")}:APA91b-end-to-end`;
-const apnsToken = () => Array.from({ length: 64 }, () => "0123456789abcdef"[Math.floor(Math.random() * 16)]).join("");
 
 /** The company backend's device-token module, exactly as README "The app's half" shows it. */
 async function readmeDeviceTokenModule(dir: string): Promise<string> {
@@ -69,7 +65,7 @@ describe("npm start on a fresh checkout", () => {
   });
 
   it("delivers send-example's notification to the stand-in FCM and APNs and records it as sent", async () => {
-    const customId = unique("emp");
+    const customId = uniqueId("emp");
     const [fcm, apns] = [fcmToken(), apnsToken()];
     expect((await api(relay, EXAMPLE_KEY, "/v1/devices", { method: "PUT", json: { custom_id: customId, provider: "fcm", token: fcm } })).status).toBe(201);
     expect(
@@ -77,7 +73,7 @@ describe("npm start on a fresh checkout", () => {
         .status,
     ).toBe(201);
 
-    const eventId = unique("msg_e2e");
+    const eventId = uniqueId("msg_e2e");
     const sentAt = Date.now();
     const sent = await runScript(checkout, "send-example", [
       "--url",
@@ -127,7 +123,7 @@ describe("npm start on a fresh checkout", () => {
     const backend = join(checkout, "backend");
     await mkdir(backend, { recursive: true });
     await writeFile(join(backend, "device-token.mjs"), await readmeDeviceTokenModule(checkout));
-    const customId = unique("emp-app");
+    const customId = uniqueId("emp-app");
     const minted = await runCommand(
       backend,
       process.execPath,
@@ -154,7 +150,7 @@ describe("npm start on a fresh checkout", () => {
     }
 
     // LearnInk's signed webhook reaches the phone.
-    const eventId = unique("msg_app");
+    const eventId = uniqueId("msg_app");
     const sent = await runScript(checkout, "send-example", ["--url", relay.url, "--id", eventId, "--custom-id", customId]);
     expect(sent.stderr).toBe("");
     expect(sent.stdout).toMatch(/#0 fcm …\S+ sent/);
@@ -175,8 +171,8 @@ describe("npm start on a fresh checkout", () => {
   }, 30_000);
 
   it("reports no_device for a user without a registered device", async () => {
-    const eventId = unique("msg_nodevice");
-    const sent = await runScript(checkout, "send-example", ["--url", relay.url, "--id", eventId, "--custom-id", unique("nobody")]);
+    const eventId = uniqueId("msg_nodevice");
+    const sent = await runScript(checkout, "send-example", ["--url", relay.url, "--id", eventId, "--custom-id", uniqueId("nobody")]);
     expect(sent.code).toBe(0);
     expect(sent.stdout).toMatch(/#0 custom_id nobody-\S+: no_device/);
     expect(sent.stdout).toContain("curl -X PUT");
@@ -241,10 +237,10 @@ describe("real credentials in .dev.vars", () => {
     expect(second.output()).toContain("Bearer RELAY_API_KEY from .dev.vars");
     expect(second.output()).not.toContain(apiKey);
 
-    const customId = unique("emp-real");
+    const customId = uniqueId("emp-real");
     const token = fcmToken();
     expect((await api(second, apiKey, "/v1/devices", { method: "PUT", json: { custom_id: customId, provider: "fcm", token } })).status).toBe(201);
-    const eventId = unique("msg_real");
+    const eventId = uniqueId("msg_real");
     const sent = await runScript(checkout, "send-example", ["--url", second.url, "--id", eventId, "--custom-id", customId]);
     expect(sent.stderr).toBe("");
     expect(sent.stdout).toContain("signed with the secret from .dev.vars");

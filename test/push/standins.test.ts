@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { createIsolateMemory } from "../../src/push/credential-cache";
 import type { PushMessage } from "../../src/push/provider";
 import { createProviders } from "../../src/push/providers";
+import { apnsToken, fcmToken, hex } from "../support/ids";
 import { freshApnsKey, freshServiceAccount, requests, script, stats, waitForPushes } from "../support/standins";
 import { captureLogs } from "./logs";
 import { apnsKey, pushMessage, serviceAccount } from "./support";
@@ -19,9 +20,6 @@ afterEach(() => {
   logs = captureLogs();
 });
 
-const hex = (bytes: number) => Array.from(crypto.getRandomValues(new Uint8Array(bytes)), (b) => b.toString(16).padStart(2, "0")).join("");
-const fcmToken = () => `fcm-${crypto.randomUUID()}:APA91b${hex(40)}`;
-const apnsToken = () => hex(32);
 const message = (overrides: Partial<PushMessage>) => pushMessage({ event_id: `msg_${hex(8)}`, ...overrides });
 
 /** A provider set as one isolate sees it: its own memory, the shared D1, the real clock and fetch. */

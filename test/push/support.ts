@@ -6,13 +6,12 @@
 import { env } from "cloudflare:workers";
 import { exportPKCS8, exportSPKI, generateKeyPair } from "jose";
 import type { PushMessage } from "../../src/push/provider";
+import { uniqueId } from "../support/ids";
 
 export const FCM_BASE = "https://fcm.test";
 export const TOKEN_URI = "https://oauth.test/token";
 export const APNS_BASE = "https://apns.test";
 
-let counter = 0;
-const unique = (prefix: string) => `${prefix}${Date.now().toString(36)}${(counter++).toString(36)}${Math.random().toString(36).slice(2, 6)}`;
 
 export interface ServiceAccount {
   json: string;
@@ -26,8 +25,8 @@ export interface ServiceAccount {
 /** A new RSA service account, unique per call so credential caches never overlap between tests. */
 export async function serviceAccount(overrides: Record<string, unknown> = {}): Promise<ServiceAccount> {
   const { privateKey, publicKey } = await generateKeyPair("RS256", { extractable: true });
-  const clientEmail = `${unique("relay-")}@acme-test.iam.gserviceaccount.com`;
-  const privateKeyId = unique("kid");
+  const clientEmail = `${uniqueId("relay-")}@acme-test.iam.gserviceaccount.com`;
+  const privateKeyId = uniqueId("kid");
   const fields = {
     type: "service_account",
     project_id: "acme-test",
@@ -60,7 +59,7 @@ export async function apnsKey(): Promise<ApnsKey> {
   const { privateKey, publicKey } = await generateKeyPair("ES256", { extractable: true });
   return {
     pem: await exportPKCS8(privateKey),
-    keyId: unique("K").slice(0, 10).toUpperCase().padEnd(10, "0"),
+    keyId: uniqueId("K").slice(0, 10).toUpperCase().padEnd(10, "0"),
     teamId: "TEAM123456",
     publicKey,
     publicPem: await exportSPKI(publicKey),

@@ -7,17 +7,8 @@
  */
 import { env } from "cloudflare:workers";
 import { exportJWK, exportPKCS8, generateKeyPair } from "jose";
-import type {
-  AccessKeyRegistration,
-  ApnsKeyRegistration,
-  FailRateConfig,
-  PushFilter,
-  RecordedPush,
-  RecordedRequest,
-  ScriptedResponse,
-  ServiceAccountRegistration,
-  StandinStats,
-} from "../../standins/types.ts";
+import { StandinClient } from "../../standins/client.ts";
+import type { AccessKeyRegistration, FailRateConfig, PushFilter, ScriptedResponse } from "../../standins/types.ts";
 
 export type {
   FailRateConfig,
@@ -28,72 +19,23 @@ export type {
   StandinStats,
 } from "../../standins/types.ts";
 
-async function control<T>(method: "GET" | "POST", action: string, body?: unknown): Promise<T> {
-  const response = await fetch(`${env.STANDIN_URL}/__standin/${action}`, {
-    method,
-    headers: body === undefined ? {} : { "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`stand-in ${method} /__standin/${action} answered ${response.status}: ${text}`);
-  return JSON.parse(text) as T;
-}
-
-function query(params: Record<string, string | undefined>): string {
-  const defined = Object.entries(params).filter((entry): entry is [string, string] => entry[1] !== undefined);
-  return defined.length === 0 ? "" : `?${new URLSearchParams(defined)}`;
-}
+/** The stand-ins this test run started (test/setup/global-setup.ts). */
+export const standins = new StandinClient(env.STANDIN_URL);
 
 /** Accepted pushes, oldest first. */
-export async function pushes(filter: PushFilter = {}): Promise<RecordedPush[]> {
-  return (await control<{ pushes: RecordedPush[] }>("GET", `pushes${query({ ...filter })}`)).pushes;
-}
-
+export const pushes = (filter: PushFilter = {}) => standins.pushes(filter);
 /** Every request that reached a push route for `token`, with the status it got (retries included). */
-export async function requests(token: string): Promise<RecordedRequest[]> {
-  return (await control<{ requests: RecordedRequest[] }>("GET", `requests${query({ token })}`)).requests;
-}
-
+export const requests = (token: string) => standins.requests(token);
 /** The next pushes to `token` get these answers, in order (replaces an earlier script for it). */
-export async function script(token: string, responses: ScriptedResponse[]): Promise<void> {
-  await control("POST", "script", { token, responses });
-}
-
+export const script = (token: string, responses: ScriptedResponse[]) => standins.script(token, responses);
 /** Random faults; scope them with `token_prefix` so other test files are not disturbed. */
-export async function failRate(config: FailRateConfig): Promise<void> {
-  await control("POST", "fail-rate", config);
-}
-
-export async function registerServiceAccount(registration: ServiceAccountRegistration): Promise<void> {
-  await control("POST", "service-accounts", registration);
-}
-
-export async function registerApnsKey(registration: ApnsKeyRegistration): Promise<void> {
-  await control("POST", "apns-keys", registration);
-}
-
+export const failRate = (config: FailRateConfig) => standins.failRate(config);
 /** Trusts this key as one of the stand-in Cloudflare Access team's signing keys. */
-export async function registerAccessKey(registration: AccessKeyRegistration): Promise<void> {
-  await control("POST", "access-keys", registration);
-}
-
+export const registerAccessKey = (registration: AccessKeyRegistration) => standins.registerAccessKey(registration);
 /** Counters for one service account (`client_email`) and/or APNs key (`key_id`). */
-export async function stats(filter: { client_email?: string; key_id?: string } = {}): Promise<StandinStats> {
-  return control<StandinStats>("GET", `stats${query(filter)}`);
-}
-
+export const stats = (filter: { client_email?: string; key_id?: string } = {}) => standins.stats(filter);
 /** Polls until at least `count` pushes match `filter`; throws with what arrived on timeout. */
-export async function waitForPushes(filter: PushFilter, count: number, timeoutMs = 5000): Promise<RecordedPush[]> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const found = await pushes(filter);
-    if (found.length >= count) return found;
-    if (Date.now() >= deadline) {
-      throw new Error(`waited ${timeoutMs} ms for ${count} pushes matching ${JSON.stringify(filter)}, got ${found.length}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
+export const waitForPushes = (filter: PushFilter, count: number, timeoutMs = 5000) => standins.waitForMatching(filter, count, timeoutMs);
 
 let counter = 0;
 /** Unique per call and per test file (files run in parallel against one stand-in). */
@@ -126,7 +68,7 @@ export async function freshServiceAccount(options: { tokenTtlSeconds?: number } 
   const privateKeyId = `kid-${id}`;
   const privateKeyPem = await exportPKCS8(privateKey);
   const tokenUri = `${env.STANDIN_URL}/token`;
-  await registerServiceAccount({
+  await standins.registerServiceAccount({
     client_email: clientEmail,
     project_id: projectId,
     private_key_id: privateKeyId,
@@ -174,7 +116,7 @@ export async function freshApnsKey(options: { topic?: string } = {}): Promise<Fr
   const keyId = appleId();
   const teamId = appleId();
   const topic = options.topic ?? `com.example.test.${unique()}`;
-  await registerApnsKey({ key_id: keyId, team_id: teamId, topic, public_jwk: await exportJWK(publicKey) });
+  await standins.registerApnsKey({ key_id: keyId, team_id: teamId, topic, public_jwk: await exportJWK(publicKey) });
   const privateKeyPem = await exportPKCS8(privateKey);
   return {
     keyId,

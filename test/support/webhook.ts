@@ -3,9 +3,9 @@
  * library itself, for requests into the Worker.
  */
 import { env, exports } from "cloudflare:workers";
-import { Webhook } from "svix";
 import { app } from "../../src/http/app";
 import type { PushJob } from "../../src/queue/message";
+import { learnInkEvent, svixHeaders as signedHeaders } from "../../standins/learnink.ts";
 import type { LearnInkNotification } from "../../src/webhook/learnink";
 
 /** The secret the test configuration gives the relay (the first of its list). */
@@ -17,9 +17,9 @@ export const API_KEY = "test-key-1";
 
 export type NotificationInput = LearnInkNotification;
 
-let counter = 0;
-/** A unique id for this test run, for event ids, users and tokens. */
-export const uniqueId = (prefix: string) => `${prefix}_${Date.now().toString(36)}${(counter++).toString(36)}${Math.random().toString(36).slice(2, 8)}`;
+import { uniqueId } from "./ids";
+
+export { apnsToken, fcmToken, uniqueId } from "./ids";
 
 export function notification(overrides: Partial<NotificationInput> = {}): NotificationInput {
   return {
@@ -34,14 +34,7 @@ export function notification(overrides: Partial<NotificationInput> = {}): Notifi
 }
 
 export function notificationsSent(notifications: NotificationInput[], overrides: Record<string, unknown> = {}) {
-  return {
-    api_version: "2022-11-15",
-    object: "event",
-    type: "notifications.sent",
-    timestamp: new Date().toISOString(),
-    data: { notifications },
-    ...overrides,
-  };
+  return { ...learnInkEvent("notifications.sent", { notifications }), ...overrides };
 }
 
 export interface SignOptions {
@@ -53,15 +46,7 @@ export interface SignOptions {
 
 /** Svix headers for `body`, signed with the svix library. */
 export function svixHeaders(body: string, options: SignOptions = {}): Record<string, string> {
-  const id = options.id ?? uniqueId("msg");
-  const timestamp = options.timestamp ?? Math.floor(Date.now() / 1000);
-  const signature = new Webhook(options.secret ?? TEST_SECRET).sign(id, new Date(timestamp * 1000), body);
-  return {
-    "content-type": "application/json",
-    "svix-id": id,
-    "svix-timestamp": String(timestamp),
-    "svix-signature": signature,
-  };
+  return signedHeaders(options.secret ?? TEST_SECRET, options.id ?? uniqueId("msg"), body, options.timestamp);
 }
 
 /** Builds the signed webhook request; `body` may be an object (JSON-encoded) or raw text. */
@@ -160,8 +145,6 @@ export function api(path: string, init: RequestInit & { json?: unknown; key?: st
 }
 
 /** A random hex APNs token and a random FCM-shaped token. */
-export const apnsToken = () => [...crypto.getRandomValues(new Uint8Array(32))].map((b) => b.toString(16).padStart(2, "0")).join("");
-export const fcmToken = () => `${uniqueId("fcm")}:APA91b${"x".repeat(120)}`;
 
 /** Polls `fn` until it returns a value for which `done` holds, or fails after `timeoutMs`. */
 export async function eventually<T>(fn: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {

@@ -1,7 +1,9 @@
 /**
- * Runs tasks with a fixed number in flight. The consumer uses 6: a Worker
- * invocation has at most 6 connections waiting for response headers at once,
- * so more in flight would only queue inside the runtime.
+ * Runs tasks with a fixed number in flight: the consumer's pushes and the
+ * webhook's queue sends (6: a Worker invocation has at most 6 connections
+ * waiting for response headers at once, so more in flight would only queue
+ * inside the runtime), and the benchmark's requests. It imports nothing, so
+ * Node loads it too.
  */
 
 /**
