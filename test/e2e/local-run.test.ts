@@ -174,7 +174,7 @@ describe("npm start on a fresh checkout", () => {
     const eventId = uniqueId("msg_nodevice");
     const sent = await runScript(checkout, "send-example", ["--url", relay.url, "--id", eventId, "--custom-id", uniqueId("nobody")]);
     expect(sent.code).toBe(0);
-    expect(sent.stdout).toMatch(/#0 custom_id nobody-\S+: no_device/);
+    expect(sent.stdout).toMatch(/#0 custom_id nobody_\S+: no_device/);
     expect(sent.stdout).toContain("curl -X PUT");
     const ledger = await api(relay, EXAMPLE_KEY, `/v1/events/${eventId}`);
     expect((ledger.body as EventAnswer).summary).toEqual({ no_device: 1 });
