@@ -82,8 +82,21 @@ ON CONFLICT DO NOTHING`;
 const INSERT_NOTIFICATIONS = `
 INSERT INTO notifications (event_id, idx, user_id, custom_id, title, body, path, created_at)
 SELECT j.value->>'e', j.value->>'i', j.value->>'u', j.value->>'c', j.value->>'ti', j.value->>'b', j.value->>'pa', ?2
-FROM json_each(?1) AS j WHERE true
-ON CONFLICT DO NOTHING`;
+FROM json_each(?1) AS j WHERE true`;
+
+/** A rejected notification's row keeps only its valid fields: it never replaces a complete one. */
+const INSERT_REJECTED_NOTIFICATIONS = `${INSERT_NOTIFICATIONS} ON CONFLICT DO NOTHING`;
+
+/**
+ * A valid notification fills in the row its rejection left (an event
+ * replayed from LearnInk's dashboard after a fix); a complete row stays.
+ */
+const INSERT_VALID_NOTIFICATIONS = `${INSERT_NOTIFICATIONS}
+ON CONFLICT (event_id, idx) DO UPDATE SET
+  user_id = excluded.user_id, custom_id = excluded.custom_id,
+  title = excluded.title, body = excluded.body, path = excluded.path
+WHERE notifications.user_id IS NULL OR notifications.title IS NULL
+   OR notifications.body IS NULL OR notifications.path IS NULL`;
 
 const CLAIM = `
 INSERT INTO deliveries (event_id, idx, device_token, provider, app, status, attempts,
@@ -122,7 +135,17 @@ export async function claimDeliveries(db: D1Database, claim: Claim, options: Cla
   const notifications = claim.notifications.map(compactNotification);
   if (notifications.length > 0) statements.push(db.prepare(INSERT_EVENTS).bind(JSON.stringify(notifications.map(({ e, r }) => ({ e, r })))));
   for (const chunk of chunkJson(notifications)) {
-    statements.push(db.prepare(INSERT_NOTIFICATIONS).bind(chunk, options.now));
+    statements.push(
+      db.prepare(INSERT_VALID_NOTIFICATIONS).bind(chunk, options.now),
+      // Valid now: a `rejected` placeholder from an earlier delivery of the event goes.
+      db
+        .prepare(
+          `DELETE FROM deliveries WHERE (event_id, idx, device_token) IN (
+             SELECT d.event_id, d.idx, d.device_token FROM ${ROWS_OF_NOTIFICATIONS}
+             WHERE d.device_token = '' AND d.status = 'rejected')`,
+        )
+        .bind(chunk),
+    );
   }
   if (claim.withDevices.length > 0) {
     statements.push(
@@ -283,7 +306,7 @@ export async function recordDeadLetters(
   ];
   for (const chunk of chunkJson(compact)) {
     statements.push(
-      db.prepare(INSERT_NOTIFICATIONS).bind(chunk, now),
+      db.prepare(INSERT_VALID_NOTIFICATIONS).bind(chunk, now),
       db
         .prepare(
           `UPDATE deliveries SET status = 'failed', error = 'retries_exhausted',
@@ -348,7 +371,7 @@ export async function recordRejections(
   ];
   for (const chunk of chunkJson(compact)) {
     statements.push(
-      db.prepare(INSERT_NOTIFICATIONS).bind(chunk, receivedAt),
+      db.prepare(INSERT_REJECTED_NOTIFICATIONS).bind(chunk, receivedAt),
       db
         .prepare(
           `INSERT INTO deliveries (event_id, idx, device_token, status, attempts, error, created_at, updated_at)

@@ -1,0 +1,34 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { recordRejections } from "../../src/db/ledger-writes";
+import { eventDeliveries, fakeProviders, job, queued, registerDevice, runBatch } from "../support/delivery";
+import { fcmToken, uniqueId } from "../support/ids";
+
+describe("ledger: an event replayed after its rejected notifications were fixed", () => {
+  it("sends what is valid now, and leaves no rejected placeholder or empty notification behind", async () => {
+    const customId = uniqueId("fixed");
+    const token = fcmToken();
+    await registerDevice({ provider: "fcm", token, custom_id: customId });
+    const event = job([queued({ i: 0, custom_id: customId }), queued({ i: 1, user_id: uniqueId("nobody") })]);
+    // First delivery: both notifications failed validation (a schema change LearnInk later fixed).
+    await recordRejections(env.DB, event.event_id, event.received_at, [0, 1].map((index) => ({
+      index,
+      error: `data.notifications[${index}].title: is required: a string`,
+      notification: { user_id: event.notifications[index]!.user_id, custom_id: null, title: null, body: null, path: null },
+    })));
+    expect((await eventDeliveries(event.event_id))!.summary).toEqual({ rejected: 2 });
+
+    // The replay from LearnInk's dashboard: same svix-id, valid notifications.
+    const providers = fakeProviders();
+    await runBatch([event], { providers });
+    expect(providers.fcm.sent.map((m) => m.token)).toEqual([token]);
+    expect((await eventDeliveries(event.event_id))!.summary).toEqual({ sent: 1, no_device: 1 });
+    const stored = await env.DB.prepare("SELECT idx, custom_id, title, path FROM notifications WHERE event_id = ?1 ORDER BY idx")
+      .bind(event.event_id)
+      .all();
+    expect(stored.results).toEqual([
+      { idx: 0, custom_id: customId, title: event.notifications[0]!.title, path: event.notifications[0]!.path },
+      { idx: 1, custom_id: null, title: event.notifications[1]!.title, path: event.notifications[1]!.path },
+    ]);
+  });
+});
