@@ -7,7 +7,7 @@ import { consumeDeadLetters } from "./delivery/dead-letter";
 import { consumePushBatch } from "./delivery/consumer";
 import { app } from "./http/app";
 import { sweepLedger } from "./maintenance/retention";
-import type { PushJob } from "./queue/message";
+import type { QueueMessage } from "./queue/message";
 
 export default {
   fetch: app.fetch,
@@ -18,4 +18,4 @@ export default {
   async scheduled(_controller, env) {
     await sweepLedger(env.DB);
   },
-} satisfies ExportedHandler<Env, PushJob>;
+} satisfies ExportedHandler<Env, QueueMessage>;

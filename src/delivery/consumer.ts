@@ -6,20 +6,23 @@
  *
  * A message is acked only when its outcome is final: an unexpected error
  * retries every message not yet settled, and the ledger makes the retry
- * resend only what was not sent.
+ * resend only what was not sent. Outcomes D1 refuses after the pushes went
+ * out are queued as RecordJobs and written by a later invocation
+ * (record-later.ts), so they are not sent again.
  */
 import { type DeliveryKey, deliveryKey, notificationKey } from "../db/ledger";
-import { type ClaimedRow, claimDeliveries, recordOutcomes } from "../db/ledger-writes";
+import { type ClaimedRow, claimDeliveries, type RecordOptions, recordOutcomes } from "../db/ledger-writes";
 import type { Provider } from "../devices/types";
 import { log } from "../log";
 import { createProviders } from "../push/providers";
 import type { PushProvider, PushResult } from "../push/provider";
-import { isPushJob, type PushJob } from "../queue/message";
+import { isPushJob, isRecordJob, type PushJob, type RecordJob } from "../queue/message";
 import { QUEUE_MAX_DELAY_SECONDS, retryDelaySeconds } from "./backoff";
 import { tapLink, UnsafePathError } from "./link";
 import { type Attempted, settle } from "./outcomes";
 import { keyOf, planDeliveries, uniqueWorks } from "./plan";
 import { runPool } from "../pool";
+import { recordLater, recordRetryDelaySeconds, writeRecordJob } from "./record-later";
 import { resolveRecipients } from "./recipients";
 import { countingD1, countingFetch, newUsage } from "./usage";
 
@@ -86,6 +89,10 @@ export interface BatchReport {
   /** Rows D1 read and wrote for this invocation (its `meta`): what D1 bills. */
   d1RowsRead: number;
   d1RowsWritten: number;
+  /** RecordJobs this invocation queued because D1 refused its outcomes (see record-later.ts). */
+  recordsQueued: number;
+  /** RecordJobs of earlier invocations this one wrote. */
+  recordsWritten: number;
   acked: number;
   retried: number;
   /** Message id -> delay in seconds, for every retried message. */
@@ -123,6 +130,8 @@ export async function consumePushBatch(
     subrequests: 0,
     d1RowsRead: 0,
     d1RowsWritten: 0,
+    recordsQueued: 0,
+    recordsWritten: 0,
     acked: 0,
     retried: 0,
     retryDelays: {},
@@ -141,12 +150,27 @@ export async function consumePushBatch(
   };
 
   const jobs: { message: Message<unknown>; job: PushJob }[] = [];
+  const records: { message: Message<unknown>; job: RecordJob }[] = [];
   for (const message of batch.messages) {
     if (isPushJob(message.body)) jobs.push({ message, job: message.body });
+    else if (isRecordJob(message.body)) records.push({ message, job: message.body });
     else {
       // Not ours (or from an incompatible version): retrying cannot help.
       log("consumer_error", { queue: batch.queue, message_id: message.id, reason: "malformed_message" }, "error");
       ack(message);
+    }
+  }
+
+  // Outcomes of earlier invocations first: their rows are claimed until these land.
+  for (const { message, job } of records) {
+    try {
+      await writeRecordJob(env.DB, job);
+      report.recordsWritten++;
+      ack(message);
+    } catch (error) {
+      const delay = recordRetryDelaySeconds(message.attempts);
+      log("consumer_error", { queue: batch.queue, reason: "record_failed", outcomes: job.outcomes.length, attempts: message.attempts, retry_in: delay, error: String(error) }, "error");
+      retry(message, delay);
     }
   }
 
@@ -172,6 +196,8 @@ export async function consumePushBatch(
     subrequests: report.subrequests,
     d1_rows_read: report.d1RowsRead,
     d1_rows_written: report.d1RowsWritten,
+    records_queued: report.recordsQueued,
+    records_written: report.recordsWritten,
     acked: report.acked,
     retried: report.retried,
   });
@@ -254,17 +280,21 @@ async function deliver(
   report.notDue = notDue.length;
   const settled = settle(sent, finishedAt, deps.random);
   for (const outcome of settled.outcomes) report.outcomes[outcome.status] = (report.outcomes[outcome.status] ?? 0) + 1;
-  const recorded = await withRetries(() =>
-    recordOutcomes(env.DB, settled.outcomes, {
-      claimId,
-      now: finishedAt,
-      removeTokens: settled.removeTokens,
-      environmentFixes: settled.environmentFixes,
-      orphans,
-      released,
-    }),
-  );
-  if (recorded) report.d1RoundTrips++;
+  const recordOptions: RecordOptions = {
+    claimId,
+    now: finishedAt,
+    removeTokens: settled.removeTokens,
+    environmentFixes: settled.environmentFixes,
+    orphans,
+    released,
+  };
+  try {
+    if (await withRetries(() => recordOutcomes(env.DB, settled.outcomes, recordOptions))) report.d1RoundTrips++;
+  } catch (error) {
+    // The providers have answered: retrying the messages now would resend these pushes once the lease
+    // runs out. The outcomes wait on the queue instead, and the messages go on as if they were written.
+    report.recordsQueued = await queueRecord(env, settled.outcomes, recordOptions, error);
+  }
 
   // Seconds each notification asks its message to wait, beyond what the outcomes asked for.
   const waits = new Map<string, number>();
@@ -333,6 +363,22 @@ async function sendOne({ work, device }: Attempted, env: Env, deps: ConsumerDeps
     // A provider bug must not lose the notification: retry it later.
     log("consumer_error", { reason: "provider_threw", provider: device.provider, error: String(error) }, "error");
     return { kind: "retry", reason: "internal_error" };
+  }
+}
+
+/**
+ * Queues outcomes D1 refused (record-later.ts); resolves with the number of
+ * messages. When the queue refuses them too, throws the D1 error: the batch
+ * is then retried, and its rows, claimed until the lease ends, sent again.
+ */
+async function queueRecord(env: Env, outcomes: RecordJob["outcomes"], options: RecordOptions, d1Error: unknown): Promise<number> {
+  try {
+    const messages = await recordLater(env.PUSH_QUEUE, outcomes, options);
+    log("consumer_error", { reason: "record_queued", outcomes: outcomes.length, messages, error: String(d1Error) }, "warn");
+    return messages;
+  } catch (queueError) {
+    log("consumer_error", { reason: "record_lost", outcomes: outcomes.length, error: String(d1Error), queue_error: String(queueError) }, "error");
+    throw d1Error;
   }
 }
 

@@ -54,9 +54,9 @@ export function splitIntoJobs(
 }
 
 /** Groups messages into `sendBatch` calls of at most 100 messages and 250 KB. */
-export function groupIntoBatches(jobs: readonly PushJob[]): PushJob[][] {
-  const batches: PushJob[][] = [];
-  let batch: PushJob[] = [];
+export function groupIntoBatches<T>(jobs: readonly T[]): T[][] {
+  const batches: T[][] = [];
+  let batch: T[] = [];
   let bytes = 0;
   for (const job of jobs) {
     const size = byteLength(job);
@@ -78,7 +78,7 @@ export function groupIntoBatches(jobs: readonly PushJob[]): PushJob[][] {
  * answers 503, Svix sends it again, and the delivery ledger drops what was
  * already sent.
  */
-export async function enqueueJobs(queue: Queue<PushJob>, jobs: readonly PushJob[]): Promise<number> {
+export async function enqueueJobs<T>(queue: Queue<T>, jobs: readonly T[]): Promise<number> {
   const batches = groupIntoBatches(jobs);
   try {
     await runPool(batches, SEND_CONCURRENCY, async (batch) => {

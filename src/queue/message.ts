@@ -1,8 +1,11 @@
 /**
- * The queue message: the only type the webhook side and the delivery side
- * share. Field names are short because a scheduled reminder can carry 10,000
- * notifications and every byte counts against the 128 KB message limit.
+ * The queue messages: the PushJob is the only type the webhook side and the
+ * delivery side share. Field names are short because a scheduled reminder
+ * can carry 10,000 notifications and every byte counts against the 128 KB
+ * message limit. The consumer also queues RecordJobs for itself: outcomes
+ * it could not write to the ledger.
  */
+import type { Outcome, RecordOptions } from "../db/ledger-writes";
 
 /** One notification of an event, without `phone_number` (never queued). */
 export interface QueuedNotification {
@@ -31,5 +34,37 @@ export function isPushJob(body: unknown): body is PushJob {
   const job = body as PushJob;
   return (
     typeof job === "object" && job !== null && job.v === 1 && typeof job.event_id === "string" && Array.isArray(job.notifications)
+  );
+}
+
+/**
+ * Outcomes of pushes the providers already answered, which the ledger could
+ * not take (a D1 failure): the consumer queues them for itself and writes
+ * them later, so the sent ones are not sent again once the claim's lease
+ * runs out. One record step may take several messages (each within the
+ * 128 KB limit); every list is split between them.
+ */
+export interface RecordJob {
+  v: 1;
+  kind: "record";
+  outcomes: Outcome[];
+  options: RecordOptions;
+}
+
+/** Everything the push queue carries. */
+export type QueueMessage = PushJob | RecordJob;
+
+/** A RecordJob (a shallow check, as for PushJob). */
+export function isRecordJob(body: unknown): body is RecordJob {
+  const job = body as RecordJob;
+  return (
+    typeof job === "object" &&
+    job !== null &&
+    job.v === 1 &&
+    job.kind === "record" &&
+    Array.isArray(job.outcomes) &&
+    typeof job.options === "object" &&
+    job.options !== null &&
+    typeof job.options.claimId === "string"
   );
 }
