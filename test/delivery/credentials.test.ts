@@ -9,7 +9,7 @@ import { createIsolateMemory } from "../../src/push/credential-cache";
 import { createProviders } from "../../src/push/providers";
 import { freshApnsKey, requests } from "../support/standins";
 import { eventDeliveries, job, queued, registerDevice, runBatch } from "../support/delivery";
-import { apnsKey } from "../push/support";
+import { apnsKey } from "../support/push";
 import { apnsToken, uniqueId } from "../support/webhook";
 
 describe("refused credentials", () => {

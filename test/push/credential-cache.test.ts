@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import { type Credential, CredentialCache, createIsolateMemory } from "../../src/push/credential-cache";
-import { clock, MINUTE } from "./support";
+import { clock, MINUTE } from "../support/push";
 
 let n = 0;
 const uniqueName = () => `test:${crypto.randomUUID()}`;

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { apnsPayload } from "../../src/push/apns-message";
 import { fcmRequestBody } from "../../src/push/fcm-message";
 import { fitPayload, jsonBytes, MAX_PAYLOAD_BYTES, shortenToBytes, type VisibleText } from "../../src/push/payload";
-import { pushMessage } from "./support";
+import { pushMessage } from "../support/push";
 
 const extras = { path: "/courses/safety-101", url: "https://m.learn.ink/acme/courses/safety-101?webview=true", event_id: "msg_1" };
 const build = (text: VisibleText) => ({ aps: { alert: text, sound: "default" }, ...extras });

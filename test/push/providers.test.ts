@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { createIsolateMemory } from "../../src/push/credential-cache";
 import { createProviders } from "../../src/push/providers";
-import { captureLogs } from "./logs";
-import { apnsKey, pushMessage, scriptedFetch, serviceAccount, settings } from "./support";
+import { captureLogs } from "../support/logs";
+import { apnsKey, pushMessage, scriptedFetch, serviceAccount, settings } from "../support/push";
 
 let logs = captureLogs();
 afterEach(() => {

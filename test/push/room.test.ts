@@ -9,7 +9,7 @@ import { apnsPayload } from "../../src/push/apns-message";
 import { fcmRequestBody } from "../../src/push/fcm-message";
 import { jsonBytes, MAX_PAYLOAD_BYTES } from "../../src/push/payload";
 import { ASSUMED_FCM_TOKEN_LENGTH, pushRoom } from "../../src/push/room";
-import { pushMessage } from "./support";
+import { pushMessage } from "../support/push";
 
 describe("pushRoom", () => {
   it.each([

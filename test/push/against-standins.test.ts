@@ -11,8 +11,8 @@ import type { PushMessage } from "../../src/push/provider";
 import { createProviders } from "../../src/push/providers";
 import { apnsToken, fcmToken, hex } from "../support/ids";
 import { freshApnsKey, freshServiceAccount, requests, script, stats, waitForPushes } from "../support/standins";
-import { captureLogs } from "./logs";
-import { apnsKey, pushMessage, serviceAccount } from "./support";
+import { captureLogs } from "../support/logs";
+import { apnsKey, pushMessage, serviceAccount } from "../support/push";
 
 let logs = captureLogs();
 afterEach(() => {

@@ -6,7 +6,7 @@
 import { env } from "cloudflare:workers";
 import { exportPKCS8, exportSPKI, generateKeyPair } from "jose";
 import type { PushMessage } from "../../src/push/provider";
-import { uniqueId } from "../support/ids";
+import { uniqueId } from "./ids";
 
 export const FCM_BASE = "https://fcm.test";
 export const TOKEN_URI = "https://oauth.test/token";

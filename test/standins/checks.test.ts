@@ -9,7 +9,7 @@
 import { env } from "cloudflare:workers";
 import { generateKeyPair, SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
-import { apnsToken, fcmToken, uniqueId } from "./support/ids";
+import { apnsToken, fcmToken, uniqueId } from "../support/ids";
 import {
   failRate,
   type FreshApnsKey,
@@ -21,7 +21,7 @@ import {
   script,
   stats,
   waitForPushes,
-} from "./support/standins";
+} from "../support/standins";
 
 const JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 const FCM_SCOPE = "https://www.googleapis.com/auth/firebase.messaging";

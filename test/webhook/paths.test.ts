@@ -5,10 +5,10 @@
  * 4,096-byte push are rejected at the webhook, not failed at send time.
  */
 import { describe, expect, it } from "vitest";
-import { LINK_ORIGIN, tapLink, UnsafePathError } from "../src/delivery/link";
-import { ConfigurationError } from "../src/errors";
-import { pushRoom } from "../src/push/room";
-import { pushes } from "./support/standins";
+import { LINK_ORIGIN, tapLink, UnsafePathError } from "../../src/delivery/link";
+import { ConfigurationError } from "../../src/errors";
+import { pushRoom } from "../../src/push/room";
+import { pushes } from "../support/standins";
 import {
   drainLikeTheQueue,
   eventDeliveries,
@@ -18,7 +18,7 @@ import {
   registerDevice,
   rejectedDeliveries,
   runBatch,
-} from "./support/delivery";
+} from "../support/delivery";
 import {
   type AcceptedJson,
   apnsToken,
@@ -28,7 +28,7 @@ import {
   notificationsSent,
   signedRequest,
   uniqueId,
-} from "./support/webhook";
+} from "../support/webhook";
 
 const ORG = "acme";
 const PREFIX = `${LINK_ORIGIN}/${ORG}/`;

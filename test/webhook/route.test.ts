@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { MAX_WEBHOOK_BYTES } from "../src/webhook/route";
+import { MAX_WEBHOOK_BYTES } from "../../src/webhook/route";
 import {
   type AcceptedJson,
   capturingQueue,
@@ -14,7 +14,7 @@ import {
   svixHeaders,
   svixHeadersForBytes,
   TEST_SECRET,
-} from "./support/webhook";
+} from "../support/webhook";
 
 afterEach(() => {
   vi.useRealTimers();

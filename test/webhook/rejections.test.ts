@@ -6,11 +6,11 @@
  */
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { MAX_PAYLOAD_BYTES } from "../src/push/payload";
-import { LISTED_REJECTIONS } from "../src/webhook/route";
-import { captureLogs } from "./push/logs";
-import { pushes, waitForPushes } from "./support/standins";
-import { drainLikeTheQueue, eventDeliveries, ownProviders, rejectedDeliveries, type SeedDevice, seedDevices } from "./support/delivery";
+import { MAX_PAYLOAD_BYTES } from "../../src/push/payload";
+import { LISTED_REJECTIONS } from "../../src/webhook/route";
+import { captureLogs } from "../support/logs";
+import { pushes, waitForPushes } from "../support/standins";
+import { drainLikeTheQueue, eventDeliveries, ownProviders, rejectedDeliveries, type SeedDevice, seedDevices } from "../support/delivery";
 import {
   type AcceptedJson,
   api,
@@ -24,7 +24,7 @@ import {
   postWebhook,
   signedRequest,
   uniqueId,
-} from "./support/webhook";
+} from "../support/webhook";
 
 const utf8Bytes = (text: string) => new TextEncoder().encode(text).length;
 

@@ -5,8 +5,8 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { app } from "../src/http/app";
-import { API_KEY, notification, notificationsSent, RELAY, svixHeaders, svixHeadersForBytes } from "./support/webhook";
+import { app } from "../../src/http/app";
+import { API_KEY, notification, notificationsSent, RELAY, svixHeaders, svixHeadersForBytes } from "../support/webhook";
 
 /** Deterministic generator (mulberry32), so a failure can be replayed. */
 function rng(seed: number) {
