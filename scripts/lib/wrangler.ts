@@ -1,7 +1,7 @@
 /**
- * Runs the pinned wrangler: the local D1 migrations, then `wrangler dev`
- * with its output passed through line by line so the caller can tell when
- * the relay is ready.
+ * Runs the pinned wrangler: any command to completion (the deploy's steps),
+ * the local D1 migrations, and `wrangler dev` with its output passed
+ * through line by line so the caller can tell when the relay is ready.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { createInterface } from "node:readline";
@@ -14,25 +14,41 @@ export interface LocalState {
 
 const persistArgs = (state: LocalState) => (state.persistTo ? ["--persist-to", state.persistTo] : []);
 
-/** Runs wrangler to completion; its output is collected and returned. */
-function run(args: string[]): Promise<{ code: number | null; output: string }> {
+export interface RunOptions {
+  /** Added to the environment (e.g. CLOUDFLARE_ACCOUNT_ID once the account is chosen). */
+  env?: Record<string, string>;
+  /** Written to wrangler's stdin (a secret's value for `secret put`); otherwise stdin is closed. */
+  input?: string;
+}
+
+/**
+ * Runs wrangler to completion, non-interactively (CI=true: no prompts, no
+ * edits to wrangler.toml); its output (stdout and stderr) is collected and
+ * returned, stdout also on its own for `--json` commands.
+ */
+export function runWrangler(args: string[], options: RunOptions = {}): Promise<{ code: number | null; output: string; stdout: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [WRANGLER_BIN, ...args], {
       cwd: ROOT,
-      env: wranglerEnv({ CI: "true" }),
-      stdio: ["ignore", "pipe", "pipe"],
+      env: wranglerEnv({ CI: "true", FORCE_COLOR: "0", ...options.env }),
+      stdio: [options.input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
     });
     let output = "";
-    child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    let stdout = "";
+    child.stdout!.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+      stdout += chunk.toString();
+    });
+    child.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    if (options.input !== undefined) child.stdin?.end(options.input);
     child.on("error", reject);
-    child.on("close", (code) => resolve({ code, output }));
+    child.on("close", (code) => resolve({ code, output, stdout }));
   });
 }
 
 /** `wrangler d1 migrations apply DB --local`, non-interactive; throws with wrangler's output on failure. */
 export async function applyLocalMigrations(state: LocalState): Promise<string[]> {
-  const { code, output } = await run(["d1", "migrations", "apply", "DB", "--local", ...persistArgs(state)]);
+  const { code, output } = await runWrangler(["d1", "migrations", "apply", "DB", "--local", ...persistArgs(state)]);
   if (code !== 0) throw new Error(`wrangler d1 migrations apply DB --local failed (exit ${code}):\n${output}`);
   // The last status table lists every migration with ✅; report the ones this run applied.
   if (/No migrations to apply/i.test(output)) return [];

@@ -1,0 +1,78 @@
+/**
+ * The Worker's secrets, in one list: `npm run deploy` checks the deployed
+ * Worker against it, names the ones still missing with the command that sets
+ * each, and asks for them in a terminal. A new secret is one entry here (and
+ * its line in `.dev.vars.example`, which `npm run types` reads for `Env`; a
+ * test keeps the two in step).
+ */
+
+/** How a value is typed in: one line (hidden as it is typed), or read from a file (JSON, PEM keep their line breaks). */
+export type SecretInput = { kind: "line"; generate?: () => string } | { kind: "file"; example: string };
+
+export interface SecretSpec {
+  name: string;
+  /** Required: the relay does not work without it. Optional: one feature stays off (said in `without`). */
+  required: boolean;
+  /** What the value is and where it comes from. */
+  what: string;
+  /** What happens while it is missing. */
+  without: string;
+  input: SecretInput;
+  /** Why a value is refused, or null when it looks right. */
+  check?: (value: string) => string | null;
+}
+
+/** 32 random bytes, base64: a bearer key for the relay's API. */
+export function generateApiKey(): string {
+  return Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64");
+}
+
+export const SECRETS: SecretSpec[] = [
+  {
+    name: "LEARNINK_WEBHOOK_SECRET",
+    required: true,
+    what: "the signing secret of the webhook endpoint you create in the LearnInk dashboard (whsec_...)",
+    without: "the webhook answers 500 not_configured",
+    input: { kind: "line" },
+    check: (value) => (value.split(/\s+/).every((s) => /^whsec_[A-Za-z0-9+/=]+$/.test(s)) ? null : "expected whsec_... (several space-separated for rotation)"),
+  },
+  {
+    name: "RELAY_API_KEY",
+    required: true,
+    what: "the bearer key your backend uses for /v1/* (any long random string; space-separated for rotation)",
+    without: "every /v1/* call answers 401",
+    input: { kind: "line", generate: generateApiKey },
+    check: (value) => (value.trim().length >= 16 ? null : "use at least 16 characters"),
+  },
+  {
+    name: "FCM_SERVICE_ACCOUNT",
+    required: false,
+    what: "the Firebase service-account JSON (Android pushes)",
+    without: "FCM deliveries fail with provider_not_configured",
+    input: { kind: "file", example: "service-account.json" },
+    check: (value) => {
+      try {
+        const account = JSON.parse(value) as Record<string, unknown>;
+        return ["project_id", "client_email", "private_key"].every((key) => typeof account[key] === "string")
+          ? null
+          : "the JSON lacks project_id, client_email or private_key";
+      } catch {
+        return "not JSON";
+      }
+    },
+  },
+  {
+    name: "APNS_KEY",
+    required: false,
+    what: "the APNs auth key, the .p8 file's content (iOS pushes; also set APNS_KEY_ID, APNS_TEAM_ID, APNS_TOPIC in wrangler.toml)",
+    without: "APNs deliveries fail with provider_not_configured",
+    input: { kind: "file", example: "AuthKey_XXXXXXXXXX.p8" },
+    check: (value) => (value.includes("BEGIN PRIVATE KEY") ? null : "expected the .p8 file (-----BEGIN PRIVATE KEY-----)"),
+  },
+];
+
+/** The command that sets one secret, as a user types it. */
+export function secretPutCommand(spec: SecretSpec): string {
+  const command = `npx wrangler secret put ${spec.name}`;
+  return spec.input.kind === "file" ? `${command} < ${spec.input.example}` : command;
+}
