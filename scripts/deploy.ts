@@ -93,15 +93,16 @@ interface Account {
 
 /** The account to deploy to: CLOUDFLARE_ACCOUNT_ID, wrangler.toml's account_id, the only one, or the user's pick. */
 async function chooseAccount(config: DeployConfig): Promise<Account> {
-  const { code, stdout } = await runWrangler(["whoami", "--json"]);
+  const { code, stdout, output } = await runWrangler(["whoami", "--json"]);
   let who: { loggedIn?: boolean; email?: string; accounts?: Account[] } = {};
   try {
     who = JSON.parse(stdout) as typeof who;
   } catch {
-    // not JSON: treated as not logged in below
+    // not JSON: wrangler failed before answering (a refused token, no network); its output says why
   }
   if (code !== 0 || !who.loggedIn) {
-    throw new DeployError("Not logged in to Cloudflare: run `npx wrangler login` first (or set CLOUDFLARE_API_TOKEN).");
+    if (who.loggedIn === undefined) process.stderr.write(`${output.trim()}\n`);
+    throw new DeployError("No usable Cloudflare login: run `npx wrangler login` first (or check CLOUDFLARE_API_TOKEN).");
   }
   const accounts = who.accounts ?? [];
   const wanted = process.env.CLOUDFLARE_ACCOUNT_ID || config.accountId;
@@ -173,9 +174,11 @@ async function promptSecret(spec: SecretSpec, webhookUrl: string): Promise<strin
         continue;
       }
     } else {
+      // A required key is generated on Enter; an optional one on "g" (Enter skips it).
       const generate = spec.input.generate;
-      value = await askHidden(`  Value (hidden${generate ? "; Enter generates one" : "; Enter to skip"}): `);
-      if (value === "" && generate) {
+      const hint = !generate ? "Enter skips" : spec.required ? "Enter generates one" : "g generates one, Enter skips";
+      value = await askHidden(`  Value (hidden; ${hint}): `);
+      if (generate && (value === "g" || (value === "" && spec.required))) {
         value = generate();
         say(`  Generated; keep it, it is shown only now: ${value}`);
       }

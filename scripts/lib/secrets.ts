@@ -22,8 +22,8 @@ export interface SecretSpec {
   check?: (value: string) => string | null;
 }
 
-/** 32 random bytes, base64: a bearer key for the relay's API. */
-export function generateApiKey(): string {
+/** 32 random bytes, base64 (44 characters): a bearer key, or a device-token secret. */
+export function generateKey(): string {
   return Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64");
 }
 
@@ -39,10 +39,26 @@ export const SECRETS: SecretSpec[] = [
   {
     name: "RELAY_API_KEY",
     required: true,
-    what: "the bearer key your backend uses for /v1/* (any long random string; space-separated for rotation)",
-    without: "every /v1/* call answers 401",
-    input: { kind: "line", generate: generateApiKey },
+    what: "the admin key for everything under /v1 (the operator's; space-separated for rotation)",
+    without: "/v1 answers 500 not_configured",
+    input: { kind: "line", generate: generateKey },
     check: (value) => (value.trim().length >= 16 ? null : "use at least 16 characters"),
+  },
+  {
+    name: "RELAY_REGISTER_KEY",
+    required: false,
+    what: "the company backend's key: registers devices and issues device tokens, nothing else",
+    without: "only the admin key can register devices",
+    input: { kind: "line", generate: generateKey },
+    check: (value) => (value.trim().length >= 16 ? null : "use at least 16 characters"),
+  },
+  {
+    name: "DEVICE_TOKEN_SECRET",
+    required: false,
+    what: "signs the device tokens the app uses (at least 32 bytes, shared with your backend)",
+    without: "device tokens are refused and POST /v1/device-tokens answers 500 not_configured",
+    input: { kind: "line", generate: generateKey },
+    check: (value) => (value.split(/\s+/).every((s) => new TextEncoder().encode(s).length >= 32) ? null : "each value needs at least 32 bytes"),
   },
   {
     name: "FCM_SERVICE_ACCOUNT",
