@@ -22,6 +22,14 @@ export type LogEvent =
 
 export type LogFields = Record<string, string | number | boolean | null | undefined>;
 
+/**
+ * A device token as logs and the console show it: its last 6 characters,
+ * enough to tell a user's devices apart, never enough to send to.
+ */
+export function shortToken(token: string): string {
+  return token === "" ? "" : `…${token.slice(-6)}`;
+}
+
 export function log(event: LogEvent, fields: LogFields, level: "info" | "warn" | "error" = "info"): void {
   const line = JSON.stringify({ event, level, ...fields });
   if (level === "error") console.error(line);

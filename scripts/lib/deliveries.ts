@@ -2,6 +2,7 @@
  * Follows an event through `GET /v1/events/:svix_id` until every delivery
  * is final, reporting each delivery when its status changes.
  */
+import { shortToken } from "../../src/log.ts";
 
 export interface Delivery {
   index: number;
@@ -98,7 +99,7 @@ export async function followEvent(o: FollowOptions): Promise<FollowResult> {
 export function describeDelivery(d: Delivery): string {
   const who = d.custom_id ? `custom_id ${d.custom_id}` : `user_id ${d.user_id}`;
   if (d.status === "no_device") return `#${d.index} ${who}: no_device, no registered device for this user`;
-  const device = `${d.provider ?? "?"} …${(d.device_token ?? "").slice(-6)}`;
+  const device = `${d.provider ?? "?"} ${shortToken(d.device_token ?? "")}`;
   const parts: string[] = [];
   if (d.error) parts.push(d.error);
   if (d.status === "sent" && d.provider_id) parts.push(`id ${d.provider_id}`);

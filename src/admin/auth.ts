@@ -16,6 +16,11 @@ export type ConsoleUser =
 
 export type ConsoleEnv = { Bindings: Env; Variables: { user: ConsoleUser; csrf: string } };
 
+/** Who did something, for the log line of a console action: the Access identity, or "admin key". */
+export function operatorName(user: ConsoleUser): string {
+  return user.kind === "access" ? `access:${user.email ?? user.subject}` : "admin key";
+}
+
 /** Where to return after signing in: only a console page of this origin (no open redirect). */
 export function safeNext(value: string | undefined): string {
   return value !== undefined && /^\/admin(?:[/?]|$)/.test(value) && !value.includes("\\") ? value : "/admin";

@@ -11,6 +11,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { getCookie, setCookie } from "hono/cookie";
 import { ForbiddenError } from "../errors";
+import type { ConsoleEnv } from "./auth";
 
 /** The hidden field every state-changing form carries. */
 export const CSRF_FIELD = "_csrf";
@@ -22,12 +23,16 @@ function randomToken(): string {
   return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
-/** This browser's CSRF token for the forms of the page being rendered; issued on first use. */
-export function csrfToken(c: Context): string {
-  const existing = getCookie(c, CSRF_COOKIE, "host");
-  if (existing && TOKEN.test(existing)) return existing;
+/** This browser's CSRF token for the forms of the page being rendered; issued on first use (once per request). */
+export function csrfToken(c: Context<ConsoleEnv>): string {
+  const known = c.get("csrf") ?? getCookie(c, CSRF_COOKIE, "host");
+  if (known && TOKEN.test(known)) {
+    c.set("csrf", known);
+    return known;
+  }
   const token = randomToken();
   setCookie(c, CSRF_COOKIE, token, { prefix: "host", path: "/", secure: true, httpOnly: true, sameSite: "Strict" });
+  c.set("csrf", token);
   return token;
 }
 

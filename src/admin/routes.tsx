@@ -12,6 +12,10 @@ import { requireConsoleUser } from "./auth";
 import { requireCsrf } from "./csrf";
 import { consoleHeaders } from "./headers";
 import { renderPage } from "./layout";
+import { eventPages } from "./pages/events";
+import { failurePages } from "./pages/failures";
+import { overviewPage } from "./pages/overview";
+import { userPages } from "./pages/users";
 import { signInRoutes } from "./sign-in";
 
 export const consoleRoutes = new Hono<ConsoleEnv>();
@@ -20,7 +24,10 @@ consoleRoutes.use("*", consoleHeaders);
 consoleRoutes.route("/", signInRoutes);
 consoleRoutes.use("*", requireConsoleUser, requireCsrf);
 
-consoleRoutes.get("/", (c) => renderPage(c, { title: "Overview", current: "/admin" }, <p>Signed in.</p>));
+consoleRoutes.route("/", overviewPage);
+consoleRoutes.route("/", eventPages);
+consoleRoutes.route("/", userPages);
+consoleRoutes.route("/", failurePages);
 
 consoleRoutes.all("*", (c) => {
   throw new NotFoundError(`no console page ${c.req.path}`);

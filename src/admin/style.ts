@@ -18,7 +18,7 @@ header nav{display:flex;flex-wrap:wrap;gap:.25rem .9rem;flex:1}
 header nav a[aria-current=page]{font-weight:600;text-decoration:underline}
 header .who{color:var(--muted);font-size:.9rem}
 main{padding:1rem;max-width:72rem;margin:0 auto}
-h1{font-size:1.4rem;margin:.2rem 0 1rem}
+h1{font-size:1.4rem;margin:.2rem 0 1rem;overflow-wrap:anywhere}
 h2{font-size:1.1rem;margin:1.5rem 0 .5rem}
 a{color:var(--accent)}
 .muted{color:var(--muted)}
@@ -28,6 +28,9 @@ th,td{text-align:left;padding:.35rem .5rem;border-bottom:1px solid var(--line);v
 th{font-weight:600;white-space:nowrap}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 code,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.88em;word-break:break-all}
+code.token{white-space:nowrap;word-break:normal}
+caption{text-align:left;padding:.3rem 0}
+figure{margin:0}
 .status{font-weight:600;white-space:nowrap}
 .s-sent{color:var(--sent)}.s-failed{color:var(--failed)}.s-rejected{color:var(--rejected)}.s-no_device{color:var(--no_device)}
 .s-retrying{color:var(--retrying)}.s-sending{color:var(--sending)}.s-invalid_token{color:var(--invalid_token)}.s-quarantined{color:var(--quarantined)}

@@ -76,22 +76,38 @@ export async function failedNotifications(
   };
 }
 
-/** A user's most recent deliveries, newest first: "did Mary get her reminder?" */
+/** A row of a user's deliveries: which event, and when its notification was recorded (the list's order). */
+export type UserDeliveryRow = DeliveryRow & { event_id: string; notified_at: number };
+
+/** Where a page of a user's deliveries starts: just after this row. */
+export interface UserDeliveryCursor {
+  notifiedAt: number;
+  eventId: string;
+  index: number;
+  token: string;
+}
+
+/** A user's most recent deliveries, newest first, after `after`: "did Mary get her reminder?" */
 export async function userDeliveries(
   db: D1Database,
   by: UserIdKind,
   id: string,
   limit: number,
-): Promise<(DeliveryRow & { event_id: string })[]> {
+  after?: UserDeliveryCursor,
+): Promise<UserDeliveryRow[]> {
   // `by` is one of two literals, never input text. The user's notifications
-  // come from their index, newest first; each brings its rows by primary key.
+  // come from their index, newest first (from the cursor's time down); each
+  // brings its rows by primary key.
+  const start = after ?? { notifiedAt: Number.MAX_SAFE_INTEGER, eventId: "", index: -1, token: "" };
   const { results } = await db
     .prepare(
-      `SELECT d.event_id, ${DELIVERY_COLUMNS}
+      `SELECT d.event_id, n.created_at AS notified_at, ${DELIVERY_COLUMNS}
        FROM notifications AS n JOIN deliveries AS d ON d.event_id = n.event_id AND d.idx = n.idx
-       WHERE n.${by} = ?1 ORDER BY n.created_at DESC, d.event_id, d.idx, d.device_token LIMIT ?2`,
+       WHERE n.${by} = ?1 AND n.created_at <= ?3
+         AND (n.created_at < ?3 OR (d.event_id, d.idx, d.device_token) > (?4, ?5, ?6))
+       ORDER BY n.created_at DESC, d.event_id, d.idx, d.device_token LIMIT ?2`,
     )
-    .bind(id, limit)
-    .all<DeliveryRow & { event_id: string }>();
+    .bind(id, limit, start.notifiedAt, start.eventId, start.index, start.token)
+    .all<UserDeliveryRow>();
   return results;
 }

@@ -6,7 +6,7 @@
 import type { DeviceRow } from "../db/devices";
 import { notificationKey } from "../db/ledger";
 import type { Outcome } from "../db/ledger-writes";
-import { log } from "../log";
+import { log, shortToken } from "../log";
 import type { PushResult } from "../push/provider";
 import { retryDelaySeconds } from "./backoff";
 import { keyOf, type Work } from "./plan";
@@ -70,7 +70,7 @@ export function settle(attempted: readonly Attempted[], finishedAt: number, rand
         event_id: outcome.eventId,
         index: outcome.index,
         provider: device.provider,
-        device: `…${device.token.slice(-6)}`,
+        device: shortToken(device.token),
         status: outcome.status,
         error: outcome.error ?? null,
         attempts,

@@ -2,29 +2,104 @@
  * The operations console in a real browser (Chromium through
  * playwright-core) against the relay as `npm start` runs it: a fresh
  * checkout, wrangler dev with the real wrangler.toml, local D1 and Queue,
- * stand-in FCM and APNs. Each page is saved to `screenshots/`.
+ * stand-in FCM and APNs. Devices are registered through the API, signed
+ * webhooks sent, one push failure scripted at the stand-in; then an
+ * operator signs in, finds the event, replays its failure and sees it
+ * sent, looks the user up, and the console refuses what it must. Each page
+ * is saved to `screenshots/`.
  */
 import { join } from "node:path";
 import { type Browser, type BrowserContext, type Page, request as httpClient } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { newMessageId, signedHeaders } from "../../scripts/lib/example-event.ts";
+import { localValue, readLocalEnv } from "../../scripts/lib/local-env.ts";
 import { launchBrowser, screenshot } from "./support/browser.js";
-import { type Relay, freePort, freshCheckout, removeDir, startRelay } from "./support/local-run.js";
-
-/** The admin key a fresh checkout runs with (.dev.vars.example). */
-const ADMIN_KEY = "local-dev-key";
+import { type Relay, api, freePort, freshCheckout, removeDir, startRelay } from "./support/local-run.js";
 
 let checkout: string;
 let relay: Relay;
 let browser: Browser;
 let context: BrowserContext;
 let page: Page;
+/** The admin key and webhook secret a fresh checkout runs with (.dev.vars.example). */
+let adminKey: string;
+let secret: string;
+
+const run = Date.now().toString(36);
+const user = `emp-console-${run}`;
+// Told apart by their last 6 characters, as the console shows them.
+const tokens = {
+  phone: `console-${run}:APA91b-end-to-end-phone1`,
+  tablet: `console-${run}:APA91b-end-to-end-tablet`,
+  other: `console-${run}:APA91b-end-to-end-other1`,
+};
+const events = { replayed: newMessageId(), failing: newMessageId() };
+
+async function sendWebhook(id: string, notifications: { custom_id: string; title: string; path: string }[]) {
+  const body = JSON.stringify({
+    api_version: "2022-11-15",
+    object: "event",
+    type: "notifications.sent",
+    timestamp: new Date().toISOString(),
+    data: {
+      notifications: notifications.map((n) => ({ ...n, body: "Your course is waiting", user_id: `li-${n.custom_id}`, phone_number: "+15555550123" })),
+    },
+  });
+  const response = await fetch(`${relay.url}/webhooks/learnink`, { method: "POST", headers: signedHeaders(secret, id, body), body });
+  expect(response.status, await response.text()).toBe(200);
+}
+
+/** Waits until no delivery of the event is sending or retrying (and `until` holds); returns its summary. */
+async function settled(eventId: string, until: (summary: Record<string, number>) => boolean = () => true): Promise<Record<string, number>> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const { status, body } = await api(relay, adminKey, `/v1/events/${eventId}`);
+    const summary = status === 200 ? (body as { summary: Record<string, number> }).summary : {};
+    if (status === 200 && !summary.sending && !summary.retrying && until(summary)) return summary;
+    if (Date.now() > deadline) throw new Error(`event ${eventId} did not settle: ${status} ${JSON.stringify(body)}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+async function register(custom_id: string, token: string) {
+  expect((await api(relay, adminKey, "/v1/devices", { method: "PUT", json: { custom_id, provider: "fcm", token } })).status).toBe(201);
+}
+
+/** The next push to `token` is refused as our payload's fault (INVALID_ARGUMENT): a final failure. */
+async function failNextPush(token: string) {
+  const response = await fetch(`${relay.standinsUrl}/__standin/script`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ token, responses: [{ preset: "invalid_argument" }] }),
+  });
+  expect(response.status).toBe(200);
+}
+
+/** How wide the page lays out (wider than the phone: it scrolls sideways, or a mobile browser zooms out). */
+const layoutWidth = (p: Page) => p.evaluate<number>("document.documentElement.scrollWidth");
 
 beforeAll(async () => {
   checkout = await freshCheckout();
+  const local = readLocalEnv(checkout);
+  adminKey = localValue(local, "RELAY_API_KEY")!.split(/\s+/)[0]!;
+  secret = localValue(local, "LEARNINK_WEBHOOK_SECRET")!.split(/\s+/)[0]!;
   relay = startRelay(checkout, { port: await freePort(), standinsPort: await freePort(), persistTo: join(checkout, "state") });
   [browser] = await Promise.all([launchBrowser(), relay.ready]);
   context = await browser.newContext({ baseURL: relay.url, viewport: { width: 1100, height: 800 } });
   page = await context.newPage();
+
+  await register(user, tokens.phone);
+  await register(user, tokens.tablet);
+  await register(`${user}-b`, tokens.other);
+  await failNextPush(tokens.tablet);
+  await failNextPush(tokens.other);
+  await sendWebhook(events.replayed, [
+    { custom_id: user, title: "Fire safety quiz", path: "/courses/fire-safety?step=2" },
+    { custom_id: `nobody-${run}`, title: "Fire safety quiz", path: "/courses/fire-safety" },
+  ]);
+  await sendWebhook(events.failing, [{ custom_id: `${user}-b`, title: "Welcome", path: "/courses/welcome" }]);
+  expect(await settled(events.replayed)).toEqual({ sent: 1, failed: 1, no_device: 1 });
+  expect(await settled(events.failing)).toEqual({ failed: 1 });
 }, 120_000);
 
 afterAll(async () => {
@@ -35,7 +110,7 @@ afterAll(async () => {
 
 describe("the console in Chromium", () => {
   it("is announced by npm start", () => {
-    expect(relay.output()).toContain(`console ${relay.url}/admin (sign in with the admin key ${ADMIN_KEY})`);
+    expect(relay.output()).toContain(`console ${relay.url}/admin (sign in with the admin key ${adminKey})`);
   });
 
   it("signs in with the admin key", async () => {
@@ -46,46 +121,109 @@ describe("the console in Chromium", () => {
     await page.getByRole("button", { name: "Sign in" }).click();
     await expect.poll(() => page.getByRole("alert").textContent()).toContain("not an admin key");
 
-    await page.getByLabel("Admin key").fill(ADMIN_KEY);
+    await page.getByLabel("Admin key").fill(adminKey);
     await page.getByRole("button", { name: "Sign in" }).click();
     await page.waitForURL("**/admin/events");
     const cookies = await context.cookies();
     expect(cookies.find((c) => c.name === "__Host-relay_console")).toMatchObject({ httpOnly: true, secure: true, sameSite: "Strict" });
   });
 
-  it("runs no script and breaks no CSP rule", async () => {
+  it("finds the event by its Svix id and shows its failed delivery", async () => {
+    await expect.poll(() => page.locator("tbody tr").count()).toBeGreaterThanOrEqual(2);
+    await screenshot(page, "events");
+    await page.getByRole("searchbox").fill(events.replayed);
+    await page.getByRole("button", { name: "Find" }).click();
+    await page.waitForURL(`**/admin/events/${events.replayed}`);
+    const failed = page.locator('tr[data-status="failed"]');
+    await expect.poll(() => failed.count()).toBe(1);
+    expect(await failed.textContent()).toContain(`…${tokens.tablet.slice(-6)}`);
+    expect(await failed.textContent()).toContain("INVALID_ARGUMENT");
+    expect(await page.locator('tr[data-status="sent"]').textContent()).toContain("/courses/fire-safety?step=2");
+    await screenshot(page, "event");
+  });
+
+  it("replays the failure after a confirmation, and shows it sent", async () => {
+    await page.getByText("Replay 1 failed…").click();
+    await page.getByRole("button", { name: "Replay now" }).click();
+    await expect.poll(() => page.getByRole("status").textContent()).toContain("Replayed 1 failed deliveries");
+    expect(await settled(events.replayed, (summary) => !summary.failed)).toEqual({ sent: 2, no_device: 1 });
+    await page.reload();
+    await expect.poll(() => page.locator('tr[data-status="sent"]').count()).toBe(2);
+    expect(await page.locator('tr[data-status="failed"]').count()).toBe(0);
+    await screenshot(page, "event-replayed");
+  });
+
+  it("looks the user up: devices, shortened, and deliveries", async () => {
+    await page.getByRole("link", { name: "Users" }).click();
+    await page.getByLabel("user id").fill(user);
+    await page.getByRole("button", { name: "Look up" }).click();
+    await page.waitForURL("**/admin/users?**");
+    expect(await page.locator('tr[data-quarantined="no"]').count()).toBe(2);
+    expect(await page.locator("tr[data-status]").count()).toBe(2);
+    await screenshot(page, "user");
+  });
+
+  it("lists what failed, with Replay", async () => {
+    await page.getByRole("link", { name: "Failures" }).click();
+    const section = page.locator(`section[data-event="${events.failing}"]`);
+    expect(await section.locator('tr[data-status="failed"]').count()).toBe(1);
+    expect(await section.getByText("Replay…").count()).toBe(1);
+    expect(await page.locator(`section[data-event="${events.replayed}"]`).count()).toBe(0);
+    await screenshot(page, "failures");
+  });
+
+  it("shows the overview, with no script, no CSP violation, and no whole token", async () => {
     const violations: string[] = [];
     page.on("console", (message) => {
       if (/Content Security Policy|Refused to/i.test(message.text())) violations.push(message.text());
     });
     await page.goto("/admin");
+    expect(await page.locator('.card[data-status="sent"] b').textContent()).toBe("2");
+    expect(await page.locator(".chart rect.bar-sent").count()).toBeGreaterThan(0);
     await screenshot(page, "overview");
-    expect(await page.locator("script").count()).toBe(0);
+    for (const path of ["/admin", `/admin/events/${events.replayed}`, `/admin/users?by=custom_id&id=${user}`, "/admin/failures"]) {
+      await page.goto(path);
+      expect(await page.locator("script").count()).toBe(0);
+      const html = await page.content();
+      for (const token of Object.values(tokens)) expect(html, path).not.toContain(token);
+      expect(html).not.toContain("5555550123");
+    }
     expect(violations).toEqual([]);
+  });
+
+  it("reads on a phone without sideways scrolling", async () => {
+    const phone = await browser.newContext({ baseURL: relay.url, viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+    await phone.addCookies(await context.cookies());
+    const small = await phone.newPage();
+    for (const [path, name] of [["/admin", "overview-phone"], [`/admin/events/${events.replayed}`, "event-phone"], ["/admin/failures", "failures-phone"]] as const) {
+      await small.goto(path);
+      expect(await layoutWidth(small), path).toBeLessThanOrEqual(390);
+      await screenshot(small, name);
+    }
+    await phone.close();
   });
 
   it("refuses a request without the session, and a form with a wrong CSRF token", async () => {
     const stranger = await httpClient.newContext({ baseURL: relay.url });
-    const anonymous = await stranger.post("/admin/events/msg_x/replay", { form: { _csrf: "x".repeat(43) }, maxRedirects: 0 });
+    const anonymous = await stranger.post(`/admin/events/${events.failing}/replay`, { form: { _csrf: "x".repeat(43) }, maxRedirects: 0 });
     expect(anonymous.status()).toBe(401);
     expect(await anonymous.text()).toContain('data-code="unauthorized"');
-    const page404 = await stranger.get("/admin/failures", { maxRedirects: 0 });
-    expect(page404.status()).toBe(303);
+    expect((await stranger.get("/admin/failures", { maxRedirects: 0 })).status()).toBe(303);
     await stranger.dispose();
 
     // The signed-in browser's own cookies, with a token that is not its own.
-    const forged = await context.request.post("/admin/logout", {
+    const forged = await context.request.post(`/admin/events/${events.failing}/replay`, {
       form: { _csrf: "A".repeat(43) },
       headers: { origin: relay.url },
       maxRedirects: 0,
     });
     expect(forged.status()).toBe(403);
     expect(await forged.text()).toContain('data-code="forbidden"');
-    await page.goto("/admin");
-    expect(new URL(page.url()).pathname).toBe("/admin");
+    expect(await settled(events.failing)).toEqual({ failed: 1 });
   });
 
   it("signs out", async () => {
+    await page.goto("/admin");
     await page.getByRole("button", { name: "Sign out" }).click();
     await page.waitForURL("**/admin/login");
     await page.goto("/admin");

@@ -1,0 +1,112 @@
+/**
+ * Failures: failed and rejected deliveries, newest first, grouped by event
+ * on each page with a Replay button per event (a replay resends the failed
+ * ones; a rejected notification failed validation and is not resent).
+ */
+import { Hono } from "hono";
+import { type FailureRow, recentFailures } from "../../db/console-reads";
+import { decodeCursor, encodeCursor } from "../../ops/paging";
+import type { ConsoleEnv } from "../auth";
+import { Confirm, EventLink, Pager, Recipient, Status, Time, Token } from "../components";
+import { csrfToken } from "../csrf";
+import { renderPage } from "../layout";
+
+export const failurePages = new Hono<ConsoleEnv>();
+
+const FAILURES_PER_PAGE = 50;
+
+/** The page's rows by event, in the order the events first appear. */
+function byEvent(rows: readonly FailureRow[]): [string, FailureRow[]][] {
+  const groups = new Map<string, FailureRow[]>();
+  for (const row of rows) {
+    const group = groups.get(row.event_id);
+    if (group) group.push(row);
+    else groups.set(row.event_id, [row]);
+  }
+  return [...groups];
+}
+
+function EventFailures({ eventId, rows, csrf }: { eventId: string; rows: FailureRow[]; csrf: string }) {
+  const failed = rows.some((row) => row.status === "failed");
+  return (
+    <section data-event={eventId}>
+      <h2>
+        <EventLink eventId={eventId} />
+      </h2>
+      {failed && (
+        <Confirm
+          action={`/admin/events/${encodeURIComponent(eventId)}/replay`}
+          label="Replay…"
+          question="Put this event's failed deliveries back on the queue? Sent ones are not sent again; rejected notifications stay rejected."
+          confirm="Replay now"
+          csrf={csrf}
+        />
+      )}
+      <div class="scroll">
+        <table>
+          <thead>
+            <tr>
+              <th class="num">#</th>
+              <th>status</th>
+              <th>user</th>
+              <th>device</th>
+              <th>provider · app</th>
+              <th class="num">attempts</th>
+              <th>error</th>
+              <th>when (UTC)</th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((row) => (
+              <tr data-status={row.status}>
+                <td class="num">{row.idx}</td>
+                <td>
+                  <Status status={row.status} />
+                </td>
+                <td>
+                  <Recipient customId={row.custom_id} userId={row.user_id} />
+                </td>
+                <td>
+                  <Token token={row.device_token} />
+                </td>
+                <td>{row.provider ? `${row.provider} · ${row.app ?? "default"}` : <span class="muted">—</span>}</td>
+                <td class="num">{row.attempts}</td>
+                <td>{row.error ? <code>{row.error}</code> : <span class="muted">—</span>}</td>
+                <td>
+                  <Time ms={row.updated_at} />
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </section>
+  );
+}
+
+failurePages.get("/failures", async (c) => {
+  const after = decodeCursor(c.req.query("cursor"), ["number", "string", "number", "string"]);
+  const rows = await recentFailures(
+    c.env.DB,
+    FAILURES_PER_PAGE,
+    after && { updatedAt: after[0], eventId: after[1], index: after[2], token: after[3] },
+  );
+  const last = rows.at(-1);
+  const next = rows.length === FAILURES_PER_PAGE && last ? encodeCursor(last.updated_at, last.event_id, last.idx, last.device_token) : null;
+  const csrf = csrfToken(c);
+  return renderPage(
+    c,
+    { title: "Failures", current: "/admin/failures" },
+    <>
+      <p class="muted">
+        Failed and rejected deliveries, newest first (the ledger keeps 30 days). A failed delivery can be replayed once its cause is
+        fixed; a rejected notification failed validation and says which field.
+      </p>
+      {rows.length === 0 && <p class="notice">Nothing failed or was rejected.</p>}
+      {byEvent(rows).map(([eventId, group]) => (
+        <EventFailures eventId={eventId} rows={group} csrf={csrf} />
+      ))}
+      <Pager path="/admin/failures" params={{ cursor: c.req.query("cursor") }} next={next} />
+    </>,
+  );
+});

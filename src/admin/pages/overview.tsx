@@ -1,0 +1,117 @@
+/**
+ * Overview: how deliveries went over the last 24 hours and 7 days, per
+ * provider and per app, a chart of deliveries per hour, and the devices
+ * the pruning brake holds. The counts are `GET /v1/stats`'s (the same
+ * query module), read from indexes only.
+ */
+import { Hono } from "hono";
+import { hourlyDeliveries, quarantinedCounts } from "../../db/console-reads";
+import type { DeliveryStatus } from "../../db/ledger";
+import { type Counts, type StatWindow, readStats } from "../../db/stats";
+import type { ConsoleEnv } from "../auth";
+import { HourlyChart } from "../chart";
+import { Status } from "../components";
+import { renderPage } from "../layout";
+
+export const overviewPage = new Hono<ConsoleEnv>();
+
+/** The columns of the overview's tables; `quarantined` counts devices held now, not deliveries. */
+const COLUMNS: readonly DeliveryStatus[] = ["sent", "failed", "rejected", "no_device", "retrying", "invalid_token"];
+const WINDOWS: readonly [StatWindow, string][] = [
+  ["24h", "Last 24 hours"],
+  ["7d", "Last 7 days"],
+];
+const HOUR = 3_600_000;
+
+const sum = (counts: Counts, status: string) => Object.values(counts).reduce((total, byStatus) => total + (byStatus[status] ?? 0), 0);
+const fmt = (n: number) => n.toLocaleString("en-US");
+
+function CountsTable(props: { caption: string; label: string; counts: Counts; quarantined: Record<string, number> }) {
+  const keys = [...new Set([...Object.keys(props.counts), ...Object.keys(props.quarantined)])].sort();
+  return (
+    <div class="scroll">
+      <table>
+        <caption class="muted">{props.caption}</caption>
+        <thead>
+          <tr>
+            <th>{props.label}</th>
+            {COLUMNS.map((status) => (
+              <th class="num">
+                <Status status={status} />
+              </th>
+            ))}
+            <th class="num">
+              <Status status="quarantined" />
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {keys.length === 0 && (
+            <tr>
+              <td colspan={COLUMNS.length + 2} class="muted">
+                Nothing yet.
+              </td>
+            </tr>
+          )}
+          {keys.map((key) => (
+            <tr>
+              <th>{key === "none" ? <span class="muted">no device</span> : key}</th>
+              {COLUMNS.map((status) => (
+                <td class="num">{fmt(props.counts[key]?.[status] ?? 0)}</td>
+              ))}
+              <td class="num">{fmt(props.quarantined[key] ?? 0)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+overviewPage.get("/", async (c) => {
+  const now = Date.now();
+  const since = (Math.floor(now / HOUR) - 23) * HOUR;
+  const [stats, hourly, held] = await Promise.all([readStats(c.env.DB, now), hourlyDeliveries(c.env.DB, since), quarantinedCounts(c.env.DB)]);
+  const heldBy = (key: "provider" | "app") => {
+    const out: Record<string, number> = {};
+    for (const row of held) out[row[key]] = (out[row[key]] ?? 0) + row.n;
+    return out;
+  };
+  const quarantinedTotal = held.reduce((total, row) => total + row.n, 0);
+  const cards: [string, DeliveryStatus | "quarantined", (w: StatWindow) => number][] = [
+    ...COLUMNS.slice(0, 5).map((status): [string, DeliveryStatus, (w: StatWindow) => number] => [status, status, (w) => sum(stats.deliveries[w], status)]),
+    ["quarantined", "quarantined", () => quarantinedTotal],
+  ];
+  return renderPage(
+    c,
+    { title: "Overview", current: "/admin" },
+    <>
+      <div class="cards">
+        {cards.map(([label, status, count]) => (
+          <div class="card" data-status={label}>
+            <Status status={status} />
+            <b>{fmt(count("24h"))}</b>
+            <span class="muted">{status === "quarantined" ? "devices now" : `24 h · ${fmt(count("7d"))} in 7 d`}</span>
+          </div>
+        ))}
+      </div>
+      <p class="muted">
+        {fmt(stats.retry_queue.deliveries)} deliveries waiting for a retry or in flight
+        {stats.retry_queue.next_attempt_at !== null && `, next attempt ${new Date(stats.retry_queue.next_attempt_at).toISOString().slice(11, 16)} UTC`}.
+      </p>
+      <h2>Deliveries per hour</h2>
+      <HourlyChart rows={hourly} now={now} />
+      {WINDOWS.map(([window, caption]) => (
+        <>
+          <h2>{caption}</h2>
+          <CountsTable caption={`${caption}, by provider`} label="provider" counts={stats.deliveries[window]} quarantined={heldBy("provider")} />
+          <CountsTable caption={`${caption}, by app`} label="app" counts={stats.deliveries_by_app[window]} quarantined={heldBy("app")} />
+        </>
+      ))}
+      <p class="muted">
+        Deliveries are counted by their last update. Quarantined: devices the pruning brake holds now (restore them on the{" "}
+        <a href="/admin/failures">Failures</a> page).
+      </p>
+    </>,
+  );
+});

@@ -1,0 +1,163 @@
+/**
+ * User: "did Mary get her reminder?" By `custom_id` (the company's id) or
+ * LearnInk's `user_id`: the user's devices (tokens shortened; provider,
+ * app, environment, whether the pruning brake holds them) and their most
+ * recent deliveries, newest first.
+ */
+import { Hono } from "hono";
+import { type DeviceRow, devicesOfUser } from "../../db/devices";
+import { userDeliveries } from "../../db/ledger-reads";
+import { userOf } from "../../devices/validate";
+import { decodeCursor, encodeCursor } from "../../ops/paging";
+import type { ConsoleEnv } from "../auth";
+import { EventLink, Pager, Status, Time, Token } from "../components";
+import { renderPage } from "../layout";
+
+export const userPages = new Hono<ConsoleEnv>();
+
+const DELIVERIES_PER_PAGE = 50;
+
+function SearchForm({ by, id }: { by: string; id: string }) {
+  return (
+    <form class="search" method="get" action="/admin/users" role="search">
+      <select name="by" aria-label="which id">
+        <option value="custom_id" selected={by === "custom_id"}>
+          custom_id
+        </option>
+        <option value="user_id" selected={by === "user_id"}>
+          user_id (LearnInk)
+        </option>
+      </select>
+      <input name="id" type="search" value={id} placeholder="emp-1001" aria-label="user id" autocomplete="off" />
+      <button type="submit">Look up</button>
+    </form>
+  );
+}
+
+function Devices({ devices }: { devices: DeviceRow[] }) {
+  if (devices.length === 0) return <p class="muted">No registered device: notifications for this user are recorded as no device.</p>;
+  return (
+    <div class="scroll">
+      <table>
+        <thead>
+          <tr>
+            <th>device</th>
+            <th>provider · app</th>
+            <th>platform · environment</th>
+            <th>registered (UTC)</th>
+            <th>state</th>
+          </tr>
+        </thead>
+        <tbody>
+          {devices.map((device) => (
+            <tr data-quarantined={device.quarantined_at !== null ? "yes" : "no"}>
+              <td>
+                <Token token={device.token} />
+              </td>
+              <td>
+                {device.provider} · {device.app}
+              </td>
+              <td>
+                {device.platform ?? "—"} · {device.environment}
+              </td>
+              <td>
+                <Time ms={device.updated_at} />
+              </td>
+              <td>
+                {device.quarantined_at === null ? (
+                  <span class="status s-sent">active</span>
+                ) : (
+                  <>
+                    <Status status="quarantined" /> since <Time ms={device.quarantined_at} />
+                    {device.quarantine_reason && (
+                      <>
+                        {" "}
+                        (<code>{device.quarantine_reason}</code>)
+                      </>
+                    )}
+                  </>
+                )}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+userPages.get("/users", async (c) => {
+  const id = (c.req.query("id") ?? "").trim();
+  const by = c.req.query("by") || "custom_id";
+  if (id === "") {
+    return renderPage(c, { title: "Users", current: "/admin/users" }, <SearchForm by={by} id="" />);
+  }
+  const user = userOf(id, by);
+  const after = decodeCursor(c.req.query("cursor"), ["number", "string", "number", "string"]);
+  const [devices, deliveries] = await Promise.all([
+    devicesOfUser(c.env.DB, user.by, user.id),
+    userDeliveries(
+      c.env.DB,
+      user.by,
+      user.id,
+      DELIVERIES_PER_PAGE,
+      after && { notifiedAt: after[0], eventId: after[1], index: after[2], token: after[3] },
+    ),
+  ]);
+  const last = deliveries.at(-1);
+  const next =
+    deliveries.length === DELIVERIES_PER_PAGE && last ? encodeCursor(last.notified_at, last.event_id, last.idx, last.device_token) : null;
+  return renderPage(
+    c,
+    { title: `User ${user.id}`, current: "/admin/users" },
+    <>
+      <SearchForm by={user.by} id={user.id} />
+      <h2>Devices</h2>
+      <Devices devices={devices} />
+      <h2>Recent deliveries</h2>
+      {deliveries.length === 0 ? (
+        <p class="muted">No notification for this {user.by} in the ledger (it keeps 30 days).</p>
+      ) : (
+        <div class="scroll">
+          <table>
+            <thead>
+              <tr>
+                <th>notified (UTC)</th>
+                <th>status</th>
+                <th>event · #</th>
+                <th>device</th>
+                <th>provider · app</th>
+                <th class="num">attempts</th>
+                <th>error</th>
+                <th>tap path</th>
+              </tr>
+            </thead>
+            <tbody>
+              {deliveries.map((row) => (
+                <tr data-status={row.status}>
+                  <td>
+                    <Time ms={row.notified_at} />
+                  </td>
+                  <td>
+                    <Status status={row.status} />
+                  </td>
+                  <td>
+                    <EventLink eventId={row.event_id} /> #{row.idx}
+                  </td>
+                  <td>
+                    <Token token={row.device_token} />
+                  </td>
+                  <td>{row.provider ? `${row.provider} · ${row.app ?? "default"}` : <span class="muted">—</span>}</td>
+                  <td class="num">{row.attempts}</td>
+                  <td>{row.error ? <code>{row.error}</code> : <span class="muted">—</span>}</td>
+                  <td>{row.path ? <code>{row.path}</code> : <span class="muted">—</span>}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <Pager path="/admin/users" params={{ by: user.by, id: user.id, cursor: c.req.query("cursor") }} next={next} />
+    </>,
+  );
+});

@@ -1,0 +1,216 @@
+/**
+ * The console's pages against a real ledger: deliveries written by the
+ * consumer (fake providers, so each answer is chosen), a rejected
+ * notification, and rows seeded straight into D1 for paging. Checks what
+ * each page shows, that lists page with cursors, that Replay puts the
+ * failed deliveries back on the queue, and that no page shows a whole
+ * device token.
+ */
+import { env } from "cloudflare:workers";
+import { beforeAll, describe, expect, it } from "vitest";
+import { recordRejections } from "../../src/db/ledger-writes";
+import type { PushJob } from "../../src/queue/message";
+import { ConsoleClient } from "../support/console";
+import { fakeProviders, job, queued, registerDevice, runBatch } from "../support/delivery";
+import { fcmToken, uniqueId } from "../support/webhook";
+
+const customId = uniqueId("emp");
+const [goodToken, badToken] = [fcmToken(), fcmToken()];
+let eventId: string;
+let rejectedEvent: string;
+const browser = new ConsoleClient();
+
+/** A console whose queue keeps what it is given, for replays. */
+function withQueue() {
+  const jobs: PushJob[] = [];
+  const queue = {
+    sendBatch: async (messages: Iterable<{ body: PushJob }>) => {
+      for (const m of messages) jobs.push(m.body);
+    },
+  } as unknown as Queue;
+  return { jobs, client: new ConsoleClient({ PUSH_QUEUE: queue }) };
+}
+
+/** Every `href` on the page, decoded from HTML. */
+const links = (html: string) => [...html.matchAll(/href="([^"]+)"/g)].map((m) => m[1]!.replace(/&amp;/g, "&"));
+
+beforeAll(async () => {
+  await registerDevice({ provider: "fcm", token: goodToken, custom_id: customId });
+  await registerDevice({ provider: "fcm", token: badToken, custom_id: customId });
+  const event = job([
+    queued({ i: 0, custom_id: customId, path: "/courses/fire-safety?step=2" }),
+    queued({ i: 1, custom_id: uniqueId("nobody") }),
+  ]);
+  eventId = event.event_id;
+  await runBatch([event], {
+    providers: fakeProviders((m) => (m.token === badToken ? { kind: "failed", reason: "INVALID_ARGUMENT" } : { kind: "sent", id: "x" })),
+  });
+  rejectedEvent = uniqueId("msg_rejected");
+  await recordRejections(env.DB, rejectedEvent, Date.now(), [
+    {
+      index: 0,
+      error: "invalid_event: data.notifications[0].title: must be a string",
+      notification: { user_id: "li-42", custom_id: null, title: null, body: "b", path: "/x" },
+    },
+  ]);
+  await browser.signIn();
+});
+
+function expectNoWholeToken(html: string) {
+  for (const token of [goodToken, badToken]) expect(html).not.toContain(token);
+}
+
+describe("overview", () => {
+  it("shows the counts of the last 24 hours and 7 days and a chart per hour", async () => {
+    const { status, html } = await browser.page("/admin");
+    expect(status).toBe(200);
+    expect(html).toMatch(/data-status="sent"><span class="status s-sent">sent<\/span><b>[1-9]/);
+    expect(html).toMatch(/data-status="failed"><span class="status s-failed">failed<\/span><b>[1-9]/);
+    expect(html).toMatch(/data-status="rejected"><span class="status s-rejected">rejected<\/span><b>[1-9]/);
+    expect(html).toContain("<svg class=\"chart\"");
+    expect(html).toMatch(/<rect class="bar-sent"/);
+    expect(html).toContain("Last 7 days, by app");
+    expect(html).not.toContain("style=");
+    expectNoWholeToken(html);
+  });
+});
+
+describe("events", () => {
+  it("lists events newest first with their counts", async () => {
+    const { html } = await browser.page("/admin/events");
+    expect(html).toContain(`href="/admin/events/${eventId}"`);
+    const row = html.slice(html.indexOf(`href="/admin/events/${eventId}"`));
+    expect(row.slice(0, row.indexOf("</tr>"))).toMatch(/>2<\/td>.*1 <span class="status s-sent">sent.*1 <span class="status s-failed">failed.*1 <span class="status s-no_device">/s);
+    expect(html.indexOf(rejectedEvent)).toBeLessThan(html.indexOf(eventId));
+  });
+
+  it("finds an event by its Svix id, or by the id's beginning", async () => {
+    const exact = await browser.fetch(`/admin/events?q=${eventId}`);
+    expect(exact.status).toBe(303);
+    expect(exact.headers.get("location")).toBe(`/admin/events/${eventId}`);
+    const { html } = await browser.page(`/admin/events?q=${eventId.slice(0, -3)}`);
+    expect(html).toContain(`href="/admin/events/${eventId}"`);
+    expect(html).not.toContain(rejectedEvent);
+    expect((await browser.page("/admin/events?q=msg_nothing_like_it")).html).toContain("No event id starts with");
+  });
+
+  it("shows each notification and device with status, attempts, error, latency and tap path", async () => {
+    const { status, html } = await browser.page(`/admin/events/${eventId}`);
+    expect(status).toBe(200);
+    expect(html).toContain(`<code class="token" title="last 6 characters">…${goodToken.slice(-6)}</code>`);
+    expect(html).toContain(`<code class="token" title="last 6 characters">…${badToken.slice(-6)}</code>`);
+    expect(html).toContain("<code>INVALID_ARGUMENT</code>");
+    expect(html).toContain("<code>/courses/fire-safety?step=2</code>");
+    expect(html).toMatch(/\d+ ms<\/td>/);
+    expect(html).toContain(`href="/admin/users?by=custom_id&amp;id=${customId}"`);
+    expect(html).toContain("Replay 1 failed…");
+    expectNoWholeToken(html);
+    const failedOnly = await browser.page(`/admin/events/${eventId}?status=failed`);
+    expect(failedOnly.html.match(/<tr data-status=/g)).toHaveLength(1);
+  });
+
+  it("answers 404 for an event the ledger does not know, and 400 for a forged cursor", async () => {
+    const missing = await browser.page("/admin/events/msg_never_seen");
+    expect(missing.status).toBe(404);
+    expect(missing.html).toContain('data-code="not_found"');
+    const forged = await browser.page(`/admin/events/${eventId}?cursor=not-a-cursor`);
+    expect(forged.status).toBe(400);
+    expect(forged.html).toContain('data-code="invalid_request"');
+  });
+
+  it("replays the failed deliveries with a POST that carries the CSRF token", async () => {
+    const { jobs, client } = withQueue();
+    for (const [name, value] of browser.cookies) client.cookies.set(name, value);
+    client.csrf = browser.csrf;
+    expect((await client.post(`/admin/events/${eventId}/replay`, {}, { csrf: null })).status).toBe(403);
+    expect(jobs).toHaveLength(0);
+
+    const response = await client.post(`/admin/events/${eventId}/replay`);
+    expect(response.status).toBe(303);
+    expect(response.headers.get("location")).toBe(`/admin/events/${eventId}?replayed=1`);
+    expect(jobs).toHaveLength(1);
+    expect(jobs[0]).toMatchObject({ event_id: eventId, retry_failed: true });
+    expect(jobs[0]!.notifications.map((n) => n.i)).toEqual([0]);
+    expect((await client.page(response.headers.get("location")!)).html).toContain("Replayed 1 failed deliveries");
+  });
+});
+
+describe("user", () => {
+  it("shows a user's devices, shortened, and recent deliveries", async () => {
+    const { status, html } = await browser.page(`/admin/users?by=custom_id&id=${customId}`);
+    expect(status).toBe(200);
+    expect(html.match(/<tr data-quarantined="no">/g)).toHaveLength(2);
+    expect(html).toContain(`…${goodToken.slice(-6)}`);
+    expect(html.match(/<tr data-status=/g)).toHaveLength(2);
+    expect(html).toContain(`href="/admin/events/${eventId}"`);
+    expectNoWholeToken(html);
+  });
+
+  it("looks a user up by LearnInk's user_id too", async () => {
+    const { html } = await browser.page("/admin/users?by=user_id&id=li-42");
+    expect(html).toContain("No registered device");
+    expect(html).toContain(`href="/admin/events/${rejectedEvent}"`);
+    expect(html).toContain('<span class="status s-rejected">rejected</span>');
+  });
+
+  it("refuses another kind of id", async () => {
+    const { status, html } = await browser.page("/admin/users?by=email&id=x");
+    expect(status).toBe(400);
+    expect(html).toContain('data-code="invalid_request"');
+  });
+});
+
+describe("failures", () => {
+  it("lists failed and rejected deliveries by event, with a Replay button where something failed", async () => {
+    const { html } = await browser.page("/admin/failures");
+    const failedSection = html.slice(html.indexOf(`<section data-event="${eventId}">`));
+    expect(failedSection.slice(0, failedSection.indexOf("</section>"))).toContain(`action="/admin/events/${eventId}/replay"`);
+    const rejectedSection = html.slice(html.indexOf(`<section data-event="${rejectedEvent}">`));
+    const rejected = rejectedSection.slice(0, rejectedSection.indexOf("</section>"));
+    expect(rejected).toContain("data.notifications[0].title: must be a string");
+    expect(rejected).not.toContain("/replay");
+    expectNoWholeToken(html);
+  });
+});
+
+describe("paging", () => {
+  it("walks every event exactly once, newest first, with the Older links", async () => {
+    const base = Date.now() - 86_400_000;
+    const ids = Array.from({ length: 45 }, (_, i) => `msg_page_${String(i).padStart(2, "0")}`);
+    // Some share a time, so the cursor's tie-break on the id is exercised.
+    await env.DB.prepare("INSERT INTO events (event_id, received_at) SELECT value, ?2 - (CAST(substr(value, 10) AS INTEGER) / 2) * 1000 FROM json_each(?1)")
+      .bind(JSON.stringify(ids), base)
+      .run();
+    const seen: string[] = [];
+    let path: string | undefined = "/admin/events";
+    while (path) {
+      const { status, html } = await browser.page(path);
+      expect(status).toBe(200);
+      seen.push(...[...html.matchAll(/href="\/admin\/events\/(msg_page_\d+)"/g)].map((m) => m[1]!));
+      path = links(html).find((href) => href.startsWith("/admin/events?cursor="));
+    }
+    expect(seen).toEqual([...ids].sort((a, b) => Math.floor(Number(a.slice(9)) / 2) - Math.floor(Number(b.slice(9)) / 2) || b.localeCompare(a)));
+  });
+
+  it("walks every failure exactly once", async () => {
+    const failures = Array.from({ length: 120 }, (_, i) => ({ e: uniqueId("msg_f"), i, t: `tok-${i}` }));
+    await env.DB.prepare(
+      `INSERT INTO deliveries (event_id, idx, device_token, provider, app, status, attempts, error, created_at, updated_at)
+       SELECT value->>'e', value->>'i', value->>'t', 'fcm', 'default', 'failed', 1, 'INTERNAL', ?2, ?2 - (value->>'i') % 7
+       FROM json_each(?1)`,
+    )
+      .bind(JSON.stringify(failures), Date.now() - 3_600_000)
+      .run();
+    const seen: string[] = [];
+    let path: string | undefined = "/admin/failures";
+    let pages = 0;
+    while (path) {
+      const { html } = await browser.page(path);
+      pages++;
+      seen.push(...[...html.matchAll(/<section data-event="(msg_f[^"]+)">/g)].map((m) => m[1]!));
+      path = links(html).find((href) => href.startsWith("/admin/failures?cursor="));
+    }
+    expect(pages).toBeGreaterThanOrEqual(3);
+    expect(seen.sort()).toEqual(failures.map((f) => f.e).sort());
+  });
+});
