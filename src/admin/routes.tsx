@@ -5,7 +5,7 @@
  * and every form a CSRF token. Errors are pages, not JSON.
  */
 import { Hono } from "hono";
-import { NotFoundError, RelayError } from "../errors";
+import { NotFoundError, RateLimitedError, RelayError } from "../errors";
 import { log } from "../log";
 import type { ConsoleEnv } from "./auth";
 import { requireConsoleUser } from "./auth";
@@ -37,6 +37,7 @@ consoleRoutes.onError((error, c) => {
   const known = error instanceof RelayError;
   if (!known) log("internal_error", { path: c.req.path, error: String(error) }, "error");
   const relayError = known ? error : new RelayError("internal_error", 500, "internal error", { cause: error });
+  if (error instanceof RateLimitedError) c.header("retry-after", String(error.retryAfterSeconds));
   return renderPage(
     c,
     { title: relayError.status === 404 ? "Not found" : "Something went wrong" },

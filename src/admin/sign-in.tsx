@@ -6,6 +6,7 @@
  */
 import { Hono } from "hono";
 import { isAdminKey } from "../http/credentials";
+import { countAuthFailure, refuseBlockedClient } from "../http/rate-limits";
 import { log } from "../log";
 import { accessConfigured } from "./access";
 import { type ConsoleEnv, safeNext } from "./auth";
@@ -45,11 +46,14 @@ signInRoutes.get("/login", async (c) => {
 
 signInRoutes.post("/login", requireCsrf, async (c) => {
   if (accessConfigured(c.env)) return c.redirect("/admin", 303);
+  // The same failed-authentication limit per address as the API's bearer keys.
+  refuseBlockedClient(c.req.raw);
   const form = await c.req.parseBody();
   const next = safeNext(typeof form.next === "string" ? form.next : undefined);
   const key = typeof form.key === "string" ? form.key.trim() : "";
   if (key === "" || !(await isAdminKey(key, c.env))) {
     log("console", { action: "sign_in", ok: false }, "warn");
+    await countAuthFailure(c.env, c.req.raw);
     const error = "That is not an admin key of this relay.";
     return renderPage(c, { title: "Sign in" }, <LoginForm csrf={csrfToken(c)} next={next} error={error} />, 401);
   }

@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { SESSION_TTL_SECONDS } from "../../src/admin/session";
 import { CSS, styleHash } from "../../src/admin/style";
 import { ConsoleClient } from "../support/console";
+import { REGISTER_KEY, deviceToken } from "../support/device-tokens";
 import { RELAY } from "../support/webhook";
 
 afterEach(() => {
@@ -72,13 +73,34 @@ describe("console sign-in with an admin key", () => {
   it("refuses a key that is not an admin key, and keeps no session", async () => {
     const browser = new ConsoleClient();
     await browser.page("/admin/login");
-    for (const key of ["not-the-key", "", "test-key-1 test-key-2", "Bearer test-key-1"]) {
+    const notAdminKeys = ["not-the-key", "", "test-key-1 test-key-2", "Bearer test-key-1", REGISTER_KEY, await deviceToken({ sub: "emp-1" })];
+    for (const key of notAdminKeys) {
       const response = await browser.post("/admin/login", { key });
       expect(response.status).toBe(401);
       expect(await response.text()).toContain("That is not an admin key of this relay.");
     }
     expect(browser.cookies.has("__Host-relay_console")).toBe(false);
     expect((await browser.fetch("/admin")).status).toBe(303);
+  });
+
+  it("counts failed sign-ins against the address like the API's, and then refuses it for a while", async () => {
+    const browser = new ConsoleClient();
+    await browser.page("/admin/login");
+    const address = { "cf-connecting-ip": `203.0.113.${Math.floor(Math.random() * 250) + 1}` };
+    const attempt = (key: string) =>
+      browser.fetch("/admin/login", {
+        method: "POST",
+        headers: { ...address, "content-type": "application/x-www-form-urlencoded", origin: RELAY },
+        body: new URLSearchParams({ key, _csrf: browser.csrf! }).toString(),
+      });
+    const statuses: number[] = [];
+    for (let i = 0; i < 12; i++) statuses.push((await attempt(`guess-${i}`)).status);
+    expect(statuses.slice(0, 10)).toEqual(Array(10).fill(401));
+    const refused = await attempt("test-key-1");
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect(await refused.text()).toContain('data-code="rate_limited"');
+    expect(browser.cookies.has("__Host-relay_console")).toBe(false);
   });
 
   it("lets no bearer header, forged cookie or other sign-in in", async () => {
