@@ -35,7 +35,7 @@ const tokens = {
 };
 const events = { replayed: newMessageId(), failing: newMessageId() };
 
-async function sendWebhook(id: string, notifications: { custom_id: string; title: string; path: string }[]) {
+async function sendWebhook(id: string, notifications: { custom_id: string; title: unknown; path: string }[]) {
   const body = JSON.stringify({
     api_version: "2022-11-15",
     object: "event",
@@ -97,9 +97,13 @@ beforeAll(async () => {
     { custom_id: user, title: "Fire safety quiz", path: "/courses/fire-safety?step=2" },
     { custom_id: `nobody-${run}`, title: "Fire safety quiz", path: "/courses/fire-safety" },
   ]);
-  await sendWebhook(events.failing, [{ custom_id: `${user}-b`, title: "Welcome", path: "/courses/welcome" }]);
+  await sendWebhook(events.failing, [
+    { custom_id: `${user}-b`, title: "Welcome", path: "/courses/welcome" },
+    // Not a valid notification: recorded as rejected, and the other one is still sent.
+    { custom_id: `${user}-b`, title: true, path: "/courses/welcome" },
+  ]);
   expect(await settled(events.replayed)).toEqual({ sent: 1, failed: 1, no_device: 1 });
-  expect(await settled(events.failing)).toEqual({ failed: 1 });
+  expect(await settled(events.failing)).toEqual({ failed: 1, rejected: 1 });
 }, 120_000);
 
 afterAll(async () => {
@@ -168,6 +172,7 @@ describe("the console in Chromium", () => {
     const section = page.locator(`section[data-event="${events.failing}"]`);
     expect(await section.locator('tr[data-status="failed"]').count()).toBe(1);
     expect(await section.getByText("Replay…").count()).toBe(1);
+    expect(await section.locator('tr[data-status="rejected"]').textContent()).toContain("must be a string");
     expect(await page.locator(`section[data-event="${events.replayed}"]`).count()).toBe(0);
     await screenshot(page, "failures");
   });
@@ -179,6 +184,7 @@ describe("the console in Chromium", () => {
     });
     await page.goto("/admin");
     expect(await page.locator('.card[data-status="sent"] b').textContent()).toBe("2");
+    expect(await page.locator('.card[data-status="rejected"] b').textContent()).toBe("1");
     expect(await page.locator(".chart rect.bar-sent").count()).toBeGreaterThan(0);
     await screenshot(page, "overview");
     for (const path of ["/admin", `/admin/events/${events.replayed}`, `/admin/users?by=custom_id&id=${user}`, "/admin/failures"]) {
@@ -219,7 +225,7 @@ describe("the console in Chromium", () => {
     });
     expect(forged.status()).toBe(403);
     expect(await forged.text()).toContain('data-code="forbidden"');
-    expect(await settled(events.failing)).toEqual({ failed: 1 });
+    expect(await settled(events.failing)).toEqual({ failed: 1, rejected: 1 });
   });
 
   it("signs out", async () => {
