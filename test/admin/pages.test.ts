@@ -12,7 +12,7 @@ import { recordRejections } from "../../src/db/ledger-writes";
 import type { PushJob } from "../../src/queue/message";
 import { ConsoleClient } from "../support/console";
 import { fakeProviders, job, queued, registerDevice, runBatch } from "../support/delivery";
-import { fcmToken, uniqueId } from "../support/webhook";
+import { fcmToken, uniqueId } from "../support/ids";
 
 const customId = uniqueId("emp");
 const [goodToken, badToken] = [fcmToken(), fcmToken()];

@@ -11,8 +11,9 @@
 import { join } from "node:path";
 import { type Browser, type BrowserContext, type Page, request as httpClient } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { newMessageId, signedHeaders } from "../../scripts/lib/example-event.ts";
 import { localValue, readLocalEnv } from "../../scripts/lib/local-env.ts";
+import { StandinClient } from "../../standins/client.ts";
+import { learnInkEvent, newMessageId, svixHeaders } from "../../standins/learnink.ts";
 import { launchBrowser, screenshot } from "./support/browser.js";
 import { type Relay, api, freePort, freshCheckout, removeDir, startRelay } from "./support/local-run.js";
 
@@ -36,16 +37,12 @@ const tokens = {
 const events = { replayed: newMessageId(), failing: newMessageId() };
 
 async function sendWebhook(id: string, notifications: { custom_id: string; title: unknown; path: string }[]) {
-  const body = JSON.stringify({
-    api_version: "2022-11-15",
-    object: "event",
-    type: "notifications.sent",
-    timestamp: new Date().toISOString(),
-    data: {
+  const body = JSON.stringify(
+    learnInkEvent("notifications.sent", {
       notifications: notifications.map((n) => ({ ...n, body: "Your course is waiting", user_id: `li-${n.custom_id}`, phone_number: "+15555550123" })),
-    },
-  });
-  const response = await fetch(`${relay.url}/webhooks/learnink`, { method: "POST", headers: signedHeaders(secret, id, body), body });
+    }),
+  );
+  const response = await fetch(`${relay.url}/webhooks/learnink`, { method: "POST", headers: svixHeaders(secret, id, body), body });
   expect(response.status, await response.text()).toBe(200);
 }
 
@@ -66,14 +63,7 @@ async function register(custom_id: string, token: string) {
 }
 
 /** The next push to `token` is refused as our payload's fault (INVALID_ARGUMENT): a final failure. */
-async function failNextPush(token: string) {
-  const response = await fetch(`${relay.standinsUrl}/__standin/script`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ token, responses: [{ preset: "invalid_argument" }] }),
-  });
-  expect(response.status).toBe(200);
-}
+const failNextPush = (token: string) => new StandinClient(relay.standinsUrl).script(token, [{ preset: "invalid_argument" }]);
 
 /** How wide the page lays out (wider than the phone: it scrolls sideways, or a mobile browser zooms out). */
 const layoutWidth = (p: Page) => p.evaluate<number>("document.documentElement.scrollWidth");
