@@ -1,9 +1,10 @@
 /**
  * `npm start`: the relay in local workerd, as close to production as a
  * laptop gets. It applies the D1 migrations to the local database, starts
- * the stand-in OAuth, FCM and APNs servers for every provider that has no
- * real credentials in `.dev.vars` (their keys are generated once and kept
- * in `.standins/`), then runs `wrangler dev` with the real wrangler.toml:
+ * the stand-in OAuth, FCM, APNs, Expo and OneSignal servers for every
+ * provider that has no real credentials in `.dev.vars` (their keys are
+ * generated once and kept in `.standins/`; the OneSignal stand-in knows the
+ * example user), then runs `wrangler dev` with the real wrangler.toml:
  * local D1, local Queue, the same Worker. Each push a stand-in accepts is
  * printed as one line. Ctrl-C stops everything.
  *
@@ -12,9 +13,10 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { StandinClient } from "../standins/client.ts";
 import { loadOrCreateKeys, startStandins, workerConfig } from "../standins/index.ts";
-import { type ProviderModes, devVars, providerModes, secretsToGenerate, varArgs } from "./lib/dev-plan.ts";
-import { EXAMPLE_APNS_TOKEN, EXAMPLE_FCM_TOKEN, deviceTokenCommands } from "./lib/examples.ts";
+import { type ProviderModes, devVars, needsStandins, providerModes, secretsToGenerate, varArgs } from "./lib/dev-plan.ts";
+import { EXAMPLE_APNS_TOKEN, EXAMPLE_CUSTOM_ID, EXAMPLE_FCM_TOKEN, deviceTokenCommands } from "./lib/examples.ts";
 import { type LocalEnv, firstOf, fromDevVars, readLocalEnv } from "./lib/local-env.ts";
 import { type GeneratedSecret, LOCAL_SECRETS_FILE, loadOrCreateLocalSecrets } from "./lib/local-secrets.ts";
 import { DEFAULT_HOST, DEFAULT_PORT, ROOT, STANDINS_DIR, WEBHOOK_PATH } from "./lib/project.ts";
@@ -24,7 +26,7 @@ const USAGE = `Usage: npm start -- [options]
 
   --port N            port of the relay (default ${DEFAULT_PORT})
   --persist-to DIR    where local D1 and Queue state live (default .wrangler/state)
-  --standins-port N   port of the stand-in FCM/APNs/OAuth server (default: any free port)
+  --standins-port N   port of the stand-in FCM/APNs/Expo/OneSignal server (default: any free port)
   -h, --help          this text`;
 
 /** How long wrangler gets to stop on its own before it is killed. */
@@ -74,7 +76,14 @@ function describeProviders(modes: ProviderModes, standinsUrl: string | null, key
     lines.push("  APNs    real: APNS_KEY from .dev.vars");
     lines.push("          (Apple requires HTTP/2, which local workerd cannot speak: real APNs works once deployed)");
   } else lines.push(`  APNs    stand-in at ${standinsUrl} (no APNS_KEY in .dev.vars)`);
-  if (modes.fcm === "standin" || modes.apns === "standin") {
+  if (modes.expo === "real") lines.push("  Expo    real: EXPO_ACCESS_TOKEN or EXPO_API_BASE from .dev.vars");
+  else lines.push(`  Expo    stand-in at ${standinsUrl} (no EXPO_ACCESS_TOKEN or EXPO_API_BASE in .dev.vars)`);
+  if (modes.onesignal === "real") lines.push("  OneSignal real: ONESIGNAL_APP_ID and ONESIGNAL_API_KEY from .dev.vars");
+  else {
+    lines.push(`  OneSignal stand-in at ${standinsUrl} (no ONESIGNAL_API_KEY in .dev.vars):`);
+    lines.push(`          users without a device go there; it knows the example user ${EXAMPLE_CUSTOM_ID}`);
+  }
+  if (needsStandins(modes)) {
     lines.push(`          stand-in credentials: .standins/ (${keysAreNew ? "generated just now" : "from an earlier run"})`);
   }
   return lines;
@@ -173,10 +182,12 @@ async function main(): Promise<number> {
   for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, stop);
 
   try {
-    if (modes.fcm === "standin" || modes.apns === "standin") {
+    if (needsStandins(modes)) {
       keysAreNew = !existsSync(join(STANDINS_DIR, "keys.json"));
       const keys = await loadOrCreateKeys(STANDINS_DIR);
       standins = await startStandins({ port: standinsPort, keys, print: say });
+      // The example user has the app and a push subscription in OneSignal, as a company on OneSignal has.
+      await new StandinClient(standins.url).oneSignalUsers({ app_id: keys.onesignal.appId, external_ids: [EXAMPLE_CUSTOM_ID], state: "subscribed" });
     }
     const localSecrets = secretsToGenerate(env).length > 0 ? loadOrCreateLocalSecrets(STANDINS_DIR) : {};
     const { vars, defaults, generated } = devVars(env, modes, standins ? workerConfig(standins.url, standins.keys) : null, localSecrets);

@@ -7,13 +7,17 @@
 import type {
   AccessKeyRegistration,
   ApnsKeyRegistration,
+  ExpoSecurity,
   FailRateConfig,
+  OneSignalAppRegistration,
+  OneSignalUsers,
   PushFilter,
   RecordedPush,
   RecordedRequest,
   ScriptedResponse,
   ServiceAccountRegistration,
   StandinStats,
+  StatsFilter,
 } from "./types.ts";
 
 function query(params: Record<string, string | undefined>): string {
@@ -78,15 +82,39 @@ export class StandinClient {
     await this.control("POST", "access-keys", registration);
   }
 
-  /** Counters, overall or for one service account (`client_email`) and/or APNs key (`key_id`). */
-  stats(filter: { client_email?: string; key_id?: string } = {}): Promise<StandinStats> {
-    return this.control<StandinStats>("GET", `stats${query(filter)}`);
+  /** Trusts an Expo access token (sent as `Authorization: Bearer`). */
+  async registerExpoAccessToken(accessToken: string): Promise<void> {
+    await this.control("POST", "expo-access-tokens", { access_token: accessToken });
   }
 
-  /** Accepted pushes, FCM and APNs together. */
+  /** Turns Expo's push security on or off for the device tokens starting with `token_prefix`. */
+  async expoSecurity(security: ExpoSecurity): Promise<void> {
+    await this.control("POST", "expo-security", security);
+  }
+
+  /** Registers a OneSignal app and its App API key. */
+  async registerOneSignalApp(registration: OneSignalAppRegistration): Promise<void> {
+    await this.control("POST", "onesignal-apps", registration);
+  }
+
+  /** Says what the OneSignal app knows of these external ids (subscribed, unsubscribed, unknown). */
+  async oneSignalUsers(users: OneSignalUsers): Promise<void> {
+    await this.control("POST", "onesignal-users", users);
+  }
+
+  /**
+   * Counters, overall or for one account per provider: a service account
+   * (`client_email`), an APNs key (`key_id`), an Expo access token
+   * (`access_token`, "" for requests without one), a OneSignal app (`app_id`).
+   */
+  stats(filter: StatsFilter = {}): Promise<StandinStats> {
+    return this.control<StandinStats>("GET", `stats${query({ ...filter })}`);
+  }
+
+  /** Accepted pushes of every provider together (a OneSignal push is one user reached). */
   async pushCount(): Promise<number> {
     const stats = await this.stats();
-    return stats.fcm_pushes + stats.apns_pushes;
+    return stats.fcm_pushes + stats.apns_pushes + stats.expo_pushes + stats.onesignal_pushes;
   }
 
   /** Polls until at least `count` pushes match `filter`; throws with what arrived on timeout. */

@@ -4,7 +4,9 @@
 import type { AccessKeys } from "./access.ts";
 import type { ProviderTokens } from "./apns-auth.ts";
 import type { Credentials } from "./credentials.ts";
+import type { ExpoReceipts } from "./expo-receipts.ts";
 import type { Faults } from "./faults.ts";
+import type { OneSignalApps } from "./onesignal-apps.ts";
 import type { Records } from "./records.ts";
 import type { ScriptedResponse } from "./types.ts";
 
@@ -18,6 +20,10 @@ export interface StandinContext {
   /** Scripted answers waiting, by device token. */
   readonly scripts: Map<string, ScriptedResponse[]>;
   readonly faults: Faults;
+  /** Expo push receipts, by ticket id. */
+  readonly expoReceipts: ExpoReceipts;
+  /** OneSignal apps: keys, users, idempotency keys. */
+  readonly onesignal: OneSignalApps;
   /** Cloudflare Access signing keys tests registered. */
   readonly accessKeys: AccessKeys;
   readonly print: ((line: string) => void) | undefined;

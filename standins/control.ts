@@ -1,21 +1,29 @@
 /**
  * The stand-ins' control API under `/__standin/`: what tests and the
  * benchmark use to read what was pushed, script a device's next answers,
- * inject random faults, register their own credentials, and read counters.
+ * inject random faults, register their own credentials (service accounts,
+ * APNs keys, Expo access tokens, OneSignal apps and users), and read counters.
  */
 import { AccessKeys } from "./access.ts";
 import type { StandinContext } from "./context.ts";
 import { failRateProblem } from "./faults.ts";
 import { json, type Answer } from "./http.ts";
+import { appRegistrationProblem, usersProblem } from "./onesignal-apps.ts";
 import { scriptProblem } from "./presets.ts";
 import type {
   AccessKeyRegistration,
   ApnsKeyRegistration,
+  ExpoSecurity,
   FailRateConfig,
+  OneSignalAppRegistration,
+  OneSignalUsers,
   PushFilter,
+  PushProviderName,
   ScriptedResponse,
   ServiceAccountRegistration,
 } from "./types.ts";
+
+const PROVIDERS: readonly PushProviderName[] = ["fcm", "apns", "expo", "onesignal"];
 
 type Json = Record<string, unknown>;
 
@@ -84,8 +92,8 @@ async function registerApnsKey(context: StandinContext, body: Json): Promise<Ans
 
 function pushFilter(query: URLSearchParams): PushFilter | null {
   const provider = optional(query, "provider");
-  if (provider !== undefined && provider !== "fcm" && provider !== "apns") return null;
-  return { token: optional(query, "token"), event_id: optional(query, "event_id"), provider };
+  if (provider !== undefined && !(PROVIDERS as readonly string[]).includes(provider)) return null;
+  return { token: optional(query, "token"), event_id: optional(query, "event_id"), provider: provider as PushProviderName | undefined };
 }
 
 /** Handles `/__standin/<action>`. */
@@ -100,12 +108,20 @@ export async function handleControl(
     switch (action) {
       case "pushes": {
         const filter = pushFilter(query);
-        return filter ? json(200, { pushes: context.records.pushes(filter) }) : badRequest('provider must be "fcm" or "apns"');
+        return filter ? json(200, { pushes: context.records.pushes(filter) }) : badRequest(`provider must be one of ${PROVIDERS.join(", ")}`);
       }
       case "requests":
         return json(200, { requests: context.records.requests(optional(query, "token")) });
       case "stats":
-        return json(200, context.records.stats(context.credentials, optional(query, "client_email"), optional(query, "key_id")));
+        return json(
+          200,
+          context.records.stats(context.credentials, {
+            client_email: optional(query, "client_email"),
+            key_id: optional(query, "key_id"),
+            access_token: optional(query, "access_token"),
+            app_id: optional(query, "app_id"),
+          }),
+        );
     }
     return json(404, { error: `no control route GET /__standin/${action}` });
   }
@@ -131,6 +147,32 @@ export async function handleControl(
       return registerServiceAccount(context, body);
     case "apns-keys":
       return registerApnsKey(context, body);
+    case "expo-access-tokens": {
+      if (typeof body.access_token !== "string" || body.access_token === "") return badRequest("access_token must be a non-empty string");
+      context.credentials.expoAccessTokens.add(body.access_token);
+      return ok();
+    }
+    case "expo-security": {
+      const { token_prefix, required } = body as Partial<ExpoSecurity>;
+      if (typeof token_prefix !== "string" || token_prefix === "" || typeof required !== "boolean") {
+        return badRequest("token_prefix (a non-empty string) and required (a boolean) are required");
+      }
+      if (required) context.credentials.expoSecuredPrefixes.add(token_prefix);
+      else context.credentials.expoSecuredPrefixes.delete(token_prefix);
+      return ok();
+    }
+    case "onesignal-apps": {
+      const problem = appRegistrationProblem(body);
+      if (problem) return badRequest(problem);
+      context.onesignal.add(body as unknown as OneSignalAppRegistration);
+      return ok();
+    }
+    case "onesignal-users": {
+      const problem = usersProblem(body);
+      if (problem) return badRequest(problem);
+      if (!context.onesignal.setUsers(body as unknown as OneSignalUsers)) return badRequest("no such app_id: register it first");
+      return ok();
+    }
     case "access-keys": {
       const problem = AccessKeys.problem(body);
       if (problem) return badRequest(problem);

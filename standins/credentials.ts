@@ -1,7 +1,9 @@
 /**
  * Who the stand-ins trust and what they have issued: service accounts (the
- * public half of each key), the access tokens handed out by /token, and the
- * APNs keys with the provider tokens seen for each (to count rotations).
+ * public half of each key), the access tokens handed out by /token, the
+ * APNs keys with the provider tokens seen for each (to count rotations),
+ * and Expo access tokens with the token prefixes that require one.
+ * (OneSignal's app keys live with the apps, in onesignal-apps.ts.)
  */
 import { randomBytes } from "node:crypto";
 import { importJWK, type CryptoKey } from "jose";
@@ -42,6 +44,10 @@ export interface ApnsKeyEntry {
 export class Credentials {
   readonly serviceAccounts = new Map<string, ServiceAccountEntry>();
   readonly apnsKeys = new Map<string, ApnsKeyEntry>();
+  /** Expo access tokens: a request may carry one as `Authorization: Bearer`. */
+  readonly expoAccessTokens = new Set<string>();
+  /** Expo device-token prefixes whose project has "enhanced push security" on. */
+  readonly expoSecuredPrefixes = new Set<string>();
   #accessTokens = new Map<string, AccessTokenEntry>();
   #issuedSinceSweep = 0;
 
@@ -81,6 +87,13 @@ export class Credentials {
       topic: keys.apns.topic,
       public_jwk: keys.apns.publicJwk,
     });
+    this.expoAccessTokens.add(keys.expo.accessToken);
+  }
+
+  /** True when a request with this device token needs an access token (a secured prefix matches it). */
+  expoTokenRequired(token: string): boolean {
+    for (const prefix of this.expoSecuredPrefixes) if (token.startsWith(prefix)) return true;
+    return false;
   }
 
   /** A new opaque access token for `account`, and its lifetime in seconds. */

@@ -45,6 +45,8 @@ function faultAnswer(mode: FaultMode, provider: PushProviderName, hangMs: number
   const presets = {
     fcm: { "429": "quota_exceeded", "500": "internal", "503": "unavailable" },
     apns: { "429": "apns_too_many_requests", "500": "apns_internal_server_error", "503": "apns_service_unavailable" },
+    expo: { "429": "expo_too_many_requests", "500": "expo_internal_server_error", "503": "expo_service_unavailable" },
+    onesignal: { "429": "onesignal_rate_limited", "500": "onesignal_internal_server_error", "503": "onesignal_service_unavailable" },
   } as const;
   const result = scripted({ preset: presets[provider][mode] }, nowMs);
   return "answer" in result ? result.answer : { status: 500 };

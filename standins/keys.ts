@@ -1,10 +1,10 @@
 /**
  * Keys for the stand-ins, generated at run time (never committed): an RS256
- * service account for the OAuth/FCM stand-in and an ES256 `.p8`-style key for
- * the APNs stand-in. The dev run keeps them in a git-ignored folder so the
+ * service account for the OAuth/FCM stand-in, an ES256 `.p8`-style key for
+ * the APNs stand-in, an Expo access token and a OneSignal app with its key. The dev run keeps them in a git-ignored folder so the
  * Worker's local configuration stays valid across restarts.
  */
-import { randomBytes } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { exportJWK, exportPKCS8, generateKeyPair } from "jose";
@@ -40,6 +40,9 @@ export async function generateStandinKeys(): Promise<StandinKeys> {
       privateKeyPem: await exportPKCS8(ec.privateKey),
       publicJwk: await exportJWK(ec.publicKey),
     },
+    // Expo access tokens and OneSignal App API keys are opaque strings of about this length.
+    expo: { accessToken: randomBytes(30).toString("base64url") },
+    onesignal: { appId: randomUUID(), apiKey: `os_v2_app_${randomBytes(40).toString("base64url")}` },
   };
 }
 
@@ -50,7 +53,10 @@ function looksLikeKeys(value: unknown): value is StandinKeys {
     typeof keys.serviceAccount.client_email === "string" &&
     typeof keys.fcmPublicJwk === "object" &&
     typeof keys.apns?.privateKeyPem === "string" &&
-    typeof keys.apns.publicJwk === "object"
+    typeof keys.apns.publicJwk === "object" &&
+    typeof keys.expo?.accessToken === "string" &&
+    typeof keys.onesignal?.appId === "string" &&
+    typeof keys.onesignal.apiKey === "string"
   );
 }
 

@@ -1,12 +1,14 @@
 /**
- * Scripted answers: the presets reproduce the exact statuses and bodies FCM
- * and APNs send for each failure the relay must handle, so a test scripts
- * "this device is unregistered" rather than hand-writing Google's JSON.
+ * Scripted answers: the presets reproduce the exact statuses and bodies FCM,
+ * APNs, Expo and OneSignal send for each failure the relay must handle, so
+ * a test scripts "this device is unregistered" rather than hand-writing
+ * Google's JSON. Expo's ticket and receipt errors concern one message of a
+ * request, so they are data here and expo.ts puts them in place.
  */
 import { randomUUID } from "node:crypto";
 import { fcmError, fieldViolation, unauthenticated } from "./google-errors.ts";
 import { json, type Answer } from "./http.ts";
-import type { Preset, ScriptedResponse } from "./types.ts";
+import type { ExpoPreset, Preset, ScriptedResponse } from "./types.ts";
 
 /** An APNs refusal: `{ reason }` (410 adds `timestamp`), with an `apns-id` like every APNs answer. */
 export function apnsError(status: number, reason: string, apnsId: string = randomUUID(), nowMs?: number): Answer {
@@ -14,7 +16,58 @@ export function apnsError(status: number, reason: string, apnsId: string = rando
   return json(status, body, { "apns-id": apnsId });
 }
 
-function presetAnswer(preset: Preset, nowMs: number): Answer {
+/** Expo presets that concern one message: its ticket's error code. */
+export const EXPO_TICKET_ERRORS = {
+  expo_device_not_registered: "DeviceNotRegistered",
+  expo_message_rate_exceeded: "MessageRateExceeded",
+  expo_invalid_credentials: "InvalidCredentials",
+  expo_message_too_big: "MessageTooBig",
+} as const satisfies Partial<Record<ExpoPreset, string>>;
+
+/** Expo presets that concern one message: the error its receipt will hold (the ticket is `ok`). */
+export const EXPO_RECEIPT_ERRORS = {
+  expo_receipt_device_not_registered: "DeviceNotRegistered",
+  expo_receipt_message_rate_exceeded: "MessageRateExceeded",
+  expo_receipt_invalid_credentials: "InvalidCredentials",
+  expo_receipt_mismatch_sender_id: "MismatchSenderId",
+  expo_receipt_message_too_big: "MessageTooBig",
+} as const satisfies Partial<Record<ExpoPreset, string>>;
+
+type ExpoMessagePreset = keyof typeof EXPO_TICKET_ERRORS | keyof typeof EXPO_RECEIPT_ERRORS;
+
+/** True for the Expo presets that answer one message rather than the request. */
+export const isExpoMessagePreset = (preset: string): preset is ExpoMessagePreset =>
+  Object.hasOwn(EXPO_TICKET_ERRORS, preset) || Object.hasOwn(EXPO_RECEIPT_ERRORS, preset);
+
+/** Expo's words for each per-message error (the `message` beside `details.error`). */
+export function expoErrorMessage(error: string, token: string): string {
+  switch (error) {
+    case "DeviceNotRegistered":
+      return `"${token}" is not a registered push notification recipient`;
+    case "MessageRateExceeded":
+      return `Too many messages were sent to "${token}" in a short time`;
+    case "InvalidCredentials":
+      return "The push notification credentials of the recipient's app are invalid or missing";
+    case "MismatchSenderId":
+      return "The FCM sender ID of the recipient's app does not match its credentials";
+    case "MessageTooBig":
+      return "The notification payload exceeds 4096 bytes";
+    default:
+      return error;
+  }
+}
+
+/** An Expo request-level refusal: `{ errors: [{ code, message }] }`. */
+export function expoRequestError(status: number, code: string, message: string, details?: unknown): Answer {
+  return json(status, { errors: [details === undefined ? { code, message } : { code, message, details }] });
+}
+
+/** A OneSignal refusal: `{ errors: [message] }`. */
+export function onesignalError(status: number, message: string): Answer {
+  return json(status, { errors: [message] });
+}
+
+function presetAnswer(preset: Exclude<Preset, ExpoMessagePreset>, nowMs: number): Answer {
   switch (preset) {
     case "unregistered":
       return fcmError(404, "NOT_FOUND", "Requested entity was not found.", "UNREGISTERED");
@@ -57,6 +110,18 @@ function presetAnswer(preset: Preset, nowMs: number): Answer {
       return apnsError(500, "InternalServerError");
     case "apns_payload_too_large":
       return apnsError(413, "PayloadTooLarge");
+    case "expo_too_many_requests":
+      return expoRequestError(429, "TOO_MANY_REQUESTS", "You are sending more than 600 notifications per second per project.");
+    case "expo_internal_server_error":
+      return expoRequestError(500, "INTERNAL_SERVER_ERROR", "An unknown error occurred.");
+    case "expo_service_unavailable":
+      return expoRequestError(503, "SERVICE_UNAVAILABLE", "The service is temporarily unavailable.");
+    case "onesignal_rate_limited":
+      return onesignalError(429, "API rate limit exceeded");
+    case "onesignal_internal_server_error":
+      return onesignalError(500, "Internal Server Error");
+    case "onesignal_service_unavailable":
+      return onesignalError(503, "Service Unavailable");
   }
 }
 
@@ -87,6 +152,21 @@ const PRESETS: Record<Preset, true> = {
   apns_service_unavailable: true,
   apns_internal_server_error: true,
   apns_payload_too_large: true,
+  expo_device_not_registered: true,
+  expo_message_rate_exceeded: true,
+  expo_invalid_credentials: true,
+  expo_message_too_big: true,
+  expo_receipt_device_not_registered: true,
+  expo_receipt_message_rate_exceeded: true,
+  expo_receipt_invalid_credentials: true,
+  expo_receipt_mismatch_sender_id: true,
+  expo_receipt_message_too_big: true,
+  expo_too_many_requests: true,
+  expo_internal_server_error: true,
+  expo_service_unavailable: true,
+  onesignal_rate_limited: true,
+  onesignal_internal_server_error: true,
+  onesignal_service_unavailable: true,
 };
 
 /** Why `value` is not a ScriptedResponse, or null when it is one. */
@@ -111,9 +191,14 @@ export type Scripted = { answer: Answer } | { acceptAfterMs: number };
 /**
  * Turns a ScriptedResponse into an answer; a bare `{ status: 200 }` means
  * the stand-in's normal acceptance (recorded as a push), after `delayMs`.
+ * An Expo per-message preset is no answer to a whole request: expo.ts
+ * handles those before calling this.
  */
 export function scripted(response: ScriptedResponse, nowMs: number): Scripted {
   if ("preset" in response) {
+    if (isExpoMessagePreset(response.preset)) {
+      return { answer: json(500, { error: `stand-in: ${response.preset} answers one Expo message, not a request` }) };
+    }
     const answer = presetAnswer(response.preset, nowMs);
     if (response.retryAfter !== undefined) answer.headers = { ...answer.headers, "retry-after": String(response.retryAfter) };
     if (response.delayMs !== undefined) answer.delayMs = response.delayMs;

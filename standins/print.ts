@@ -8,10 +8,13 @@ function shortToken(token: string): string {
   return token.length <= 10 ? token : `${token.slice(0, 4)}…${token.slice(-4)}`;
 }
 
+const NAMES = { fcm: "FCM", apns: "APNs", expo: "Expo", onesignal: "OneSignal" } as const;
+
 /** e.g. `[stand-in FCM] → token abcd…1234  "Title" — body  (path /courses/1, event msg_…)` */
 export function pushLine(push: RecordedPush): string {
-  const provider = push.provider === "fcm" ? "FCM" : "APNs";
+  const provider = NAMES[push.provider];
   const details = [push.path !== null && `path ${push.path}`, push.event_id !== null && `event ${push.event_id}`].filter(Boolean);
   const suffix = details.length > 0 ? `  (${details.join(", ")})` : "";
-  return `[stand-in ${provider}] → token ${shortToken(push.token)}  "${push.title ?? ""}" — ${push.body ?? ""}${suffix}`;
+  const to = push.provider === "onesignal" ? `user ${push.token}` : `token ${shortToken(push.token)}`;
+  return `[stand-in ${provider}] → ${to}  "${push.title ?? ""}" — ${push.body ?? ""}${suffix}`;
 }

@@ -20,14 +20,25 @@ export interface CheckedPush {
   accepted: Answer;
 }
 
-function reasonOf(provider: PushProviderName, answer: Answer): string | null {
+/** The reason a request log shows for `answer`: the provider's error code, "reset" or "hang"; null for success. */
+export function reasonOf(provider: PushProviderName, answer: Answer): string | null {
   if (answer.reset) return answer.delayMs ? "hang" : "reset";
   if (answer.status === 200) return null;
-  if (provider === "apns") {
-    const reason = (answer.body as { reason?: unknown } | undefined)?.reason;
-    return typeof reason === "string" ? reason : null;
+  const body = answer.body as { reason?: unknown; errors?: unknown } | undefined;
+  switch (provider) {
+    case "apns":
+      return typeof body?.reason === "string" ? body.reason : null;
+    case "expo": {
+      const first = Array.isArray(body?.errors) ? (body.errors[0] as { code?: unknown } | undefined) : undefined;
+      return typeof first?.code === "string" ? first.code : null;
+    }
+    case "onesignal": {
+      const first: unknown = Array.isArray(body?.errors) ? body.errors[0] : undefined;
+      return typeof first === "string" ? first : null;
+    }
+    case "fcm":
+      return googleReason(answer.body);
   }
-  return googleReason(answer.body);
 }
 
 function log(

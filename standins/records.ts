@@ -1,36 +1,67 @@
 /**
  * What the stand-ins saw: accepted pushes, every request to a push route
- * with its answer, and counters for the credential-caching tests. Bounded,
- * so a long dev run or a benchmark cannot grow it without end.
+ * with its answer, and counters for the credential-caching and batching
+ * tests. Bounded, so a long dev run or a benchmark cannot grow it without end.
  */
 import { BoundedLog } from "./bounded-log.ts";
 import type { Credentials } from "./credentials.ts";
-import type { PushFilter, PushProviderName, RecordedPush, RecordedRequest, StandinStats } from "./types.ts";
+import type { PushFilter, PushProviderName, RecordedPush, RecordedRequest, StandinStats, StatsFilter } from "./types.ts";
 
 /** The most pushes (and, separately, requests) kept. */
 export const RECORD_CAPACITY = 50_000;
 
-function bump(counts: Map<string, number>, key: string): void {
-  counts.set(key, (counts.get(key) ?? 0) + 1);
+/** Counts by account (a client_email, an APNs key id, an Expo access token, a OneSignal app id), and in total. */
+class Counter {
+  #by = new Map<string, number>();
+  #total = 0;
+
+  add(account: string): void {
+    this.#by.set(account, (this.#by.get(account) ?? 0) + 1);
+    this.#total++;
+  }
+
+  /** The count for `account`, or the total when it is undefined. */
+  get(account: string | undefined): number {
+    return account === undefined ? this.#total : (this.#by.get(account) ?? 0);
+  }
 }
+
+/** Requests counted per provider account, beyond accepted pushes. */
+export type RequestCounter = "token" | "expo_send" | "expo_receipts" | "onesignal_notifications";
+
+const newPushCounters = (): Record<PushProviderName, Counter> => ({
+  fcm: new Counter(),
+  apns: new Counter(),
+  expo: new Counter(),
+  onesignal: new Counter(),
+});
+const newRequestCounters = (): Record<RequestCounter, Counter> => ({
+  token: new Counter(),
+  expo_send: new Counter(),
+  expo_receipts: new Counter(),
+  onesignal_notifications: new Counter(),
+});
 
 export class Records {
   #pushes = new BoundedLog<RecordedPush>(RECORD_CAPACITY);
   #requests = new BoundedLog<RecordedRequest>(RECORD_CAPACITY);
-  #tokenRequests = new Map<string, number>();
-  /** Accepted pushes by client_email (FCM) or key_id (APNs). */
-  #pushesBy: Record<PushProviderName, Map<string, number>> = { fcm: new Map(), apns: new Map() };
-  #pushTotals: Record<PushProviderName, number> = { fcm: 0, apns: 0 };
+  /** Accepted pushes by provider and account. */
+  #pushCounts = newPushCounters();
+  #requestCounts = newRequestCounters();
 
   countTokenRequest(clientEmail: string): void {
-    bump(this.#tokenRequests, clientEmail);
+    this.#requestCounts.token.add(clientEmail);
   }
 
-  /** Records an accepted push; `account` is the client_email or APNs key id behind it. */
+  /** Counts a successful request of this kind made with `account`. */
+  count(kind: RequestCounter, account: string): void {
+    this.#requestCounts[kind].add(account);
+  }
+
+  /** Records an accepted push; `account` is the credential behind it (client_email, key id, access token, app id). */
   addPush(push: RecordedPush, account: string): void {
     this.#pushes.push(push);
-    bump(this.#pushesBy[push.provider], account);
-    this.#pushTotals[push.provider]++;
+    this.#pushCounts[push.provider].add(account);
   }
 
   addRequest(request: RecordedRequest): void {
@@ -54,22 +85,25 @@ export class Records {
     return found;
   }
 
-  stats(credentials: Credentials, clientEmail?: string, keyId?: string): StandinStats {
-    const sum = (counts: Map<string, number>) => [...counts.values()].reduce((a, b) => a + b, 0);
-    const keys = keyId === undefined ? [...credentials.apnsKeys.values()] : [credentials.apnsKeys.get(keyId)];
+  stats(credentials: Credentials, filter: StatsFilter = {}): StandinStats {
+    const keys = filter.key_id === undefined ? [...credentials.apnsKeys.values()] : [credentials.apnsKeys.get(filter.key_id)];
     return {
-      token_requests: clientEmail === undefined ? sum(this.#tokenRequests) : (this.#tokenRequests.get(clientEmail) ?? 0),
+      token_requests: this.#requestCounts.token.get(filter.client_email),
       apns_jwts: keys.reduce((total, key) => total + (key?.jwtsSeen.size ?? 0), 0),
-      fcm_pushes: clientEmail === undefined ? this.#pushTotals.fcm : (this.#pushesBy.fcm.get(clientEmail) ?? 0),
-      apns_pushes: keyId === undefined ? this.#pushTotals.apns : (this.#pushesBy.apns.get(keyId) ?? 0),
+      fcm_pushes: this.#pushCounts.fcm.get(filter.client_email),
+      apns_pushes: this.#pushCounts.apns.get(filter.key_id),
+      expo_pushes: this.#pushCounts.expo.get(filter.access_token),
+      expo_requests: this.#requestCounts.expo_send.get(filter.access_token),
+      expo_receipt_requests: this.#requestCounts.expo_receipts.get(filter.access_token),
+      onesignal_pushes: this.#pushCounts.onesignal.get(filter.app_id),
+      onesignal_notifications: this.#requestCounts.onesignal_notifications.get(filter.app_id),
     };
   }
 
   clear(): void {
     this.#pushes.clear();
     this.#requests.clear();
-    this.#tokenRequests.clear();
-    this.#pushesBy = { fcm: new Map(), apns: new Map() };
-    this.#pushTotals = { fcm: 0, apns: 0 };
+    this.#pushCounts = newPushCounters();
+    this.#requestCounts = newRequestCounters();
   }
 }

@@ -1,12 +1,16 @@
 /**
- * Starts the stand-in OAuth, FCM and APNs servers: one HTTP server on
- * 127.0.0.1, routed by path, so the relay's `token_uri`, `FCM_API_BASE` and
- * `APNS_API_BASE` can all point at one URL. Used by the test suite's global
- * setup, the local dev run and the benchmark.
+ * Starts the stand-in OAuth, FCM, APNs, Expo and OneSignal servers: one
+ * HTTP server on 127.0.0.1, routed by path, so the relay's `token_uri`,
+ * `FCM_API_BASE`, `APNS_API_BASE`, `EXPO_API_BASE` and `ONESIGNAL_API_BASE`
+ * can all point at one URL. Used by the test suite's global setup, the
+ * local dev run and the benchmark.
  *
  *   POST /token                                  Google OAuth2 token endpoint
  *   POST /v1/projects/:project_id/messages:send  FCM HTTP v1
  *   POST /3/device/:token                        APNs (HTTP/1.1 here, HTTP/2 at Apple)
+ *   POST /--/api/v2/push/send                    Expo push tickets
+ *   POST /--/api/v2/push/getReceipts             Expo push receipts
+ *   POST /notifications                          OneSignal Create message (push)
  *   GET  /cdn-cgi/access/certs                   Cloudflare Access signing keys
  *   /__standin/...                               control API (control.ts)
  */
@@ -18,18 +22,26 @@ import { ProviderTokens } from "./apns-auth.ts";
 import type { StandinContext } from "./context.ts";
 import { handleControl } from "./control.ts";
 import { Credentials } from "./credentials.ts";
+import { EXPO_RECEIPTS_PATH, EXPO_SEND_PATH, handleExpoReceipts, handleExpoSend } from "./expo.ts";
+import { ExpoReceipts } from "./expo-receipts.ts";
 import { handleFcmSend } from "./fcm.ts";
 import { Faults } from "./faults.ts";
 import { rpcError } from "./google-errors.ts";
 import { json, PendingTimers, readBody, respond, type Answer } from "./http.ts";
 import { generateStandinKeys } from "./keys.ts";
 import { handleToken } from "./oauth.ts";
+import { handleOneSignalNotification, ONESIGNAL_NOTIFICATIONS_PATH } from "./onesignal.ts";
+import { OneSignalApps } from "./onesignal-apps.ts";
 import { apnsError } from "./presets.ts";
 import { Records } from "./records.ts";
 import type { StandinOptions, Standins } from "./types.ts";
 
-/** Bodies beyond this are refused unread; the providers' own limits are 4,096 bytes. */
-const BODY_LIMIT = 1024 * 1024;
+/**
+ * Bodies beyond this are refused unread. FCM and APNs allow 4,096-byte
+ * payloads; an Expo request carries up to 100 messages and a OneSignal one
+ * up to 20,000 ids, a few hundred KB at most.
+ */
+const BODY_LIMIT = 4 * 1024 * 1024;
 const FCM_SEND = /^\/v1\/projects\/([^/]+)\/messages:send$/;
 const APNS_DEVICE = "/3/device/";
 const CONTROL = "/__standin/";
@@ -57,6 +69,9 @@ async function route(context: StandinContext, request: IncomingMessage): Promise
   if (fcm?.[1]) {
     return method === "POST" ? handleFcmSend(context, request, fcm[1], body) : rpcError(405, "METHOD_NOT_ALLOWED", "POST only");
   }
+  if (path === EXPO_SEND_PATH) return handleExpoSend(context, request, body);
+  if (path === EXPO_RECEIPTS_PATH) return handleExpoReceipts(context, request, body);
+  if (path === ONESIGNAL_NOTIFICATIONS_PATH) return handleOneSignalNotification(context, request, url.searchParams, body);
   if (path === "/cdn-cgi/access/certs" && method === "GET") return context.accessKeys.certs();
   if (path.startsWith(CONTROL)) return handleControl(context, method, path.slice(CONTROL.length), url.searchParams, body);
   return rpcError(404, "NOT_FOUND", `The stand-ins have no route ${method} ${path}`);
@@ -81,6 +96,8 @@ export async function startStandins(options: StandinOptions = {}): Promise<Stand
   const keys = options.keys ?? (await generateStandinKeys());
   const credentials = new Credentials();
   await credentials.addStartingKeys(keys);
+  const onesignal = new OneSignalApps();
+  onesignal.add({ app_id: keys.onesignal.appId, api_key: keys.onesignal.apiKey });
   const timers = new PendingTimers();
   let context: StandinContext | undefined;
 
@@ -109,6 +126,8 @@ export async function startStandins(options: StandinOptions = {}): Promise<Stand
     scripts: new Map(),
     faults: new Faults(),
     accessKeys: new AccessKeys(),
+    expoReceipts: new ExpoReceipts(),
+    onesignal,
     print: options.print || undefined,
     now: Date.now,
   };

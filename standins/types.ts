@@ -29,6 +29,10 @@ export interface StandinKeys {
     privateKeyPem: string;
     publicJwk: JWK;
   };
+  /** Expo: an access token the stand-in trusts (sent only when the relay has EXPO_ACCESS_TOKEN). */
+  expo: { accessToken: string };
+  /** OneSignal: an app and its App API key. */
+  onesignal: { appId: string; apiKey: string };
 }
 
 /** Options of `startStandins`. */
@@ -58,11 +62,20 @@ export interface StandinWorkerConfig {
   APNS_KEY_ID: string;
   APNS_TEAM_ID: string;
   APNS_TOPIC: string;
+  EXPO_API_BASE: string;
+  EXPO_ACCESS_TOKEN: string;
+  ONESIGNAL_API_BASE: string;
+  ONESIGNAL_APP_ID: string;
+  ONESIGNAL_API_KEY: string;
 }
 
-export type PushProviderName = "fcm" | "apns";
+export type PushProviderName = "fcm" | "apns" | "expo" | "onesignal";
 
-/** A push the stand-in accepted (answered 200). */
+/**
+ * A push the stand-in accepted (answered 200). For Expo, one per message of
+ * a request; for OneSignal, one per external id the notification reached
+ * (`token` is the external id).
+ */
 export interface RecordedPush {
   provider: PushProviderName;
   token: string;
@@ -77,6 +90,13 @@ export interface RecordedPush {
   payload: unknown;
   /** Epoch milliseconds. */
   received_at: number;
+  /**
+   * Expo and OneSignal: an id of the HTTP request that carried the push
+   * (pushes of one request share it); the Expo ticket id, or the OneSignal
+   * notification id, is `provider_id`.
+   */
+  request_id?: string;
+  provider_id?: string;
 }
 
 /** Every request that reached a push route, and what it was answered. */
@@ -86,7 +106,10 @@ export interface RecordedRequest {
   token: string;
   /** The HTTP status answered; 0 when the connection was reset or left hanging. */
   status: number;
-  /** FCM's errorCode (or status), APNs' reason, "reset" or "hang"; null on success. */
+  /**
+   * FCM's errorCode (or status), APNs' reason, Expo's ticket or request
+   * error code, OneSignal's first error, "reset" or "hang"; null on success.
+   */
   reason: string | null;
   /** Who decided the answer: the stand-in's own checks, a script, or the fail rate. */
   answered_by: "checks" | "script" | "fault";
@@ -116,7 +139,29 @@ export type ApnsPreset =
   | "apns_internal_server_error"
   | "apns_payload_too_large";
 
-export type Preset = FcmPreset | ApnsPreset;
+/**
+ * Expo: `expo_*` ticket errors answer that message's ticket with the error;
+ * `expo_receipt_*` accept the message and put the error in its receipt;
+ * the others answer the whole request.
+ */
+export type ExpoPreset =
+  | "expo_device_not_registered"
+  | "expo_message_rate_exceeded"
+  | "expo_invalid_credentials"
+  | "expo_message_too_big"
+  | "expo_receipt_device_not_registered"
+  | "expo_receipt_message_rate_exceeded"
+  | "expo_receipt_invalid_credentials"
+  | "expo_receipt_mismatch_sender_id"
+  | "expo_receipt_message_too_big"
+  | "expo_too_many_requests"
+  | "expo_internal_server_error"
+  | "expo_service_unavailable";
+
+/** OneSignal: answers for the whole request (scripted on any external id it carries). */
+export type OneSignalPreset = "onesignal_rate_limited" | "onesignal_internal_server_error" | "onesignal_service_unavailable";
+
+export type Preset = FcmPreset | ApnsPreset | ExpoPreset | OneSignalPreset;
 
 /**
  * One scripted answer for a device token. A raw `{ status: 200 }` without a
@@ -183,6 +228,39 @@ export interface AccessKeyRegistration {
   public_jwk: JWK;
 }
 
+/** Trusts an Expo access token (`POST /__standin/expo-access-tokens`). */
+export interface ExpoAccessTokenRegistration {
+  access_token: string;
+}
+
+/**
+ * Expo's "enhanced push security" for the device tokens starting with
+ * `token_prefix` (`POST /__standin/expo-security`): with `required`, a
+ * request carrying any such token without a valid access token is refused.
+ */
+export interface ExpoSecurity {
+  token_prefix: string;
+  required: boolean;
+}
+
+/** Registers a OneSignal app and its App API key (`POST /__standin/onesignal-apps`). */
+export interface OneSignalAppRegistration {
+  app_id: string;
+  api_key: string;
+}
+
+/**
+ * What OneSignal knows of these external ids in an app
+ * (`POST /__standin/onesignal-users`): a user with a push subscription, a
+ * user without one (answered in `errors.invalid_aliases`), or no user at all
+ * (ids OneSignal does not know are ignored). Ids never registered are unknown.
+ */
+export interface OneSignalUsers {
+  app_id: string;
+  external_ids: string[];
+  state: "subscribed" | "unsubscribed" | "unknown";
+}
+
 /** `GET /__standin/stats`: counters, narrowed by `client_email` / `key_id` when given. */
 export interface StandinStats {
   /** Successful /token exchanges (for that client_email). */
@@ -193,6 +271,24 @@ export interface StandinStats {
   fcm_pushes: number;
   /** Accepted APNs pushes (signed with that key_id). */
   apns_pushes: number;
+  /** Accepted Expo messages (sent with that access_token; "" for none). */
+  expo_pushes: number;
+  /** Expo `push/send` requests answered 200 (with that access_token). */
+  expo_requests: number;
+  /** Expo `push/getReceipts` requests answered 200 (with that access_token). */
+  expo_receipt_requests: number;
+  /** OneSignal users reached (in that app_id). */
+  onesignal_pushes: number;
+  /** OneSignal notifications created (in that app_id): a repeated idempotency key creates none. */
+  onesignal_notifications: number;
+}
+
+/** Filter of `GET /__standin/stats`: one account per provider. */
+export interface StatsFilter {
+  client_email?: string;
+  key_id?: string;
+  access_token?: string;
+  app_id?: string;
 }
 
 /** Filter of `GET /__standin/pushes`. */

@@ -22,5 +22,10 @@ export function workerConfig(url: string, keys: StandinKeys): StandinWorkerConfi
     APNS_KEY_ID: keys.apns.keyId,
     APNS_TEAM_ID: keys.apns.teamId,
     APNS_TOPIC: keys.apns.topic,
+    EXPO_API_BASE: url,
+    EXPO_ACCESS_TOKEN: keys.expo.accessToken,
+    ONESIGNAL_API_BASE: url,
+    ONESIGNAL_APP_ID: keys.onesignal.appId,
+    ONESIGNAL_API_KEY: keys.onesignal.apiKey,
   };
 }

@@ -28,6 +28,8 @@ export type ProviderMode = "real" | "standin";
 export interface ProviderModes {
   fcm: ProviderMode;
   apns: ProviderMode;
+  expo: ProviderMode;
+  onesignal: ProviderMode;
 }
 
 /** The stand-ins' Worker configuration (see standins/worker-config.ts). */
@@ -35,14 +37,34 @@ export type StandinConfig = StandinWorkerConfig;
 
 const FCM_VARS = ["FCM_SERVICE_ACCOUNT", "FCM_API_BASE"] as const;
 const APNS_VARS = ["APNS_KEY", "APNS_KEY_ID", "APNS_TEAM_ID", "APNS_TOPIC", "APNS_API_BASE"] as const;
+const EXPO_VARS = ["EXPO_API_BASE", "EXPO_ACCESS_TOKEN"] as const;
+const ONESIGNAL_VARS = ["ONESIGNAL_API_BASE", "ONESIGNAL_APP_ID", "ONESIGNAL_API_KEY"] as const;
 
-/** Real credentials in `.dev.vars` switch a provider's stand-in off. */
+/** The stand-in configuration each provider running on its stand-in gets. */
+const STANDIN_VARS: Record<keyof ProviderModes, readonly (keyof StandinConfig)[]> = {
+  fcm: FCM_VARS,
+  apns: APNS_VARS,
+  expo: EXPO_VARS,
+  onesignal: ONESIGNAL_VARS,
+};
+
+/**
+ * Real credentials in `.dev.vars` switch a provider's stand-in off. Expo
+ * needs no credential, so an access token or an API base there means "the
+ * real Expo" (a local run must not push to real phones by surprise).
+ */
 export function providerModes(env: LocalEnv): ProviderModes {
+  const has = (name: string) => fromDevVars(env, name) !== undefined;
   return {
-    fcm: fromDevVars(env, "FCM_SERVICE_ACCOUNT") !== undefined ? "real" : "standin",
-    apns: fromDevVars(env, "APNS_KEY") !== undefined ? "real" : "standin",
+    fcm: has("FCM_SERVICE_ACCOUNT") ? "real" : "standin",
+    apns: has("APNS_KEY") ? "real" : "standin",
+    expo: has("EXPO_ACCESS_TOKEN") || has("EXPO_API_BASE") ? "real" : "standin",
+    onesignal: has("ONESIGNAL_API_KEY") ? "real" : "standin",
   };
 }
+
+/** True when any provider runs on its stand-in. */
+export const needsStandins = (modes: ProviderModes): boolean => Object.values(modes).includes("standin");
 
 export interface DevVars {
   /** NAME -> value, passed as `--var NAME:value`. */
@@ -81,10 +103,10 @@ export function devVars(
     if (value === undefined) throw new Error(`${name} is set nowhere, and no generated value was given`);
     vars[name] = value;
   }
-  const needsStandin = modes.fcm === "standin" || modes.apns === "standin";
-  if (needsStandin && !standin) throw new Error("a provider runs on its stand-in, but no stand-in configuration was given");
-  if (standin && modes.fcm === "standin") for (const name of FCM_VARS) vars[name] = standin[name];
-  if (standin && modes.apns === "standin") for (const name of APNS_VARS) vars[name] = standin[name];
+  if (needsStandins(modes) && !standin) throw new Error("a provider runs on its stand-in, but no stand-in configuration was given");
+  for (const provider of Object.keys(STANDIN_VARS) as (keyof ProviderModes)[]) {
+    if (standin && modes[provider] === "standin") for (const name of STANDIN_VARS[provider]) vars[name] = standin[name];
+  }
   return { vars, defaults, generated };
 }
 

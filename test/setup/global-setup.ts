@@ -14,7 +14,7 @@ declare module "vitest" {
   export interface ProvidedContext {
     /** `http://127.0.0.1:PORT` of the stand-ins (control API under /__standin/). */
     standinUrl: string;
-    /** FCM_SERVICE_ACCOUNT, FCM_API_BASE, APNS_* pointing at the stand-ins. */
+    /** FCM_SERVICE_ACCOUNT, FCM_API_BASE, APNS_*, EXPO_* and ONESIGNAL_* pointing at the stand-ins. */
     standinWorkerConfig: StandinWorkerConfig;
   }
 }

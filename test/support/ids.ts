@@ -19,3 +19,6 @@ export const apnsToken = () => hex(32);
 
 /** An FCM registration token: unique, of the shape FCM issues. */
 export const fcmToken = () => `${uniqueId("fcm")}:APA91b${"x".repeat(120)}`;
+
+/** An Expo push token: unique, of the shape Expo issues (`ExponentPushToken[...]`). */
+export const expoToken = () => `ExponentPushToken[${uniqueId("expo")}]`;

@@ -8,7 +8,7 @@
 import { env } from "cloudflare:workers";
 import { exportJWK, exportPKCS8, generateKeyPair } from "jose";
 import { StandinClient } from "../../standins/client.ts";
-import type { AccessKeyRegistration, FailRateConfig, PushFilter, ScriptedResponse } from "../../standins/types.ts";
+import type { AccessKeyRegistration, FailRateConfig, OneSignalUsers, PushFilter, ScriptedResponse, StatsFilter } from "../../standins/types.ts";
 
 export type {
   FailRateConfig,
@@ -32,8 +32,8 @@ export const script = (token: string, responses: ScriptedResponse[]) => standins
 export const failRate = (config: FailRateConfig) => standins.failRate(config);
 /** Trusts this key as one of the stand-in Cloudflare Access team's signing keys. */
 export const registerAccessKey = (registration: AccessKeyRegistration) => standins.registerAccessKey(registration);
-/** Counters for one service account (`client_email`) and/or APNs key (`key_id`). */
-export const stats = (filter: { client_email?: string; key_id?: string } = {}) => standins.stats(filter);
+/** Counters for one account: service account (`client_email`), APNs key (`key_id`), Expo access token, OneSignal app. */
+export const stats = (filter: StatsFilter = {}) => standins.stats(filter);
 /** Polls until at least `count` pushes match `filter`; throws with what arrived on timeout. */
 export const waitForPushes = (filter: PushFilter, count: number, timeoutMs = 5000) => standins.waitForMatching(filter, count, timeoutMs);
 
@@ -138,4 +138,41 @@ export async function freshApnsKey(options: { topic?: string } = {}): Promise<Fr
 export async function freshCredentials(options: { tokenTtlSeconds?: number } = {}) {
   const [fcm, apns] = await Promise.all([freshServiceAccount(options), freshApnsKey()]);
   return { fcm, apns, config: { ...fcm.config, ...apns.config } };
+}
+
+/** An Expo access token known only to the calling test. */
+export interface FreshExpoAccessToken {
+  accessToken: string;
+  /** The relay configuration for it. */
+  config: { EXPO_ACCESS_TOKEN: string; EXPO_API_BASE: string };
+}
+
+/** Registers a new Expo access token with the stand-ins. */
+export async function freshExpoAccessToken(): Promise<FreshExpoAccessToken> {
+  const accessToken = `expo-${unique()}`;
+  await standins.registerExpoAccessToken(accessToken);
+  return { accessToken, config: { EXPO_ACCESS_TOKEN: accessToken, EXPO_API_BASE: env.STANDIN_URL } };
+}
+
+/** A OneSignal app known only to the calling test. */
+export interface FreshOneSignalApp {
+  appId: string;
+  apiKey: string;
+  /** The relay configuration for it. */
+  config: { ONESIGNAL_APP_ID: string; ONESIGNAL_API_KEY: string; ONESIGNAL_API_BASE: string };
+  /** Tells the app what it knows of these external ids. */
+  users(externalIds: string[], state: OneSignalUsers["state"]): Promise<void>;
+}
+
+/** Registers a new OneSignal app, with its App API key, with the stand-ins; it knows no users yet. */
+export async function freshOneSignalApp(): Promise<FreshOneSignalApp> {
+  const appId = crypto.randomUUID();
+  const apiKey = `os_v2_app_${unique()}`;
+  await standins.registerOneSignalApp({ app_id: appId, api_key: apiKey });
+  return {
+    appId,
+    apiKey,
+    config: { ONESIGNAL_APP_ID: appId, ONESIGNAL_API_KEY: apiKey, ONESIGNAL_API_BASE: env.STANDIN_URL },
+    users: (externalIds, state) => standins.oneSignalUsers({ app_id: appId, external_ids: externalIds, state }),
+  };
 }
