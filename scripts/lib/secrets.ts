@@ -48,7 +48,7 @@ export const SECRETS: SecretSpec[] = [
     name: "RELAY_REGISTER_KEY",
     required: false,
     what: "the company backend's key: registers devices and issues device tokens, nothing else",
-    without: "only the admin key can register devices",
+    without: "the backend needs the admin key to register devices or mint device tokens (or signs device tokens itself)",
     input: { kind: "line", generate: generateKey },
     check: (value) => (value.trim().length >= 16 ? null : "use at least 16 characters"),
   },
