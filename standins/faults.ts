@@ -1,11 +1,12 @@
 /**
  * Random faults for a share of push requests, for fault-injection tests and
- * benchmarks: throttling, server errors, a request left hanging, or a reset
- * connection. A seed makes the sequence repeatable.
+ * benchmarks: throttling, server errors, a request left hanging, a reset
+ * connection, or any preset answer (a burst of dead tokens, a wrong service
+ * account). A seed makes the sequence repeatable.
  */
 import type { Answer } from "./http.ts";
-import { scripted } from "./presets.ts";
-import type { FailRateConfig, FaultMode, PushProviderName } from "./types.ts";
+import { isPreset, scripted } from "./presets.ts";
+import type { FailRateConfig, FaultMode, Preset, PushProviderName } from "./types.ts";
 
 const MODES = new Set<string>(["429", "500", "503", "hang", "reset"]);
 const DEFAULT_HANG_MS = 30_000;
@@ -32,6 +33,7 @@ export function failRateProblem(value: unknown): string | null {
   ) {
     return 'modes must be a non-empty list of "429", "500", "503", "hang", "reset"';
   }
+  if (config.preset !== undefined && !isPreset(config.preset)) return `unknown preset ${String(config.preset)}`;
   if (config.seed !== undefined && typeof config.seed !== "number") return "seed must be a number";
   if (config.hangMs !== undefined && typeof config.hangMs !== "number") return "hangMs must be a number";
   if (config.token_prefix !== undefined && typeof config.token_prefix !== "string") return "token_prefix must be a string";
@@ -55,6 +57,7 @@ function faultAnswer(mode: FaultMode, provider: PushProviderName, hangMs: number
 interface FaultSetting {
   rate: number;
   modes: FaultMode[];
+  preset: Preset | undefined;
   hangMs: number;
   random: () => number;
 }
@@ -72,6 +75,7 @@ export class Faults {
     this.#settings.set(prefix, {
       rate: config.rate,
       modes: config.modes ?? ["503"],
+      preset: config.preset,
       hangMs: config.hangMs ?? DEFAULT_HANG_MS,
       random: config.seed === undefined ? Math.random : seeded(config.seed),
     });
@@ -95,10 +99,14 @@ export class Faults {
   }
 
   /** A fault for this request, or null (most of the time). */
-  next(provider: PushProviderName, token: string, nowMs: number): { mode: FaultMode; answer: Answer } | null {
+  next(provider: PushProviderName, token: string, nowMs: number): { mode: FaultMode | Preset; answer: Answer } | null {
     if (this.#settings.size === 0) return null;
     const setting = this.#settingFor(token);
     if (!setting || setting.random() >= setting.rate) return null;
+    if (setting.preset) {
+      const result = scripted({ preset: setting.preset }, nowMs);
+      return { mode: setting.preset, answer: "answer" in result ? result.answer : { status: 500 } };
+    }
     const mode = setting.modes[Math.floor(setting.random() * setting.modes.length)] ?? "503";
     return { mode, answer: faultAnswer(mode, provider, setting.hangMs, nowMs) };
   }

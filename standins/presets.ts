@@ -169,12 +169,15 @@ const PRESETS: Record<Preset, true> = {
   onesignal_service_unavailable: true,
 };
 
+/** True when `value` names a preset. */
+export const isPreset = (value: unknown): value is Preset => typeof value === "string" && Object.hasOwn(PRESETS, value);
+
 /** Why `value` is not a ScriptedResponse, or null when it is one. */
 export function scriptProblem(value: unknown): string | null {
   if (typeof value !== "object" || value === null) return "each response must be an object";
   const response = value as Record<string, unknown>;
   if ("preset" in response) {
-    if (typeof response.preset !== "string" || !Object.hasOwn(PRESETS, response.preset)) {
+    if (!isPreset(response.preset)) {
       return `unknown preset ${String(response.preset)}`;
     }
     if (response.retryAfter !== undefined && typeof response.retryAfter !== "number") return "retryAfter must be a number";

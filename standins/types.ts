@@ -197,6 +197,12 @@ export interface FailRateConfig {
   rate: number;
   /** Default `["503"]`. */
   modes?: FaultMode[];
+  /**
+   * Instead of `modes`: answer with this preset, e.g. `unregistered` for a
+   * burst of dead tokens, or `sender_id_mismatch` for what a wrong service
+   * account gets for every token.
+   */
+  preset?: Preset;
   token_prefix?: string;
   /** Same seed, same sequence of faults. */
   seed?: number;

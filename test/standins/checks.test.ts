@@ -493,4 +493,25 @@ describe("fault injection", () => {
       [200, null, "checks"],
     ]);
   });
+
+  it("answers every push under a token prefix with a preset, and refuses an unknown preset", async () => {
+    const account = await freshServiceAccount();
+    const bearer = await accessToken(account);
+    const prefix = `burst-${unique()}`;
+    await failRate({ rate: 1, preset: "unregistered", token_prefix: prefix });
+    for (const token of [`${prefix}-a:${"y".repeat(40)}`, `${prefix}-b:${"y".repeat(40)}`]) {
+      expect(await googleError(await fcmSend(account.projectId, bearer, fcmMessage(token)))).toMatchObject({
+        status: 404,
+        errorCode: "UNREGISTERED",
+      });
+    }
+    await failRate({ rate: 0, token_prefix: prefix });
+    const refused = await fetch(`${env.STANDIN_URL}/__standin/fail-rate`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ rate: 1, preset: "teapot", token_prefix: prefix }),
+    });
+    expect(refused.status).toBe(400);
+    await refused.body?.cancel();
+  });
 });
