@@ -7,8 +7,11 @@
  * (`e`, `i`, `t`, ...) exist only between this module and SQL.
  */
 import type { Provider } from "../devices/types";
+import { type AlarmInput, type AlertChanges, recordAlarms } from "./alerts";
 import { chunkJson } from "./json-chunks";
 import { claimableRow, type DeliveryKey, type DeliveryStatus, type NotificationKey, notificationKey, openRow } from "./ledger";
+import { type PruneInput, type PruneResult, pruneDevices } from "./pruning";
+import { readStaged } from "./staged";
 
 /** A notification as the ledger keeps it: text and recipient, stored once for all its devices. */
 export interface LedgerNotification extends NotificationKey {
@@ -198,11 +201,15 @@ export interface Outcome extends DeliveryKey {
   latencyMs?: number | null;
 }
 
-export interface RecordOptions {
+/**
+ * Besides the outcomes, the batch's answers about tokens (PruneInput: dead
+ * ones are removed, or quarantined by the pruning brake) and about our
+ * settings (AlarmInput: alerts raised and cleared).
+ */
+export interface RecordOptions extends PruneInput, AlarmInput {
   claimId: string;
   now: number;
-  /** Tokens the providers declared dead: their devices are removed. */
-  removeTokens: readonly string[];
+
   /** APNs tokens that turned out to belong to the other environment. */
   environmentFixes: readonly { token: string; environment: "production" | "sandbox" }[];
   /** Open rows (`retrying`, or `sending` past its lease) for devices that no longer exist. */
@@ -225,8 +232,14 @@ const compactOutcome = (o: Outcome) => ({
   l: o.latencyMs ?? null,
 });
 
-/** Writes the outcomes of this invocation's claims, in one transaction; false when there was nothing to write. */
-export async function recordOutcomes(db: D1Database, outcomes: readonly Outcome[], options: RecordOptions): Promise<boolean> {
+/** What the record transaction decided besides the outcomes. */
+export interface Recorded {
+  pruned: PruneResult;
+  alerts: AlertChanges;
+}
+
+/** Writes the outcomes of this invocation's claims, in one transaction; null when there was nothing to write. */
+export async function recordOutcomes(db: D1Database, outcomes: readonly Outcome[], options: RecordOptions): Promise<Recorded | null> {
   const statements: D1PreparedStatement[] = [];
   for (const chunk of chunkJson(outcomes.map(compactOutcome))) {
     statements.push(
@@ -267,13 +280,6 @@ export async function recordOutcomes(db: D1Database, outcomes: readonly Outcome[
         .bind(chunk, options.now, options.claimId),
     );
   }
-  if (options.removeTokens.length > 0) {
-    statements.push(
-      db
-        .prepare("DELETE FROM devices WHERE token IN (SELECT value FROM json_each(?1))")
-        .bind(JSON.stringify(options.removeTokens)),
-    );
-  }
   if (options.environmentFixes.length > 0) {
     statements.push(
       db
@@ -284,9 +290,13 @@ export async function recordOutcomes(db: D1Database, outcomes: readonly Outcome[
         .bind(JSON.stringify(options.environmentFixes.map((f) => ({ t: f.token, env: f.environment }))), options.now),
     );
   }
-  if (statements.length === 0) return false;
-  await db.batch(statements);
-  return true;
+  // Last, so their results are the batch's last ones.
+  const pruning = pruneDevices(db, options, options.now);
+  const alarms = recordAlarms(db, options, options.now);
+  statements.push(...pruning.statements, ...alarms.statements);
+  if (statements.length === 0) return null;
+  const [pruned, alerts] = readStaged<[PruneResult, AlertChanges]>(await db.batch(statements), pruning, alarms);
+  return { pruned, alerts };
 }
 
 /**

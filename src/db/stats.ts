@@ -3,7 +3,11 @@
  * round trip. Every query is answered from an index alone (a test asserts
  * the query plans), because D1 bills each row read: a 7-day window over a
  * million-a-day ledger is 7 million index entries, about $0.007 a call.
+ * (The alerts come along in the same round trip: a table of a handful of
+ * rows, read whole.)
  */
+import { type AlertRow, type AlertView, alertsStatement, presentAlert } from "./alerts";
+
 export const STAT_WINDOWS = { "1h": 3_600_000, "24h": 86_400_000, "7d": 604_800_000 } as const;
 export type StatWindow = keyof typeof STAT_WINDOWS;
 
@@ -23,6 +27,8 @@ export interface Stats {
   devices: Counts;
   /** Devices held by the pruning brake, by provider. */
   quarantined: Record<string, number>;
+  /** What an operator must act on: misconfigured providers, the pruning brake (alerts.ts). */
+  alerts: AlertView[];
 }
 
 /** The SQL of each aggregate, exported so a test can check its query plan. */
@@ -40,7 +46,7 @@ export const STATS_SQL = {
 export async function readStats(db: D1Database, now: number): Promise<Stats> {
   const windows = Object.entries(STAT_WINDOWS) as [StatWindow, number][];
   const statements = windows.map(([, span]) => db.prepare(STATS_SQL.window).bind(now - span));
-  statements.push(db.prepare(STATS_SQL.retryQueue).bind(now - OPEN_ROWS_SPAN_MS), db.prepare(STATS_SQL.devices));
+  statements.push(db.prepare(STATS_SQL.retryQueue).bind(now - OPEN_ROWS_SPAN_MS), db.prepare(STATS_SQL.devices), alertsStatement(db, now));
   const results = await db.batch<Record<string, string | number | null>>(statements);
 
   const stats: Stats = {
@@ -49,6 +55,7 @@ export async function readStats(db: D1Database, now: number): Promise<Stats> {
     retry_queue: { deliveries: 0, next_attempt_at: null },
     devices: {},
     quarantined: {},
+    alerts: (results[windows.length + 2]!.results as unknown as AlertRow[]).map(presentAlert),
   };
   windows.forEach(([name], i) => {
     const byProvider: Counts = {};

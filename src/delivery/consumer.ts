@@ -24,6 +24,7 @@ import { keyOf, planDeliveries, uniqueWorks } from "./plan";
 import { runPool } from "../pool";
 import { recordLater, recordRetryDelaySeconds, writeRecordJob } from "./record-later";
 import { resolveRecipients } from "./recipients";
+import { logSignals, readSignals } from "./signals";
 import { countingD1, countingFetch, newUsage } from "./usage";
 
 export interface ConsumerDeps {
@@ -280,16 +281,21 @@ async function deliver(
   report.notDue = notDue.length;
   const settled = settle(sent, finishedAt, deps.random);
   for (const outcome of settled.outcomes) report.outcomes[outcome.status] = (report.outcomes[outcome.status] ?? 0) + 1;
+  const signals = readSignals(sent);
   const recordOptions: RecordOptions = {
     claimId,
     now: finishedAt,
-    removeTokens: settled.removeTokens,
+    ...signals,
     environmentFixes: settled.environmentFixes,
     orphans,
     released,
   };
   try {
-    if (await withRetries(() => recordOutcomes(env.DB, settled.outcomes, recordOptions))) report.d1RoundTrips++;
+    const recorded = await withRetries(() => recordOutcomes(env.DB, settled.outcomes, recordOptions));
+    if (recorded) {
+      report.d1RoundTrips++;
+      logSignals(signals, recorded);
+    }
   } catch (error) {
     // The providers have answered: retrying the messages now would resend these pushes once the lease
     // runs out. The outcomes wait on the queue instead, and the messages go on as if they were written.

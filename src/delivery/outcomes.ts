@@ -1,7 +1,8 @@
 /**
- * Turns what the providers answered into ledger outcomes, the device
- * changes they imply (dead tokens, APNs environment), the retry delay each
- * notification asks for, and one log line per delivery.
+ * Turns what the providers answered into ledger outcomes, the APNs
+ * environment corrections they imply, the retry delay each notification
+ * asks for, and one log line per delivery. (What the answers say about
+ * tokens and settings, for the pruning brake and the alerts: signals.ts.)
  */
 import type { DeviceRow } from "../db/devices";
 import { notificationKey } from "../db/ledger";
@@ -22,14 +23,13 @@ export interface Attempted {
 
 export interface Settled {
   outcomes: Outcome[];
-  removeTokens: string[];
   environmentFixes: { token: string; environment: "production" | "sandbox" }[];
   /** notificationKey -> seconds until its next attempt, for notifications to retry. */
   delays: Map<string, number>;
 }
 
 export function settle(attempted: readonly Attempted[], finishedAt: number, random: () => number): Settled {
-  const settled: Settled = { outcomes: [], removeTokens: [], environmentFixes: [], delays: new Map() };
+  const settled: Settled = { outcomes: [], environmentFixes: [], delays: new Map() };
   for (const { work, device, result, attempts } of attempted) {
     const outcome: Outcome = {
       ...keyOf(work.job, work.n),
@@ -48,12 +48,14 @@ export function settle(attempted: readonly Attempted[], finishedAt: number, rand
       case "invalid_token":
         outcome.status = "invalid_token";
         outcome.error = result.reason;
-        settled.removeTokens.push(device.token);
         break;
-      case "retry": {
+      case "retry":
+      case "misconfigured": {
+        // A wrong setting deletes nothing and loses nothing: the delivery waits for the operator's fix
+        // like any retry (the retries span about 13 hours), then fails and can be replayed.
         outcome.status = "retrying";
-        outcome.error = result.reason;
-        const delay = retryDelaySeconds(attempts, result.retryAfter, random);
+        outcome.error = result.kind === "retry" ? result.reason : `provider_misconfigured:${result.reason}`;
+        const delay = retryDelaySeconds(attempts, result.kind === "retry" ? result.retryAfter : undefined, random);
         outcome.nextAttemptAt = finishedAt + delay * 1000;
         const key = notificationKey(outcome);
         settled.delays.set(key, Math.max(settled.delays.get(key) ?? 0, delay));

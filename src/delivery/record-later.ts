@@ -12,6 +12,7 @@ import { utf8Bytes } from "../db/json-chunks";
 import { type Outcome, type RecordOptions, recordOutcomes } from "../db/ledger-writes";
 import { enqueueJobs, MAX_MESSAGE_BYTES } from "../queue/enqueue";
 import type { RecordJob } from "../queue/message";
+import { logSignals } from "./signals";
 
 /** A failed RecordJob comes back after 5 s, doubling per attempt up to RECORD_MAX_DELAY_SECONDS. */
 export const RECORD_BASE_DELAY_SECONDS = 5;
@@ -84,8 +85,11 @@ export async function recordLater(queue: Queue, outcomes: readonly Outcome[], op
 
 /**
  * Writes a RecordJob. Writing one twice changes nothing the second time:
- * its rows no longer carry the claim id.
+ * its rows no longer carry the claim id (only the pruning brake's counts
+ * and the alerts' answer counts would grow twice, which moves no
+ * threshold: answered and dead grow alike).
  */
 export async function writeRecordJob(db: D1Database, job: RecordJob): Promise<void> {
-  await recordOutcomes(db, job.outcomes, job.options);
+  const recorded = await recordOutcomes(db, job.outcomes, job.options);
+  if (recorded) logSignals(job.options, recorded);
 }

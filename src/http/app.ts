@@ -9,6 +9,7 @@ import { deviceTokenRoutes } from "../devices/device-tokens";
 import { deviceRoutes } from "../devices/routes";
 import { RateLimitedError, RelayError } from "../errors";
 import { log } from "../log";
+import { quarantineRoutes } from "../ops/quarantine";
 import { opsRoutes } from "../ops/routes";
 import { webhookRoutes } from "../webhook/route";
 import { requireAccess } from "./access";
@@ -22,6 +23,7 @@ app.use("/v1/*", requireAccess);
 app.route("/v1", deviceRoutes);
 app.route("/v1", deviceTokenRoutes);
 app.route("/v1", opsRoutes);
+app.route("/v1", quarantineRoutes);
 app.route("/admin", consoleRoutes);
 
 app.notFound((c) => errorResponse(c, new RelayError("not_found", 404, `no route for ${c.req.method} ${c.req.path}`)));

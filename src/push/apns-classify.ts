@@ -2,10 +2,9 @@
  * Turns an APNs answer into a Verdict. APNs answers `{ "reason" }` on
  * every error; success carries the `apns-id` header.
  */
+import { isMisconfiguration } from "./misconfiguration";
 import { asObject, retryLater, type Verdict } from "./verdict";
 
-/** Reasons that mean the token will never work for this app. */
-const DEAD_TOKEN = new Set(["BadDeviceToken", "DeviceTokenNotForTopic"]);
 /** Reasons that mean our provider JWT was refused: sign a new one. */
 const REFRESH = new Set(["ExpiredProviderToken", "InvalidProviderToken"]);
 
@@ -17,7 +16,10 @@ export function classifyApns(status: number, headers: Headers, body: unknown, no
   const reason = told ?? `http_${status}`;
   // 410: the app was uninstalled or the token expired (Unregistered, ExpiredToken).
   if (status === 410) return { kind: "invalid_token", reason: told ?? "Unregistered" };
-  if (DEAD_TOKEN.has(reason)) return { kind: "invalid_token", reason };
+  // apns.ts tries the other environment's host before it believes this one.
+  if (reason === "BadDeviceToken") return { kind: "invalid_token", reason };
+  // DeviceTokenNotForTopic, TopicDisallowed, BadTopic, MissingTopic: what a wrong APNS_TOPIC gets for every token.
+  if (isMisconfiguration("apns", reason)) return { kind: "misconfigured", reason };
   if (status === 403 && REFRESH.has(reason)) return { kind: "refresh_credentials", reason };
   // TooManyRequests, and TooManyProviderTokenUpdates (a new JWT would only make it worse).
   if (status === 429 || status >= 500) return retryLater(reason, headers, now);

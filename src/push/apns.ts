@@ -30,7 +30,7 @@ export function createApnsProvider(settings: ApnsProviderSettings, deps: Provide
     async send(message) {
       const state = await apnsConfig(settings);
       if (state.kind === "not_configured") return { kind: "failed", reason: "provider_not_configured" };
-      if (state.kind === "misconfigured") return { kind: "failed", reason: "provider_misconfigured" };
+      if (state.kind === "misconfigured") return { kind: "misconfigured", reason: state.setting };
       try {
         return await sendWithFallbacks(state.config, settings.APNS_API_BASE, message, deps, cache);
       } catch (error) {

@@ -21,9 +21,6 @@ export interface FcmSettings {
   FCM_API_BASE?: string;
 }
 
-/** Failures that only an operator can fix: each one is logged as an error. */
-const CONFIGURATION_ALARMS = new Set(["THIRD_PARTY_AUTH_ERROR", "PERMISSION_DENIED"]);
-
 /** An FCM provider over `settings`; credentials are looked up through `cache`. */
 export function createFcmProvider(settings: FcmSettings, deps: ProviderDeps, cache: CredentialCache): PushProvider {
   const base = (settings.FCM_API_BASE?.trim() || DEFAULT_FCM_API_BASE).replace(/\/+$/, "");
@@ -32,7 +29,7 @@ export function createFcmProvider(settings: FcmSettings, deps: ProviderDeps, cac
     async send(message) {
       const state = await fcmConfig(settings.FCM_SERVICE_ACCOUNT);
       if (state.kind === "not_configured") return { kind: "failed", reason: "provider_not_configured" };
-      if (state.kind === "misconfigured") return { kind: "failed", reason: "provider_misconfigured" };
+      if (state.kind === "misconfigured") return { kind: "misconfigured", reason: state.setting };
       try {
         return await sendWithRefresh(state.config, base, message, deps, cache);
       } catch (error) {
@@ -71,9 +68,6 @@ async function sendWithRefresh(
       log("credentials", { provider: "fcm", reason: "credentials_rejected", fcm_error: verdict.reason }, "error");
       return cache.refused(name);
     }
-  }
-  if (verdict.kind === "failed" && CONFIGURATION_ALARMS.has(verdict.reason)) {
-    log("credentials", { provider: "fcm", reason: verdict.reason, project_id: config.projectId }, "error");
   }
   return verdict;
 }

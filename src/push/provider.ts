@@ -26,8 +26,15 @@ export type PushResult =
    * environment than the device's: the consumer then corrects the device.
    */
   | { kind: "sent"; id: string; environment?: ApnsEnvironment }
-  /** The provider says the token is dead: the device is removed. */
+  /** The provider says the token is dead: the device is removed (or quarantined by the pruning brake). */
   | { kind: "invalid_token"; reason: string }
+  /**
+   * One of our settings is wrong (what every token would be told, see
+   * misconfiguration.ts): nothing is deleted, the delivery waits for a fix
+   * and an alert is raised. `reason` is the provider's answer, or the name of
+   * a setting that is set but unreadable.
+   */
+  | { kind: "misconfigured"; reason: string }
   /** Try again after `retryAfter` seconds (from Retry-After, or the consumer's backoff when undefined). */
   | { kind: "retry"; reason: string; retryAfter?: number }
   /** Final failure with the provider's reason (or ours, e.g. provider_not_configured). */

@@ -15,7 +15,7 @@ export const DEFAULT_TIMEOUT_MS = 10_000;
 
 /**
  * One provider per kind. A provider without credentials answers
- * `failed: provider_not_configured` (broken ones `provider_misconfigured`)
+ * `failed: provider_not_configured` (broken ones `misconfigured` with the setting's name)
  * without touching the network. `memory` stands for the isolate: tests pass
  * a fresh one to play a second isolate sharing the same D1.
  */

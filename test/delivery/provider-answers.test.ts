@@ -1,7 +1,8 @@
 /**
  * What each provider answer does to the ledger and the devices, through the
- * real providers and the stand-ins: dead tokens are pruned, Retry-After is
- * honoured, a sandbox token sent to production is corrected.
+ * real providers and the stand-ins: dead tokens are pruned, answers that
+ * mean a wrong setting delete nothing, Retry-After is honoured, a sandbox
+ * token sent to production is corrected.
  */
 import { describe, expect, it } from "vitest";
 import type { Provider } from "../../src/devices/types";
@@ -29,15 +30,24 @@ async function deliverOnce(provider: Provider, responses: ScriptedResponse[]) {
 describe("provider answers end to end", () => {
   it.each([
     ["fcm", "unregistered", "UNREGISTERED"],
-    ["fcm", "sender_id_mismatch", "SENDER_ID_MISMATCH"],
     ["fcm", "invalid_token_argument", "INVALID_ARGUMENT"],
     ["apns", "apns_unregistered", "Unregistered"],
-    ["apns", "apns_device_token_not_for_topic", "DeviceTokenNotForTopic"],
   ] as const)("%s %s: records invalid_token and removes the device", async (provider, preset, reason) => {
     const { customId, run, delivery } = await deliverOnce(provider, [{ preset } as ScriptedResponse]);
     expect(run.acked).toEqual(run.ids);
     expect(delivery).toMatchObject({ status: "invalid_token", error: reason });
     expect(await devicesOf(customId)).toEqual([]);
+  });
+
+  it.each([
+    ["fcm", "sender_id_mismatch", "SENDER_ID_MISMATCH"],
+    ["fcm", "third_party_auth_error", "THIRD_PARTY_AUTH_ERROR"],
+    ["apns", "apns_device_token_not_for_topic", "DeviceTokenNotForTopic"],
+  ] as const)("%s %s: a wrong setting keeps the device and the delivery waits for a fix", async (provider, preset, reason) => {
+    const { customId, run, delivery } = await deliverOnce(provider, [{ preset } as ScriptedResponse]);
+    expect(run.retried.get(run.ids[0]!)).toBeGreaterThan(0);
+    expect(delivery).toMatchObject({ status: "retrying", error: `provider_misconfigured:${reason}` });
+    expect(await devicesOf(customId)).toHaveLength(1);
   });
 
   it("APNs BadDeviceToken on both hosts: removes the device after trying the other environment once", async () => {

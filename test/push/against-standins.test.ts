@@ -82,13 +82,13 @@ describe("FCM against the stand-ins", () => {
 
   it.each([
     { preset: "unregistered", expected: { kind: "invalid_token", reason: "UNREGISTERED" } },
-    { preset: "sender_id_mismatch", expected: { kind: "invalid_token", reason: "SENDER_ID_MISMATCH" } },
+    { preset: "sender_id_mismatch", expected: { kind: "misconfigured", reason: "SENDER_ID_MISMATCH" } },
     { preset: "invalid_token_argument", expected: { kind: "invalid_token", reason: "INVALID_ARGUMENT" } },
     { preset: "invalid_argument", expected: { kind: "failed", reason: "INVALID_ARGUMENT" } },
     { preset: "quota_exceeded", retryAfter: 30, expected: { kind: "retry", reason: "QUOTA_EXCEEDED", retryAfter: 30 } },
     { preset: "unavailable", expected: { kind: "retry", reason: "UNAVAILABLE" } },
     { preset: "internal", expected: { kind: "retry", reason: "INTERNAL" } },
-    { preset: "third_party_auth_error", expected: { kind: "failed", reason: "THIRD_PARTY_AUTH_ERROR" } },
+    { preset: "third_party_auth_error", expected: { kind: "misconfigured", reason: "THIRD_PARTY_AUTH_ERROR" } },
   ] as const)("classifies the stand-in's $preset", async ({ preset, expected, ...rest }) => {
     const account = await freshServiceAccount();
     const token = fcmToken();
@@ -168,7 +168,7 @@ describe("APNs against the stand-ins", () => {
 
   it.each([
     { preset: "apns_unregistered", expected: { kind: "invalid_token", reason: "Unregistered" } },
-    { preset: "apns_device_token_not_for_topic", expected: { kind: "invalid_token", reason: "DeviceTokenNotForTopic" } },
+    { preset: "apns_device_token_not_for_topic", expected: { kind: "misconfigured", reason: "DeviceTokenNotForTopic" } },
     { preset: "apns_too_many_requests", retryAfter: 5, expected: { kind: "retry", reason: "TooManyRequests", retryAfter: 5 } },
     { preset: "apns_service_unavailable", expected: { kind: "retry", reason: "ServiceUnavailable" } },
     { preset: "apns_internal_server_error", expected: { kind: "retry", reason: "InternalServerError" } },
@@ -180,9 +180,9 @@ describe("APNs against the stand-ins", () => {
     expect(await isolate(key.config).apns.send(message({ token }))).toStrictEqual(expected);
   });
 
-  it("fails TopicDisallowed when the topic is not the key's app", async () => {
+  it("is misconfigured (TopicDisallowed) when the topic is not the key's app", async () => {
     const key = await freshApnsKey();
     const result = await isolate({ ...key.config, APNS_TOPIC: "com.example.other" }).apns.send(message({ token: apnsToken() }));
-    expect(result).toEqual({ kind: "failed", reason: "TopicDisallowed" });
+    expect(result).toEqual({ kind: "misconfigured", reason: "TopicDisallowed" });
   });
 });

@@ -31,11 +31,17 @@ const rows: { name: string; status: number; headers?: Record<string, string>; bo
     expected: { kind: "invalid_token", reason: "BadDeviceToken" },
   },
   {
-    name: "400 DeviceTokenNotForTopic drops the token",
-    status: 400,
-    body: { reason: "DeviceTokenNotForTopic" },
-    expected: { kind: "invalid_token", reason: "DeviceTokenNotForTopic" },
+    name: "410 ExpiredToken drops the token",
+    status: 410,
+    body: { reason: "ExpiredToken" },
+    expected: { kind: "invalid_token", reason: "ExpiredToken" },
   },
+  ...["DeviceTokenNotForTopic", "TopicDisallowed", "BadTopic", "MissingTopic"].map((reason) => ({
+    name: `400 ${reason} is a wrong APNS_TOPIC, not a dead token`,
+    status: 400,
+    body: { reason },
+    expected: { kind: "misconfigured", reason } as const,
+  })),
   {
     name: "403 ExpiredProviderToken asks for a new JWT",
     status: 403,
@@ -85,18 +91,6 @@ const rows: { name: string; status: number; headers?: Record<string, string>; bo
     status: 413,
     body: { reason: "PayloadTooLarge" },
     expected: { kind: "failed", reason: "PayloadTooLarge" },
-  },
-  {
-    name: "400 TopicDisallowed fails",
-    status: 400,
-    body: { reason: "TopicDisallowed" },
-    expected: { kind: "failed", reason: "TopicDisallowed" },
-  },
-  {
-    name: "400 BadTopic fails",
-    status: 400,
-    body: { reason: "BadTopic" },
-    expected: { kind: "failed", reason: "BadTopic" },
   },
   {
     name: "403 MissingProviderToken fails (no refresh can add a missing header)",

@@ -46,16 +46,16 @@ const rows: { name: string; status: number; headers?: Record<string, string>; bo
     expected: { kind: "failed", reason: "INVALID_ARGUMENT" },
   },
   {
-    name: "403 SENDER_ID_MISMATCH drops the token",
+    name: "403 SENDER_ID_MISMATCH is a wrong service account, not a dead token",
     status: 403,
     body: fcmError(403, "PERMISSION_DENIED", "SenderId mismatch", "SENDER_ID_MISMATCH"),
-    expected: { kind: "invalid_token", reason: "SENDER_ID_MISMATCH" },
+    expected: { kind: "misconfigured", reason: "SENDER_ID_MISMATCH" },
   },
   {
-    name: "401 THIRD_PARTY_AUTH_ERROR fails without a refresh",
+    name: "401 THIRD_PARTY_AUTH_ERROR is the APNs credentials in Firebase, without a refresh of ours",
     status: 401,
     body: fcmError(401, "UNAUTHENTICATED", "Auth error from APNS or Web Push Service", "THIRD_PARTY_AUTH_ERROR"),
-    expected: { kind: "failed", reason: "THIRD_PARTY_AUTH_ERROR" },
+    expected: { kind: "misconfigured", reason: "THIRD_PARTY_AUTH_ERROR" },
   },
   {
     name: "401 UNAUTHENTICATED asks for a new access token",
@@ -109,10 +109,10 @@ const rows: { name: string; status: number; headers?: Record<string, string>; bo
     expected: { kind: "retry", reason: "http_502" },
   },
   {
-    name: "403 PERMISSION_DENIED (wrong project or role) fails",
+    name: "403 PERMISSION_DENIED without an FcmError (API disabled, or no permission) is misconfigured",
     status: 403,
     body: fcmError(403, "PERMISSION_DENIED", "Permission 'cloudmessaging.messages.create' denied"),
-    expected: { kind: "failed", reason: "PERMISSION_DENIED" },
+    expected: { kind: "misconfigured", reason: "PERMISSION_DENIED" },
   },
   {
     name: "404 without an FcmError (unknown project) fails, the token is not blamed",

@@ -32,9 +32,9 @@ describe("createProviders: settings", () => {
     { name: "not JSON", value: "{ this is not json" },
     { name: "missing client_email", value: JSON.stringify({ project_id: "p", private_key: "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n" }) },
     { name: "a private key that is not PEM", value: JSON.stringify({ project_id: "p", client_email: "a@b", private_key: "s3cr3t-not-a-key" }) },
-  ])("FCM_SERVICE_ACCOUNT $name: provider_misconfigured, an error naming the setting, never its value", async ({ value }) => {
+  ])("FCM_SERVICE_ACCOUNT $name: misconfigured, an error naming the setting, never its value", async ({ value }) => {
     const { calls, providers } = providersWith({ FCM_SERVICE_ACCOUNT: value });
-    expect(await providers.fcm.send(pushMessage())).toEqual({ kind: "failed", reason: "provider_misconfigured" });
+    expect(await providers.fcm.send(pushMessage())).toEqual({ kind: "misconfigured", reason: "FCM_SERVICE_ACCOUNT" });
     expect(calls).toHaveLength(0);
     expect(logs.errors()).toContainEqual(
       expect.objectContaining({ event: "credentials", provider: "fcm", reason: "provider_misconfigured", setting: "FCM_SERVICE_ACCOUNT" }),
@@ -45,18 +45,18 @@ describe("createProviders: settings", () => {
     }
   });
 
-  it("APNS_KEY that is not a PEM key: provider_misconfigured naming APNS_KEY", async () => {
+  it("APNS_KEY that is not a PEM key: misconfigured naming APNS_KEY", async () => {
     const { calls, providers } = providersWith({ APNS_KEY: "s3cr3t-not-a-key", APNS_KEY_ID: "ABC123DEFG", APNS_TEAM_ID: "TEAM123456" });
-    expect(await providers.apns.send(pushMessage())).toEqual({ kind: "failed", reason: "provider_misconfigured" });
+    expect(await providers.apns.send(pushMessage())).toEqual({ kind: "misconfigured", reason: "APNS_KEY" });
     expect(calls).toHaveLength(0);
     expect(logs.errors()).toContainEqual(expect.objectContaining({ event: "credentials", provider: "apns", setting: "APNS_KEY" }));
     for (const line of logs.raw) expect(line).not.toContain("s3cr3t");
   });
 
-  it("APNS_KEY without its key id: provider_misconfigured naming APNS_KEY_ID", async () => {
+  it("APNS_KEY without its key id: misconfigured naming APNS_KEY_ID", async () => {
     const key = await apnsKey();
     const { providers } = providersWith({ APNS_KEY: key.pem, APNS_KEY_ID: "", APNS_TEAM_ID: key.teamId });
-    expect(await providers.apns.send(pushMessage())).toEqual({ kind: "failed", reason: "provider_misconfigured" });
+    expect(await providers.apns.send(pushMessage())).toEqual({ kind: "misconfigured", reason: "APNS_KEY_ID" });
     expect(logs.errors()).toContainEqual(expect.objectContaining({ setting: "APNS_KEY_ID" }));
   });
 

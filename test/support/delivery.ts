@@ -7,6 +7,8 @@ import { createExecutionContext, createMessageBatch, getQueueResult } from "clou
 import { env } from "cloudflare:workers";
 import { expect } from "vitest";
 import { type ConsumerDeps, consumePushBatch } from "../../src/delivery/consumer";
+import type { AlertView } from "../../src/db/alerts";
+import type { Stats } from "../../src/db/stats";
 import type { Provider } from "../../src/devices/types";
 import type { ProviderDeps, PushMessage, PushProvider, PushResult } from "../../src/push/provider";
 import { createProviders } from "../../src/push/providers";
@@ -100,6 +102,20 @@ export interface DeliveryJson {
   error: string | null;
 }
 
+/** GET /v1/stats, as the API presents it. */
+export async function relayStats(): Promise<Stats> {
+  const response = await api("/v1/stats");
+  expect(response.status).toBe(200);
+  return response.json();
+}
+
+/** The alert of this kind, provider, app (and reason) in GET /v1/stats, if any. */
+export async function alertOf(kind: AlertView["kind"], provider: string, app: string, reason?: string): Promise<AlertView | undefined> {
+  return (await relayStats()).alerts.find(
+    (a) => a.kind === kind && a.provider === provider && a.app === app && (reason === undefined || a.reason === reason),
+  );
+}
+
 /** GET /v1/events/:id, or null when nothing is recorded. */
 export async function eventDeliveries(eventId: string): Promise<{ summary: Record<string, number>; deliveries: DeliveryJson[] } | null> {
   const response = await api(`/v1/events/${encodeURIComponent(eventId)}`);
@@ -132,15 +148,19 @@ export interface SeedDevice {
   custom_id: string | null;
   user_id: string | null;
   environment?: "production" | "sandbox";
+  /** Default 'default'. */
+  app?: string;
+  /** Default: ios for APNs, android for FCM. */
+  platform?: "ios" | "android";
 }
 
 /** Inserts many devices straight into D1 (the API is tested elsewhere; this is setup). */
 export async function seedDevices(devices: readonly SeedDevice[]): Promise<void> {
   const now = Date.now();
   const statement = env.DB.prepare(
-    `INSERT INTO devices (token, provider, custom_id, user_id, platform, environment, created_at, updated_at)
-     SELECT j.value->>'token', j.value->>'provider', j.value->>'custom_id', j.value->>'user_id',
-            CASE WHEN j.value->>'provider' = 'apns' THEN 'ios' ELSE 'android' END,
+    `INSERT INTO devices (token, provider, app, custom_id, user_id, platform, environment, created_at, updated_at)
+     SELECT j.value->>'token', j.value->>'provider', COALESCE(j.value->>'app', 'default'), j.value->>'custom_id', j.value->>'user_id',
+            COALESCE(j.value->>'platform', CASE WHEN j.value->>'provider' = 'apns' THEN 'ios' ELSE 'android' END),
             COALESCE(j.value->>'environment', 'production'), ?2, ?2
      FROM json_each(?1) AS j`,
   );

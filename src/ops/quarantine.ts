@@ -1,0 +1,81 @@
+/**
+ * The quarantine API (admin only): the devices the pruning brake holds,
+ * page by page, and the operator's two answers to a hold: restore (the
+ * tokens were fine; the device is sent to again) or confirm the removal
+ * (they were dead). One device at a time, or in bulk by provider and app.
+ */
+import { Hono } from "hono";
+import type { DeviceRow } from "../db/devices";
+import { bulkRelease, confirmRemoval, type QuarantineFilter, QUARANTINE_MS, quarantinedDevices, restoreDevice } from "../db/quarantine";
+import { MAX_ID_LENGTH } from "../devices/validate";
+import { presentDevice } from "../devices/routes";
+import { NotFoundError, ValidationError } from "../errors";
+import { parseJson } from "../http/json";
+import { decodeCursor, encodeCursor, pageLimit } from "./paging";
+
+export const quarantineRoutes = new Hono<{ Bindings: Env }>();
+
+/** A device as listed in quarantine: the device, its app, why and since when it is held, and when it goes. */
+export function presentQuarantined(row: DeviceRow) {
+  const held = row.quarantined_at;
+  return {
+    ...presentDevice(row),
+    app: row.app,
+    quarantined_at: held === null ? null : new Date(held).toISOString(),
+    quarantine_reason: row.quarantine_reason,
+    purge_after: held === null ? null : new Date(held + QUARANTINE_MS).toISOString(),
+  };
+}
+
+function filterText(value: unknown, field: string): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== "string" || value === "" || value.length > MAX_ID_LENGTH) {
+    throw new ValidationError("invalid_request", field, `must be a non-empty string of at most ${MAX_ID_LENGTH} characters`);
+  }
+  return value;
+}
+
+/** `{ "provider"?, "app"? }`; an empty body means every quarantined device. */
+async function bulkFilter(request: Request): Promise<QuarantineFilter> {
+  const text = await request.text();
+  if (text.trim() === "") return {};
+  const body = parseJson(text);
+  if (typeof body !== "object" || body === null || Array.isArray(body)) {
+    throw new ValidationError("invalid_request", undefined, "the body must be a JSON object");
+  }
+  const record = body as Record<string, unknown>;
+  return { provider: filterText(record.provider, "provider"), app: filterText(record.app, "app") };
+}
+
+quarantineRoutes.get("/quarantine", async (c) => {
+  const filter = { provider: filterText(c.req.query("provider"), "provider"), app: filterText(c.req.query("app"), "app") };
+  const limit = pageLimit(c.req.query("limit"), 100);
+  const cursor = decodeCursor(c.req.query("cursor"), ["number", "string"]);
+  const rows = await quarantinedDevices(c.env.DB, filter, { after: cursor && { quarantinedAt: cursor[0], token: cursor[1] }, limit });
+  const last = rows.at(-1);
+  return c.json({
+    devices: rows.map(presentQuarantined),
+    next_cursor: rows.length === limit && last ? encodeCursor(last.quarantined_at!, last.token) : null,
+  });
+});
+
+quarantineRoutes.post("/quarantine/restore", async (c) => {
+  const { changed, remaining } = await bulkRelease(c.env.DB, await bulkFilter(c.req.raw), false, Date.now());
+  return c.json({ restored: changed, remaining });
+});
+
+quarantineRoutes.post("/quarantine/confirm-removal", async (c) => {
+  const { changed, remaining } = await bulkRelease(c.env.DB, await bulkFilter(c.req.raw), true, Date.now());
+  return c.json({ removed: changed, remaining });
+});
+
+quarantineRoutes.post("/devices/:token/restore", async (c) => {
+  const device = await restoreDevice(c.env.DB, c.req.param("token"), Date.now());
+  if (!device) throw new NotFoundError("no quarantined device with this token");
+  return c.json({ device: presentQuarantined(device) });
+});
+
+quarantineRoutes.post("/devices/:token/confirm-removal", async (c) => {
+  if (!(await confirmRemoval(c.env.DB, c.req.param("token")))) throw new NotFoundError("no quarantined device with this token");
+  return c.body(null, 204);
+});
