@@ -85,6 +85,32 @@ const ROUTES: RouteCase[] = [
     expect: { ...DENIED, admin: 200, register: "403", device: "403" },
   },
   {
+    route: "GET /v1/quarantine",
+    request: () => ({ method: "GET", path: "/v1/quarantine" }),
+    expect: { ...DENIED, admin: 200, register: "403", device: "403" },
+  },
+  {
+    route: "POST /v1/quarantine/restore",
+    request: () => ({ method: "POST", path: "/v1/quarantine/restore", json: { app: uniqueId("app") } }),
+    expect: { ...DENIED, admin: 200, register: "403", device: "403" },
+  },
+  {
+    route: "POST /v1/quarantine/confirm-removal",
+    request: () => ({ method: "POST", path: "/v1/quarantine/confirm-removal", json: { app: uniqueId("app") } }),
+    expect: { ...DENIED, admin: 200, register: "403", device: "403" },
+  },
+  {
+    // The user's own device, not quarantined: even its owner's device token may not touch the quarantine.
+    route: "POST /v1/devices/:token/restore",
+    request: (_user, token) => ({ method: "POST", path: `/v1/devices/${encodeURIComponent(token)}/restore` }),
+    expect: { ...DENIED, admin: 404, register: "403", device: "403" },
+  },
+  {
+    route: "POST /v1/devices/:token/confirm-removal",
+    request: (_user, token) => ({ method: "POST", path: `/v1/devices/${encodeURIComponent(token)}/confirm-removal` }),
+    expect: { ...DENIED, admin: 404, register: "403", device: "403" },
+  },
+  {
     route: "a /v1 route not listed (default: admin only)",
     request: () => ({ method: "GET", path: "/v1/devices" }),
     expect: { ...DENIED, admin: 404, register: "403", device: "403" },
