@@ -24,7 +24,8 @@ import {
   seedDevices,
 } from "../support/delivery";
 import { failRate, pushes } from "../support/standins";
-import { api, API_KEY, RELAY, uniqueId } from "../support/webhook";
+import { hex, uniqueId } from "../support/ids";
+import { api, API_KEY, RELAY } from "../support/webhook";
 
 const HOUR = 3_600_000;
 let logs: ReturnType<typeof captureLogs> | undefined;
@@ -33,7 +34,7 @@ afterEach(() => logs?.stop());
 /** `count` users with one device each, all tokens under one prefix (so a stand-in fault can cover them), in an app of their own. */
 async function usersWithDevices(provider: "fcm" | "apns", count: number, platform?: "ios" | "android") {
   const app = uniqueId("app");
-  const prefix = provider === "fcm" ? uniqueId("cfg") : [...crypto.getRandomValues(new Uint8Array(8))].map((b) => b.toString(16).padStart(2, "0")).join("");
+  const prefix = provider === "fcm" ? uniqueId("cfg") : hex(8);
   const users = Array.from({ length: count }, (_, i) => ({
     custom_id: uniqueId("emp"),
     token: provider === "fcm" ? `${prefix}-${i}:APA91b${"x".repeat(60)}` : `${prefix}${i.toString(16).padStart(48, "0")}`,

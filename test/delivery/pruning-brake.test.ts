@@ -13,7 +13,8 @@ import type { PushJob } from "../../src/queue/message";
 import { captureLogs } from "../push/logs";
 import { alertOf, eventDeliveries, job, ownProviders, queued, relayStats, runBatch, seedDevices } from "../support/delivery";
 import { failRate, pushes, requests, script } from "../support/standins";
-import { api, uniqueId } from "../support/webhook";
+import { uniqueId } from "../support/ids";
+import { api } from "../support/webhook";
 
 const DAY = 86_400_000;
 let logs: ReturnType<typeof captureLogs> | undefined;

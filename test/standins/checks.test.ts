@@ -497,7 +497,7 @@ describe("fault injection", () => {
   it("answers every push under a token prefix with a preset, and refuses an unknown preset", async () => {
     const account = await freshServiceAccount();
     const bearer = await accessToken(account);
-    const prefix = `burst-${unique()}`;
+    const prefix = `burst-${uniqueId("standin")}`;
     await failRate({ rate: 1, preset: "unregistered", token_prefix: prefix });
     for (const token of [`${prefix}-a:${"y".repeat(40)}`, `${prefix}-b:${"y".repeat(40)}`]) {
       expect(await googleError(await fcmSend(account.projectId, bearer, fcmMessage(token)))).toMatchObject({
