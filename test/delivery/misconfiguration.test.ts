@@ -12,7 +12,7 @@ import { consumeDeadLetters } from "../../src/delivery/dead-letter";
 import { app as relay } from "../../src/http/app";
 import { createProviders } from "../../src/push/providers";
 import type { PushJob } from "../../src/queue/message";
-import { captureLogs } from "../push/logs";
+import { captureLogs } from "../support/logs";
 import {
   alertOf,
   eventDeliveries,

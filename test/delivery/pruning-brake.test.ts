@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { QUARANTINE_DAYS } from "../../src/db/pruning";
 import { sweepQuarantine } from "../../src/maintenance/quarantine";
 import type { PushJob } from "../../src/queue/message";
-import { captureLogs } from "../push/logs";
+import { captureLogs } from "../support/logs";
 import { alertOf, eventDeliveries, job, ownProviders, queued, relayStats, runBatch, seedDevices } from "../support/delivery";
 import { failRate, pushes, requests, script } from "../support/standins";
 import { uniqueId } from "../support/ids";

@@ -12,9 +12,9 @@ import type { Outcome, RecordOptions } from "../../src/db/ledger-writes";
 import { MAX_MESSAGE_BYTES } from "../../src/queue/enqueue";
 import type { PushJob, RecordJob } from "../../src/queue/message";
 import { failingD1, isRecordStep } from "../support/d1";
-import { eventDeliveries, job, ownProviders, queued, registerDevice, runBatch } from "../support/delivery";
+import { alertOf, eventDeliveries, job, ownProviders, queued, registerDevice, runBatch } from "../support/delivery";
 import { pushes, script, waitForPushes } from "../support/standins";
-import { apnsToken, eventually, fcmToken, uniqueId } from "../support/webhook";
+import { api, apnsToken, eventually, fcmToken, uniqueId } from "../support/webhook";
 
 const summaryOf = async (eventId: string) => (await eventDeliveries(eventId))?.summary ?? {};
 
@@ -49,6 +49,24 @@ describe("a failed record step", () => {
     expect(await summaryOf(event.event_id)).toEqual({ sent: 3 });
   });
 
+  it("carries what the answers said: written later, a dead token is removed and a wrong setting alerted", async () => {
+    const customId = uniqueId("emp");
+    const [dead, misfit] = [fcmToken(), fcmToken()];
+    await registerDevice({ provider: "fcm", token: dead, custom_id: customId });
+    await registerDevice({ provider: "fcm", token: misfit, custom_id: customId });
+    await script(dead, [{ preset: "unregistered" }]);
+    await script(misfit, [{ preset: "sender_id_mismatch" }]);
+    const event = job([queued({ custom_id: customId })]);
+    const broken = failingD1(env.DB, isRecordStep);
+
+    const first = await runBatch([event], { providers: await ownProviders() }, 1, { DB: broken.db });
+    expect(first.report.recordsQueued).toBe(1);
+    await eventually(() => summaryOf(event.event_id), (s) => s.invalid_token === 1);
+    const devices = (await (await api(`/v1/users/${customId}/devices`)).json()) as { devices: { token: string }[] };
+    expect(devices.devices.map((d) => d.token)).toEqual([misfit]);
+    expect(await alertOf("provider_misconfigured", "fcm", "default", "SENDER_ID_MISMATCH")).toMatchObject({ last_event_id: event.event_id });
+  });
+
   it("leaves the rows claimed and retries the batch when the queue refuses the outcomes too", async () => {
     const customId = uniqueId("emp");
     await registerDevice({ provider: "fcm", token: fcmToken(), custom_id: customId });
@@ -68,7 +86,16 @@ describe("a failed record step", () => {
       v: 1,
       kind: "record",
       outcomes: [{ eventId: uniqueId("msg"), index: 0, token: fcmToken(), status: "sent", providerId: "x" }],
-      options: { claimId: crypto.randomUUID(), now: Date.now(), removeTokens: [], environmentFixes: [], orphans: [] },
+      options: {
+        claimId: crypto.randomUUID(),
+        now: Date.now(),
+        tokenAnswers: [],
+        deadTokens: [],
+        misconfigured: [],
+        accepted: [],
+        environmentFixes: [],
+        orphans: [],
+      },
     };
     const broken = failingD1(env.DB, isRecordStep);
     const delays: number[] = [];
@@ -96,7 +123,10 @@ describe("splitRecordJobs", () => {
     const options: RecordOptions = {
       claimId: "claim-1",
       now: 1_764_000_000_000,
-      removeTokens: Array.from({ length: 500 }, (_, i) => `dead-${i}-${"y".repeat(150)}`),
+      tokenAnswers: [{ provider: "fcm", app: "default", answered: 3_000, dead: 500 }],
+      deadTokens: Array.from({ length: 500 }, (_, i) => ({ token: `dead-${i}-${"y".repeat(150)}`, provider: "fcm", app: "default", reason: "UNREGISTERED" })),
+      misconfigured: [],
+      accepted: [{ provider: "fcm", app: "default", ios: false }],
       environmentFixes: [{ token: "abc", environment: "sandbox" }],
       orphans: [{ eventId: "msg_2f1c0a9e", index: 7, token: "gone" }],
       released: [],
@@ -109,9 +139,13 @@ describe("splitRecordJobs", () => {
       expect(j.options).toMatchObject({ claimId: "claim-1", now: options.now });
     }
     expect(jobs.flatMap((j) => j.outcomes)).toEqual(outcomes);
-    expect(jobs.flatMap((j) => j.options.removeTokens)).toEqual(options.removeTokens);
+    expect(jobs.flatMap((j) => j.options.deadTokens)).toEqual(options.deadTokens);
+    // Counted once in all: a job carries each count of the brake and each accepted push once.
+    expect(jobs.flatMap((j) => j.options.tokenAnswers)).toEqual(options.tokenAnswers);
+    expect(jobs.flatMap((j) => j.options.accepted)).toEqual(options.accepted);
     expect(jobs.flatMap((j) => j.options.environmentFixes)).toEqual(options.environmentFixes);
     expect(jobs.flatMap((j) => j.options.orphans)).toEqual(options.orphans);
-    expect(splitRecordJobs([], { ...options, removeTokens: [], environmentFixes: [], orphans: [] })).toEqual([]);
+    const nothing = { tokenAnswers: [], deadTokens: [], misconfigured: [], accepted: [], environmentFixes: [], orphans: [] };
+    expect(splitRecordJobs([], { ...options, ...nothing })).toEqual([]);
   });
 });
