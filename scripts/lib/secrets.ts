@@ -27,6 +27,11 @@ export function generateKey(): string {
   return Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64");
 }
 
+/** Bearer keys: each space-separated value at least 16 characters (a generated one has 44). */
+function longEnoughKeys(value: string): string | null {
+  return value.trim().split(/\s+/).every((key) => key.length >= 16) ? null : "use at least 16 characters for each key";
+}
+
 export const SECRETS: SecretSpec[] = [
   {
     name: "LEARNINK_WEBHOOK_SECRET",
@@ -42,7 +47,7 @@ export const SECRETS: SecretSpec[] = [
     what: "the admin key for everything under /v1 (the operator's; space-separated for rotation)",
     without: "/v1 answers 500 not_configured",
     input: { kind: "line", generate: generateKey },
-    check: (value) => (value.trim().length >= 16 ? null : "use at least 16 characters"),
+    check: longEnoughKeys,
   },
   {
     name: "RELAY_REGISTER_KEY",
@@ -50,7 +55,7 @@ export const SECRETS: SecretSpec[] = [
     what: "the company backend's key: registers devices and issues device tokens, nothing else",
     without: "the backend needs the admin key to register devices or mint device tokens (or signs device tokens itself)",
     input: { kind: "line", generate: generateKey },
-    check: (value) => (value.trim().length >= 16 ? null : "use at least 16 characters"),
+    check: longEnoughKeys,
   },
   {
     name: "DEVICE_TOKEN_SECRET",

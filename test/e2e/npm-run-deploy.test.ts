@@ -9,13 +9,12 @@
  * workers.dev subdomain or a wrong token stop the run before anything
  * changes, and `--dry-run` contacts nothing.
  */
-import { spawn } from "node:child_process";
 import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SECRETS } from "../../scripts/lib/secrets.ts";
 import { type CloudflareApiStandin, startCloudflareApi } from "./support/cloudflare-api.js";
-import { REPO, freshCheckout, removeDir } from "./support/local-run.js";
+import { REPO, freshCheckout, removeDir, runCommand } from "./support/local-run.js";
 
 const TOKEN = "standin-api-token";
 const ACCOUNT = "0123456789abcdef0123456789abcdef";
@@ -30,40 +29,18 @@ interface Run {
   output: string;
 }
 
-/** Environment for a run: the stand-in's URL and token, and none of the developer's Cloudflare settings. */
-function deployEnv(baseUrl: string, token: string | null): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [name, value] of Object.entries(process.env)) if (!name.startsWith("CLOUDFLARE_") && !name.startsWith("CF_")) env[name] = value;
-  return {
-    ...env,
-    CLOUDFLARE_API_BASE_URL: baseUrl,
-    ...(token ? { CLOUDFLARE_API_TOKEN: token } : {}),
-    WRANGLER_SEND_METRICS: "false",
-    FORCE_COLOR: "0",
-    // The tests run in CI too; the script must not depend on it.
-    CI: "",
-  };
+/** The stand-in's URL and token, and none of the developer's own Cloudflare settings. */
+function deployEnv(baseUrl: string, token: string | null): Record<string, string | undefined> {
+  const env: Record<string, string | undefined> = {};
+  for (const name of Object.keys(process.env)) if (name.startsWith("CLOUDFLARE_") || name.startsWith("CF_")) env[name] = undefined;
+  // The suite runs in CI too; the script must not depend on it.
+  return { ...env, CLOUDFLARE_API_BASE_URL: baseUrl, CLOUDFLARE_API_TOKEN: token ?? undefined, WRANGLER_SEND_METRICS: "false", CI: undefined };
 }
 
-/** Runs a Node script of the checkout (`node <script> ...args`, as npm would) to completion. */
-function runNode(cwd: string, script: string[], env: NodeJS.ProcessEnv, input?: string): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, script, { cwd, env, stdio: [input === undefined ? "ignore" : "pipe", "pipe", "pipe"] });
-    let output = "";
-    child.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
-    if (input !== undefined) child.stdin!.end(input);
-    const timer = setTimeout(() => child.kill("SIGKILL"), RUN_TIMEOUT_MS - 5_000);
-    child.on("error", reject);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, output });
-    });
-  });
+async function deploy(cwd: string, api: CloudflareApiStandin, args: string[] = [], token: string | null = TOKEN): Promise<Run> {
+  const run = await runCommand(cwd, process.execPath, [join(cwd, "scripts", "deploy.ts"), ...args], deployEnv(api.baseUrl, token), RUN_TIMEOUT_MS - 5_000);
+  return { code: run.code, output: `${run.stdout}${run.stderr}` };
 }
-
-const deploy = (cwd: string, api: CloudflareApiStandin, args: string[] = [], token: string | null = TOKEN) =>
-  runNode(cwd, [join(cwd, "scripts", "deploy.ts"), ...args], deployEnv(api.baseUrl, token));
 
 let api: CloudflareApiStandin;
 let checkout: string;
@@ -143,13 +120,15 @@ describe("npm run deploy against the Cloudflare API stand-in", () => {
 
   it("finds a secret set with the printed command, and a second run changes nothing", async () => {
     // `npx wrangler secret put RELAY_API_KEY`, the value piped in.
-    const put = await runNode(
+    const put = await runCommand(
       checkout,
+      process.execPath,
       [join(checkout, "node_modules", "wrangler", "bin", "wrangler.js"), "secret", "put", "RELAY_API_KEY"],
       deployEnv(api.baseUrl, TOKEN),
+      RUN_TIMEOUT_MS - 5_000,
       "a-long-random-relay-api-key-for-the-test",
     );
-    expect(put.code, put.output).toBe(0);
+    expect(put.code, `${put.stdout}${put.stderr}`).toBe(0);
     expect(api.account.scripts.get(WORKER)!.secrets.get("RELAY_API_KEY")).toBe("a-long-random-relay-api-key-for-the-test");
 
     const mutations = api.account.mutations().length;

@@ -143,19 +143,31 @@ export function runScript(cwd: string, name: string, args: string[], timeoutMs =
   return runCommand(cwd, process.execPath, [join(cwd, "scripts", `${name}.ts`), ...args], {}, timeoutMs);
 }
 
-/** Any program in `cwd`, to completion (killed after `timeoutMs`), with `env` added to this process's environment. */
-export function runCommand(cwd: string, file: string, args: string[], env: Record<string, string> = {}, timeoutMs = 30_000): Promise<ScriptResult> {
+/**
+ * Any program in `cwd`, to completion (killed after `timeoutMs`), with `env`
+ * added to this process's environment (an `undefined` value removes the
+ * variable) and `input`, when given, written to its stdin.
+ */
+export function runCommand(
+  cwd: string,
+  file: string,
+  args: string[],
+  env: Record<string, string | undefined> = {},
+  timeoutMs = 30_000,
+  input?: string,
+): Promise<ScriptResult> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
     const child = spawn(file, args, {
       cwd,
-      stdio: ["ignore", "pipe", "pipe"],
+      stdio: [input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
       env: { ...process.env, FORCE_COLOR: "0", ...env },
     });
     let stdout = "";
     let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    child.stdout!.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    if (input !== undefined) child.stdin!.end(input);
     const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
     child.on("error", reject);
     child.on("close", (code) => {
