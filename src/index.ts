@@ -1,24 +1,22 @@
 /**
  * The Worker: `fetch` serves the webhook and the API; `queue` delivers
  * PushJobs and records what reaches the dead-letter queue; `scheduled`
- * trims the delivery ledger and purges the pruning brake's quarantine, hourly.
+ * trims the delivery ledger, purges the pruning brake's quarantine and
+ * closes deliveries left open, hourly.
  */
-import { consumeDeadLetters } from "./delivery/dead-letter";
-import { consumePushBatch } from "./delivery/consumer";
+import { consumeQueue } from "./delivery/queues";
 import { app } from "./http/app";
+import { closeAbandoned } from "./maintenance/abandoned";
 import { sweepQuarantine } from "./maintenance/quarantine";
 import { sweepLedger } from "./maintenance/retention";
 import type { QueueMessage } from "./queue/message";
 
 export default {
   fetch: app.fetch,
-  async queue(batch, env) {
-    if (batch.queue === env.DEAD_LETTER_QUEUE) await consumeDeadLetters(batch, env);
-    else await consumePushBatch(batch, env);
-  },
+  queue: consumeQueue,
   async scheduled(_controller, env) {
-    // Both run even if one fails; the failure still fails the invocation.
-    for (const sweep of await Promise.allSettled([sweepLedger(env.DB), sweepQuarantine(env.DB)])) {
+    // All run even if one fails; the failure still fails the invocation.
+    for (const sweep of await Promise.allSettled([sweepLedger(env.DB), sweepQuarantine(env.DB), closeAbandoned(env.DB)])) {
       if (sweep.status === "rejected") throw sweep.reason;
     }
   },

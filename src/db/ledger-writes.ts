@@ -299,17 +299,26 @@ export async function recordOutcomes(db: D1Database, outcomes: readonly Outcome[
   return { pruned, alerts };
 }
 
+/** A row still `sending` under a live lease: its holder may yet record an outcome. */
+export interface HeldRow extends DeliveryKey {
+  /** Lease end, epoch ms. */
+  claimedUntil: number;
+}
+
 /**
  * Dead letters: every row of these notifications that is still open becomes
  * `failed` `retries_exhausted`, and a notification that never got a row gets
  * a failed placeholder, so the ledger shows it and a replay can resend it.
+ * Rows still `sending` under a live lease are left to their holder and
+ * returned: the caller comes back once the lease is over, when they are
+ * open (or final) and this closes them.
  */
 export async function recordDeadLetters(
   db: D1Database,
   notifications: readonly LedgerNotification[],
   now: number,
-): Promise<void> {
-  if (notifications.length === 0) return;
+): Promise<HeldRow[]> {
+  if (notifications.length === 0) return [];
   const compact = notifications.map(compactNotification);
   const statements: D1PreparedStatement[] = [
     db.prepare(INSERT_EVENTS).bind(JSON.stringify(compact.map(({ e, r }) => ({ e, r })))),
@@ -337,7 +346,36 @@ export async function recordDeadLetters(
         .bind(chunk, now),
     );
   }
-  await db.batch(statements);
+  const heldFrom = statements.length;
+  for (const chunk of chunkJson(compact.map(({ e, i }) => ({ e, i })))) {
+    statements.push(
+      db
+        .prepare(
+          `SELECT d.event_id AS eventId, d.idx AS "index", d.device_token AS token, d.claimed_until AS claimedUntil
+           FROM ${ROWS_OF_NOTIFICATIONS}
+           WHERE d.status = 'sending' AND d.claimed_until >= ?2`,
+        )
+        .bind(chunk, now),
+    );
+  }
+  const results = await db.batch<HeldRow>(statements);
+  return results.slice(heldFrom).flatMap((result) => result.results);
+}
+
+/**
+ * Open rows (`retrying`, `sending`) last updated within [from, to) become
+ * `failed` with `error`, so they show and a replay can send them. Found
+ * through the time index, so only that window is read.
+ */
+export const CLOSE_OPEN_ROWS_SQL = `
+UPDATE deliveries SET status = 'failed', error = ?3,
+  claimed_by = NULL, claimed_until = NULL, next_attempt_at = NULL, updated_at = ?4
+WHERE updated_at >= ?1 AND updated_at < ?2 AND status IN ('retrying', 'sending')`;
+
+/** Closes the open rows last updated within [from, to) as failed `error`; resolves with how many. */
+export async function closeOpenRows(db: D1Database, from: number, to: number, error: string, now: number): Promise<number> {
+  const result = await db.prepare(CLOSE_OPEN_ROWS_SQL).bind(from, to, error, now).run();
+  return result.meta.changes;
 }
 
 /** A notification that failed validation at the webhook, with whichever of its fields were usable text. */

@@ -2,33 +2,124 @@
  * The dead-letter consumer: a PushJob lands here after its last retry. What
  * is still open in the ledger becomes `failed` `retries_exhausted`, so
  * nothing stays "retrying" forever, the event's deliveries show the failure,
- * and `POST /v1/events/:id/replay` can send it again. A RecordJob that
- * ran out of retries is written here, one more time.
+ * and `POST /v1/events/:id/replay` can send it again. A row another
+ * invocation still holds under its lease is left to it, and the message
+ * comes back once the lease is over to close whatever is still open. A
+ * RecordJob that ran out of retries is written here, one more time.
+ *
+ * There is no dead-letter queue for this queue: a message it cannot record
+ * is retried with a growing delay, and after its last retry it is logged as
+ * an error with every event id and notification index it carried, and the
+ * scheduled sweep (abandoned.ts) closes its rows two days later.
  */
-import { type LedgerNotification, recordDeadLetters } from "../db/ledger-writes";
+import { notificationKey } from "../db/ledger";
+import { type HeldRow, type LedgerNotification, recordDeadLetters } from "../db/ledger-writes";
 import { log } from "../log";
-import { ledgerNotification } from "./plan";
-import { isPushJob, isRecordJob, type PushJob } from "../queue/message";
+import { isPushJob, isRecordJob, type PushJob, type RecordJob } from "../queue/message";
+import { QUEUE_MAX_DELAY_SECONDS } from "./backoff";
+import { keyOf, ledgerNotification } from "./plan";
 import { writeRecordJob } from "./record-later";
 
-export async function consumeDeadLetters(batch: MessageBatch<unknown>, env: Env, now = Date.now()): Promise<void> {
-  const notifications: LedgerNotification[] = [];
-  const jobs: PushJob[] = [];
+/** The dead-letter consumer's `max_retries` in wrangler.toml (a test keeps them equal). */
+export const DEAD_LETTER_MAX_RETRIES = 10;
+/** A dead letter that could not be recorded comes back after a minute, doubling to an hour: about 4.6 hours over 10 retries. */
+export const DEAD_LETTER_BASE_DELAY_SECONDS = 60;
+export const DEAD_LETTER_MAX_DELAY_SECONDS = 60 * 60;
+
+/** The wait before a dead letter's `attempts`-th try (1-based) at being recorded is repeated. */
+export function deadLetterRetryDelaySeconds(attempts: number): number {
+  return Math.min(DEAD_LETTER_MAX_DELAY_SECONDS, DEAD_LETTER_BASE_DELAY_SECONDS * 2 ** Math.max(0, attempts - 1));
+}
+
+/** What one invocation did, for tests. */
+export interface DeadLetterReport {
+  recorded: number;
+  /** Message id -> delay in seconds, for every retried message. */
+  retryDelays: Record<string, number>;
+  /** Messages given up on after the last retry (logged as errors). */
+  lost: number;
+}
+
+export async function consumeDeadLetters(batch: MessageBatch<unknown>, env: Env, now = Date.now()): Promise<DeadLetterReport> {
+  const report: DeadLetterReport = { recorded: 0, retryDelays: {}, lost: 0 };
+  const pushes: { message: Message<unknown>; job: PushJob }[] = [];
+  const records: { message: Message<unknown>; job: RecordJob }[] = [];
   for (const message of batch.messages) {
-    const job = message.body;
-    if (isRecordJob(job)) await writeRecordJob(env.DB, job);
-    if (!isPushJob(job)) continue;
-    jobs.push(job);
-    for (const n of job.notifications) notifications.push(ledgerNotification(job, n));
+    if (isPushJob(message.body)) pushes.push({ message, job: message.body });
+    else if (isRecordJob(message.body)) records.push({ message, job: message.body });
+    else {
+      log("consumer_error", { queue: batch.queue, message_id: message.id, reason: "malformed_message" }, "error");
+      message.ack();
+    }
   }
-  // A failure here throws, so the batch is retried on the dead-letter queue itself.
-  await recordDeadLetters(env.DB, notifications, now);
-  for (const job of jobs) {
+  const retry = (message: Message<unknown>, delaySeconds: number) => {
+    message.retry({ delaySeconds });
+    report.retryDelays[message.id] = delaySeconds;
+  };
+  /** A message that could not be recorded: retried, or after the last retry given up on loudly. */
+  const failed = (message: Message<unknown>, fields: Record<string, string | number>, error: unknown) => {
+    const last = message.attempts > DEAD_LETTER_MAX_RETRIES;
     log(
       "dead_letter",
-      { event_id: job.event_id, notifications: job.notifications.length, reason: "retries_exhausted" },
+      { ...fields, reason: last ? "unrecorded" : "record_failed", attempts: message.attempts, error: String(error) },
       "error",
     );
+    if (last) {
+      report.lost++;
+      message.ack();
+    } else {
+      retry(message, deadLetterRetryDelaySeconds(message.attempts));
+    }
+  };
+
+  for (const { message, job } of records) {
+    try {
+      await writeRecordJob(env.DB, job);
+      report.recorded++;
+      message.ack();
+    } catch (error) {
+      failed(message, recordJobFields(job), error);
+    }
   }
-  batch.ackAll();
+
+  if (pushes.length === 0) return report;
+  let held: HeldRow[];
+  try {
+    const notifications: LedgerNotification[] = pushes.flatMap(({ job }) => job.notifications.map((n) => ledgerNotification(job, n)));
+    held = await recordDeadLetters(env.DB, notifications, now);
+  } catch (error) {
+    for (const { message, job } of pushes) failed(message, pushJobFields(job), error);
+    return report;
+  }
+
+  // Rows still under a live lease: come back once it is over (and a second later).
+  const heldUntil = new Map<string, number>();
+  for (const row of held) heldUntil.set(notificationKey(row), Math.max(heldUntil.get(notificationKey(row)) ?? 0, row.claimedUntil));
+  for (const { message, job } of pushes) {
+    const until = Math.max(0, ...job.notifications.map((n) => heldUntil.get(notificationKey(keyOf(job, n))) ?? 0));
+    if (until > 0) {
+      const delay = Math.min(QUEUE_MAX_DELAY_SECONDS, Math.max(1, Math.ceil((until - now) / 1000) + 1));
+      log("dead_letter", { ...pushJobFields(job), reason: "held", retry_in: delay }, "warn");
+      retry(message, delay);
+      continue;
+    }
+    report.recorded++;
+    log("dead_letter", { ...pushJobFields(job), reason: "retries_exhausted" }, "error");
+    message.ack();
+  }
+  return report;
+}
+
+/** What the log says of a PushJob: its event and every notification index, so nothing is lost without a trace. */
+function pushJobFields(job: PushJob): Record<string, string | number> {
+  return { kind: "push", event_id: job.event_id, notifications: job.notifications.length, indexes: job.notifications.map((n) => n.i).join(",") };
+}
+
+/** What the log says of a RecordJob: each outcome as event:index:status (the last 6 characters of the token, as elsewhere). */
+function recordJobFields(job: RecordJob): Record<string, string | number> {
+  return {
+    kind: "record",
+    outcomes: job.outcomes.length,
+    rows: job.outcomes.map((o) => `${o.eventId}:${o.index}:…${o.token.slice(-6)}:${o.status}`).join(","),
+  };
 }

@@ -3,20 +3,30 @@
  * OAuth, FCM and APNs servers with freshly generated keys and provides
  * their URL and the Worker configuration pointing at them; vitest.config.ts
  * passes both to the Worker as bindings. It also hides workerd's expected
- * connection-reset messages (see workerd-noise.ts).
+ * connection-reset messages (see workerd-noise.ts), and provides the queue
+ * settings of wrangler.toml as wrangler reads them, which tests inside
+ * workerd cannot read themselves.
  */
+import { join } from "node:path";
 import type { TestProject } from "vitest/node";
+import { unstable_readConfig } from "wrangler";
 import { startStandins, workerConfig } from "../../standins/index.ts";
-import type { StandinWorkerConfig } from "../../standins/types.ts";
+import type { WranglerQueues } from "./provided.ts";
 import { hideExpectedResetNoise } from "./workerd-noise.ts";
 
-declare module "vitest" {
-  export interface ProvidedContext {
-    /** `http://127.0.0.1:PORT` of the stand-ins (control API under /__standin/). */
-    standinUrl: string;
-    /** FCM_SERVICE_ACCOUNT, FCM_API_BASE, APNS_*, EXPO_* and ONESIGNAL_* pointing at the stand-ins. */
-    standinWorkerConfig: StandinWorkerConfig;
-  }
+function wranglerQueues(): WranglerQueues {
+  const config = unstable_readConfig({ config: join(import.meta.dirname, "..", "..", "wrangler.toml") });
+  const queues = config.queues as { producers?: WranglerQueues["producers"]; consumers?: WranglerQueues["consumers"] };
+  return {
+    vars: Object.fromEntries(Object.entries(config.vars).map(([name, value]) => [name, String(value)])),
+    producers: (queues.producers ?? []).map(({ binding, queue }) => ({ binding, queue })),
+    consumers: (queues.consumers ?? []).map(({ queue, max_retries, retry_delay, dead_letter_queue }) => ({
+      queue,
+      ...(max_retries === undefined ? {} : { max_retries }),
+      ...(retry_delay === undefined ? {} : { retry_delay }),
+      ...(dead_letter_queue === undefined ? {} : { dead_letter_queue }),
+    })),
+  };
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
@@ -24,6 +34,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const standins = await startStandins();
   project.provide("standinUrl", standins.url);
   project.provide("standinWorkerConfig", workerConfig(standins.url, standins.keys));
+  project.provide("wranglerQueues", wranglerQueues());
   return async () => {
     await standins.close();
     noise?.restore();
