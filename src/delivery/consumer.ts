@@ -10,21 +10,23 @@
  * out are queued as RecordJobs and written by a later invocation
  * (record-later.ts), so they are not sent again.
  */
-import { type DeliveryKey, deliveryKey, notificationKey } from "../db/ledger";
-import { type ClaimedRow, claimDeliveries, type RecordOptions, recordOutcomes } from "../db/ledger-writes";
+import { claimDeliveries, type RecordOptions, recordOutcomes } from "../db/ledger-writes";
 import type { Provider } from "../devices/types";
 import { log } from "../log";
 import { createProviders } from "../push/providers";
 import type { PushProvider, PushResult } from "../push/provider";
 import { isPushJob, isRecordJob, type PushJob, type RecordJob } from "../queue/message";
-import { QUEUE_MAX_DELAY_SECONDS, retryDelaySeconds } from "./backoff";
+import { retryDelaySeconds } from "./backoff";
+import { sendGate } from "./budget";
+import { messageDelay, waitsOf } from "./delays";
 import { tapLink, UnsafePathError } from "./link";
 import { type Attempted, settle } from "./outcomes";
-import { keyOf, planDeliveries, uniqueWorks } from "./plan";
+import { planDeliveries, uniqueWorks } from "./plan";
 import { runPool } from "../pool";
 import { recordLater, recordRetryDelaySeconds, writeRecordJob } from "./record-later";
 import { resolveRecipients } from "./recipients";
 import { logSignals, readSignals } from "./signals";
+import { splitStarted, triage } from "./triage";
 import { countingD1, countingFetch, newUsage } from "./usage";
 
 export interface ConsumerDeps {
@@ -52,15 +54,6 @@ export const SEND_BUDGET_MS = 5 * 60_000;
 export const SEND_CONCURRENCY = 6;
 /** The default per-invocation subrequest limit of paid plans (set MAX_SUBREQUESTS to match yours). */
 export const SUBREQUEST_BUDGET = 10_000;
-/**
- * Fetches one send may need at worst: an FCM token mint, the push, a 401,
- * a second mint and the push again (APNs: the push, again with a new JWT,
- * then the other host). Reserved before a send starts, so a batch never
- * runs into the limit.
- */
-export const SUBREQUESTS_PER_SEND = 4;
-/** D1 calls of the credential cache in one invocation at worst: read, publish, drop a refused one, publish again, per provider. */
-export const CREDENTIAL_SUBREQUESTS = 8;
 /** Per-request provider timeout. */
 export const PUSH_TIMEOUT_MS = 10_000;
 /**
@@ -70,8 +63,6 @@ export const PUSH_TIMEOUT_MS = 10_000;
  * a retry for nothing.
  */
 export const DUE_TOLERANCE_MS = 1_000;
-/** Rows claimed but never started (the budget ran out) are tried again this soon. */
-export const DEFERRED_RETRY_SECONDS = 1;
 
 /** What one invocation did; logged as one line and returned for tests and the benchmark. */
 export interface BatchReport {
@@ -234,51 +225,28 @@ async function deliver(
   });
   report.d1RoundTrips++;
 
-  const mine: Attempted[] = [];
-  const orphans: DeliveryKey[] = [];
-  const elsewhere: ClaimedRow[] = [];
-  const notDue: ClaimedRow[] = [];
-  for (const row of rows) {
-    const target = plan.targets.get(deliveryKey(row));
-    if (row.status === "sending" && row.claimedBy === claimId && target?.device) {
-      mine.push({ work: target.work, device: target.device, attempts: row.attempts, result: DEFERRED });
-    } else if (!target && (row.status === "retrying" || (row.status === "sending" && (row.claimedUntil ?? 0) < claimedAt))) {
-      // Left open for a device that is no longer registered: nobody will send it.
-      orphans.push({ eventId: row.eventId, index: row.index, token: row.token });
-    } else if (row.status === "sending" && row.claimedBy !== claimId) {
-      // Another invocation is sending it right now (a duplicate webhook in flight).
-      elsewhere.push(row);
-    } else if (row.status === "retrying") {
-      // The claim leaves a retrying row alone until it is due: this message waits for it.
-      notDue.push(row);
-    } else if (row.status === "no_device") {
-      report.outcomes.no_device = (report.outcomes.no_device ?? 0) + 1;
-      log("delivery", { event_id: row.eventId, index: row.index, provider: null, status: "no_device", error: null });
-    }
-  }
+  const { mine, orphans, elsewhere, notDue, noDevice } = triage(rows, plan.targets, claimId, claimedAt);
   report.claimed = mine.length;
+  report.notDue = notDue.length;
+  for (const row of noDevice) {
+    report.outcomes.no_device = (report.outcomes.no_device ?? 0) + 1;
+    log("delivery", { event_id: row.eventId, index: row.index, provider: null, status: "no_device", error: null });
+  }
 
-  const deadline = claimedAt + deps.sendBudgetMs;
-  let started = 0;
-  const canStart = () => {
-    // Reserve this send's worst case, the credential cache's and the record step that must follow.
-    const reserved = report.d1RoundTrips + 1 + CREDENTIAL_SUBREQUESTS + (started + 1) * SUBREQUESTS_PER_SEND;
-    if (reserved > deps.subrequestBudget || deps.now() >= deadline) return false;
-    started++;
-    return true;
-  };
+  const canStart = sendGate({
+    subrequests: deps.subrequestBudget,
+    spent: report.d1RoundTrips,
+    deadline: claimedAt + deps.sendBudgetMs,
+    now: deps.now,
+  });
   await runPool(mine, deps.concurrency, async (attempt) => {
     attempt.result = await sendOne(attempt, env, deps);
   }, canStart);
 
   const finishedAt = deps.now();
   // Rows never started go back as they were: no attempt counted, due at once.
-  const sent = mine.filter((attempt) => attempt.result !== DEFERRED);
-  const released = mine
-    .filter((attempt) => attempt.result === DEFERRED)
-    .map(({ work, device }) => ({ ...keyOf(work.job, work.n), token: device.token }));
+  const { sent, released } = splitStarted(mine);
   report.deferred = released.length;
-  report.notDue = notDue.length;
   const settled = settle(sent, finishedAt, deps.random);
   for (const outcome of settled.outcomes) report.outcomes[outcome.status] = (report.outcomes[outcome.status] ?? 0) + 1;
   const signals = readSignals(sent);
@@ -302,47 +270,13 @@ async function deliver(
     report.recordsQueued = await queueRecord(env, settled.outcomes, recordOptions, error);
   }
 
-  // Seconds each notification asks its message to wait, beyond what the outcomes asked for.
-  const waits = new Map<string, number>();
-  const wait = (key: string, seconds: number) => waits.set(key, Math.max(waits.get(key) ?? 0, seconds));
-  for (const row of released) wait(notificationKey(row), DEFERRED_RETRY_SECONDS);
-  for (const row of notDue) wait(notificationKey(row), secondsUntil(row.nextAttemptAt ?? finishedAt, finishedAt));
-  // Rows someone else holds: seconds until that holder's lease runs out.
-  const heldFor = new Map<string, number>();
-  for (const row of elsewhere) {
-    const key = notificationKey(row);
-    heldFor.set(key, Math.max(heldFor.get(key) ?? 0, Math.ceil(((row.claimedUntil ?? 0) - finishedAt) / 1000)));
-  }
+  const waits = waitsOf({ outcomes: settled.delays, released, notDue, elsewhere, now: finishedAt });
   for (const { message, job } of jobs) {
-    let delay = 0;
-    for (const n of job.notifications) {
-      const key = notificationKey(keyOf(job, n));
-      delay = Math.max(delay, settled.delays.get(key) ?? 0, waits.get(key) ?? 0);
-      const held = heldFor.get(key);
-      if (held !== undefined) delay = Math.max(delay, heldRetryDelay(held, message.attempts));
-    }
+    const delay = messageDelay(job, message.attempts, waits);
     if (delay > 0) retry(message, delay);
     else ack(message);
   }
 }
-
-/** Whole seconds from `now` until `at`: at least 1, at most the queue's 24-hour cap. */
-function secondsUntil(at: number, now: number): number {
-  return Math.min(QUEUE_MAX_DELAY_SECONDS, Math.max(1, Math.ceil((at - now) / 1000)));
-}
-
-/**
- * When to look again at a row another invocation holds. A duplicate in
- * flight finishes within seconds, so the first look is after 10 s; the wait
- * doubles so that a holder that died is outlived by its 15-minute lease
- * within 7 attempts (10 + 20 + ... + 640 s), well before max_retries.
- */
-export function heldRetryDelay(leaseSecondsLeft: number, attempts: number): number {
-  return Math.max(1, Math.min(leaseSecondsLeft + 1, 10 * 2 ** Math.max(0, attempts - 1)));
-}
-
-/** The placeholder result of a claimed row until its send starts; a row that keeps it was never sent. */
-const DEFERRED: PushResult = { kind: "retry", reason: "deferred" };
 
 /** Sends one claimed row; never throws. */
 async function sendOne({ work, device }: Attempted, env: Env, deps: ConsumerDeps): Promise<PushResult> {
