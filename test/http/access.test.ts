@@ -6,9 +6,9 @@
 import { env } from "cloudflare:workers";
 import { jwtVerify } from "jose";
 import { describe, expect, it } from "vitest";
-import { app } from "../src/http/app";
-import { AUDIENCE, DEVICE_SECRETS, REGISTER_KEY, deviceToken, unsignedToken } from "./support/device-tokens";
-import { API_KEY, RELAY, api, apnsToken, fcmToken, uniqueId } from "./support/webhook";
+import { app } from "../../src/http/app";
+import { AUDIENCE, DEVICE_SECRETS, REGISTER_KEY, deviceToken, unsignedToken } from "../support/device-tokens";
+import { API_KEY, RELAY, api, apnsToken, fcmToken, uniqueId } from "../support/webhook";
 
 type ErrorBody = { error: { code: string; message: string; field?: string } };
 type DeviceJson = { token: string; custom_id: string | null; user_id: string | null };
@@ -322,10 +322,11 @@ describe("POST /v1/device-tokens", () => {
     const response = await mint({ custom_id: user });
     expect(response.status).toBe(200);
     expect(response.headers.get("cache-control")).toBe("no-store");
+    const after = Date.now();
     const { token, expires_at } = (await response.json()) as { token: string; expires_at: string };
-    const lifetime = Date.parse(expires_at) - before;
-    expect(lifetime).toBeGreaterThan(3_598_000);
-    expect(lifetime).toBeLessThanOrEqual(3_600_000);
+    // `exp` is whole seconds from the Worker's clock, read between `before` and `after`.
+    expect(Date.parse(expires_at)).toBeGreaterThan(before + 3_598_000);
+    expect(Date.parse(expires_at)).toBeLessThanOrEqual(after + 3_600_000);
 
     const { payload, protectedHeader } = await jwtVerify(token, new TextEncoder().encode(DEVICE_SECRETS[0]), { audience: AUDIENCE });
     expect(protectedHeader.alg).toBe("HS256");

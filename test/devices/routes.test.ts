@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { MAX_DEVICES_PER_USER } from "../src/db/devices";
-import { api, apnsToken, fcmToken, uniqueId } from "./support/webhook";
+import { MAX_DEVICES_PER_USER } from "../../src/db/devices";
+import { api, apnsToken, fcmToken, uniqueId } from "../support/webhook";
 
 type DeviceJson = { token: string; custom_id: string | null; user_id: string | null; environment: string; platform: string | null };
 
