@@ -4,6 +4,7 @@
  */
 import type { Context } from "hono";
 import type { Child } from "hono/jsx";
+import type { RelayError } from "../errors";
 import type { ConsoleEnv, ConsoleUser } from "./auth";
 import { CSRF_FIELD, csrfToken } from "./csrf";
 import { CSS } from "./style";
@@ -85,7 +86,7 @@ export async function renderPage(
   c: Context<ConsoleEnv>,
   frame: { title: string; current?: NavTarget },
   body: Child,
-  status: 200 | 400 | 401 | 403 | 404 | 429 | 500 | 503 = 200,
+  status: 200 | RelayError["status"] = 200,
 ): Promise<Response> {
   const user = c.get("user") as ConsoleUser | undefined;
   const page = <Page {...frame} user={user} csrf={user ? csrfToken(c) : undefined}>{body}</Page>;

@@ -44,6 +44,6 @@ consoleRoutes.onError((error, c) => {
     <p class="error" role="alert" data-code={relayError.code}>
       {relayError.message} <span class="muted">({relayError.code})</span>
     </p>,
-    relayError.status === 413 ? 400 : relayError.status,
+    relayError.status,
   );
 });
