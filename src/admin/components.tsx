@@ -63,13 +63,25 @@ export function Pager({ path, params, cursorName = "cursor", next }: { path: str
  * A state-changing button: the summary opens a short question and the real
  * button, which POSTs the form with the page's CSRF token.
  */
-export function Confirm(props: { action: string; label: string; question: Child; confirm: string; csrf: string; danger?: boolean }) {
+export function Confirm(props: {
+  action: string;
+  label: string;
+  question: Child;
+  confirm: string;
+  csrf: string;
+  danger?: boolean;
+  /** Hidden fields the POST carries besides the CSRF token. */
+  fields?: Record<string, string>;
+}) {
   return (
     <details class="confirm">
       <summary>{props.label}</summary>
       <form method="post" action={props.action}>
         <p>{props.question}</p>
         <CsrfField token={props.csrf} />
+        {Object.entries(props.fields ?? {}).map(([name, value]) => (
+          <input type="hidden" name={name} value={value} />
+        ))}
         <button type="submit" class={props.danger ? "danger" : "primary"}>
           {props.confirm}
         </button>

@@ -15,6 +15,7 @@ import { renderPage } from "./layout";
 import { eventPages } from "./pages/events";
 import { failurePages } from "./pages/failures";
 import { overviewPage } from "./pages/overview";
+import { quarantinePages } from "./pages/quarantine";
 import { userPages } from "./pages/users";
 import { signInRoutes } from "./sign-in";
 
@@ -28,6 +29,7 @@ consoleRoutes.route("/", overviewPage);
 consoleRoutes.route("/", eventPages);
 consoleRoutes.route("/", userPages);
 consoleRoutes.route("/", failurePages);
+consoleRoutes.route("/", quarantinePages);
 
 consoleRoutes.all("*", (c) => {
   throw new NotFoundError(`no console page ${c.req.path}`);

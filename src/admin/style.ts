@@ -19,7 +19,8 @@ header nav a[aria-current=page]{font-weight:600;text-decoration:underline}
 header .who{color:var(--muted);font-size:.9rem}
 main{padding:1rem;max-width:72rem;margin:0 auto}
 h1{font-size:1.4rem;margin:.2rem 0 1rem;overflow-wrap:anywhere}
-h2{font-size:1.1rem;margin:1.5rem 0 .5rem}
+h2{font-size:1.15rem;margin:1.6rem 0 .5rem}
+h3{font-size:1rem;margin:1.2rem 0 .4rem}
 a{color:var(--accent)}
 .muted{color:var(--muted)}
 .scroll{overflow-x:auto;-webkit-overflow-scrolling:touch}
@@ -27,7 +28,7 @@ table{border-collapse:collapse;width:100%;font-size:.92rem}
 th,td{text-align:left;padding:.35rem .5rem;border-bottom:1px solid var(--line);vertical-align:top}
 th{font-weight:600;white-space:nowrap}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
-code,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.88em;word-break:break-all}
+code,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.88em;overflow-wrap:anywhere}
 code.token{white-space:nowrap;word-break:normal}
 caption{text-align:left;padding:.3rem 0}
 figure{margin:0}

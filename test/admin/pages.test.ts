@@ -173,6 +173,78 @@ describe("failures", () => {
   });
 });
 
+describe("alarms", () => {
+  it("shows each alarm on the overview with what to check", async () => {
+    const now = Date.now();
+    await env.DB.prepare(
+      `INSERT INTO alerts (kind, provider, app, reason, since, last_seen_at, count, last_event_id)
+       VALUES ('provider_misconfigured', 'fcm', 'default', 'SENDER_ID_MISMATCH', ?1, ?1, 12, ?2)`,
+    )
+      .bind(now - 60_000, eventId)
+      .run();
+    const { html } = await browser.page("/admin");
+    const alarm = html.slice(html.indexOf('data-kind="provider_misconfigured"'));
+    expect(alarm.slice(0, alarm.indexOf("</div>"))).toMatch(/fcm · default.*SENDER_ID_MISMATCH.*12 answers.*What to check:.*another Firebase project/s);
+    expect(alarm).toContain(`href="/admin/events/${eventId}"`);
+    expect(html).not.toContain('data-kind="none"');
+    await env.DB.prepare("DELETE FROM alerts").run();
+    expect((await browser.page("/admin")).html).toContain('data-kind="none"');
+  });
+});
+
+describe("quarantine", () => {
+  async function quarantine(token: string) {
+    await env.DB.prepare("UPDATE devices SET quarantined_at = ?2, quarantine_reason = 'UNREGISTERED' WHERE token = ?1")
+      .bind(token, Date.now() - 3_600_000)
+      .run();
+  }
+  const held = (token: string) =>
+    env.DB.prepare("SELECT quarantined_at FROM devices WHERE token = ?1").bind(token).first<{ quarantined_at: number | null }>();
+
+  it("lists quarantined devices on Failures and the user's page, with Restore and Confirm removal", async () => {
+    const [kept, gone] = [fcmToken(), fcmToken()];
+    const owner = uniqueId("emp-held");
+    await registerDevice({ provider: "fcm", token: kept, custom_id: owner });
+    await registerDevice({ provider: "fcm", token: gone, custom_id: owner });
+    await quarantine(kept);
+    await quarantine(gone);
+
+    const failures = await browser.page("/admin/failures");
+    expect(failures.html.match(/<tr data-quarantined="yes">/g)!.length).toBeGreaterThanOrEqual(2);
+    expect(failures.html).toContain(`…${kept.slice(-6)}`);
+    expect(failures.html).toContain('action="/admin/devices/restore"');
+    expect(failures.html).toContain('action="/admin/devices/confirm-removal"');
+    // The token is in the forms' hidden fields, never on screen.
+    expect(failures.html.replace(/<input type="hidden" name="token" value="[^"]*"\/?>/g, "")).not.toContain(kept);
+
+    const user = await browser.page(`/admin/users?by=custom_id&id=${owner}`);
+    expect(user.html.match(/<tr data-quarantined="no">/g)).toBeNull();
+    expect(user.html).toContain("UNREGISTERED");
+
+    const back = `/admin/users?by=custom_id&id=${owner}`;
+    expect((await browser.post("/admin/devices/restore", { token: kept, next: back }, { csrf: null })).status).toBe(403);
+    expect((await held(kept))!.quarantined_at).not.toBeNull();
+
+    const restored = await browser.post("/admin/devices/restore", { token: kept, next: back });
+    expect(restored.status).toBe(303);
+    expect(restored.headers.get("location")).toBe(`${back}&done=restored`);
+    expect((await held(kept))!.quarantined_at).toBeNull();
+    expect((await browser.page(restored.headers.get("location")!)).html).toContain("Restored: the device is sent to again.");
+
+    const removed = await browser.post("/admin/devices/confirm-removal", { token: gone, next: "/admin/failures#quarantine" });
+    expect(removed.headers.get("location")).toBe("/admin/failures?done=removed#quarantine");
+    expect(await held(gone)).toBeNull();
+
+    // Nothing quarantined with that token any more: a second answer is a 404 page.
+    const again = await browser.post("/admin/devices/confirm-removal", { token: gone, next: back });
+    expect(again.status).toBe(404);
+    // Only console pages are places to go back to.
+    await quarantine(kept);
+    const elsewhere = await browser.post("/admin/devices/restore", { token: kept, next: "https://evil.example/" });
+    expect(elsewhere.headers.get("location")).toBe("/admin?done=restored");
+  });
+});
+
 describe("paging", () => {
   it("walks every event exactly once, newest first, with the Older links", async () => {
     const base = Date.now() - 86_400_000;

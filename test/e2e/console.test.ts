@@ -5,8 +5,9 @@
  * stand-in FCM and APNs. Devices are registered through the API, signed
  * webhooks sent, one push failure scripted at the stand-in; then an
  * operator signs in, finds the event, replays its failure and sees it
- * sent, looks the user up, and the console refuses what it must. Each page
- * is saved to `screenshots/`.
+ * sent, looks the user up, restores a device the pruning brake quarantined
+ * after a burst of dead-token answers, and the console refuses what it
+ * must. Each page is saved to `screenshots/`.
  */
 import { join } from "node:path";
 import { type Browser, type BrowserContext, type Page, request as httpClient } from "playwright-core";
@@ -34,7 +35,10 @@ const tokens = {
   tablet: `console-${run}:APA91b-end-to-end-tablet`,
   other: `console-${run}:APA91b-end-to-end-other1`,
 };
-const events = { replayed: newMessageId(), failing: newMessageId() };
+const events = { replayed: newMessageId(), failing: newMessageId(), burst: newMessageId() };
+/** 10 users with 10 devices each, whose tokens the stand-in declares dead all at once: the pruning brake holds them (it needs 100 answers). */
+const burst = { prefix: `console-${run}-burst`, users: 10, devicesEach: 10 };
+const burstUser = (u: number) => `${user}-burst-${u}`;
 
 async function sendWebhook(id: string, notifications: { custom_id: string; title: unknown; path: string }[]) {
   const body = JSON.stringify(
@@ -65,6 +69,16 @@ async function register(custom_id: string, token: string) {
 /** The next push to `token` is refused as our payload's fault (INVALID_ARGUMENT): a final failure. */
 const failNextPush = (token: string) => new StandinClient(relay.standinsUrl).script(token, [{ preset: "invalid_argument" }]);
 
+/** Registers the burst's devices and sends them one event, all of whose pushes FCM answers UNREGISTERED. */
+async function deadTokenBurst() {
+  for (let u = 0; u < burst.users; u++) {
+    for (let d = 0; d < burst.devicesEach; d++) await register(burstUser(u), `${burst.prefix}-${u}-${d}:APA91b-end-to-end-d${u}${d}`);
+  }
+  await new StandinClient(relay.standinsUrl).failRate({ rate: 1, preset: "unregistered", token_prefix: burst.prefix });
+  const notifications = Array.from({ length: burst.users }, (_, u) => ({ custom_id: burstUser(u), title: "Reminder", path: "/courses/reminder" }));
+  await sendWebhook(events.burst, notifications);
+}
+
 /** How wide the page lays out (wider than the phone: it scrolls sideways, or a mobile browser zooms out). */
 const layoutWidth = (p: Page) => p.evaluate<number>("document.documentElement.scrollWidth");
 
@@ -94,6 +108,8 @@ beforeAll(async () => {
   ]);
   expect(await settled(events.replayed)).toEqual({ sent: 1, failed: 1, no_device: 1 });
   expect(await settled(events.failing)).toEqual({ failed: 1, rejected: 1 });
+  await deadTokenBurst();
+  expect(await settled(events.burst, (s) => s.invalid_token === 100)).toEqual({ invalid_token: 100 });
 }, 120_000);
 
 afterAll(async () => {
@@ -167,6 +183,27 @@ describe("the console in Chromium", () => {
     await screenshot(page, "failures");
   });
 
+  it("restores a device the pruning brake quarantined", async () => {
+    await page.goto("/admin");
+    const alarm = page.locator('.alarm[data-kind="pruning_brake"]');
+    expect(await alarm.textContent()).toContain("100 devices quarantined");
+    await alarm.getByRole("link", { name: /quarantined devices/ }).click();
+    await page.waitForURL("**/admin/failures#quarantine");
+    const held = page.locator('tr[data-quarantined="yes"]');
+    expect(await held.count()).toBe(20);
+    expect(await page.getByRole("link", { name: "Older →" }).count()).toBeGreaterThan(0);
+    await screenshot(page, "quarantine");
+
+    const first = held.first();
+    const device = (await first.locator("code.token").textContent())!;
+    await first.getByText("Restore…").click();
+    await first.getByRole("button", { name: "Restore", exact: true }).click();
+    await expect.poll(() => page.getByRole("status").textContent()).toContain("Restored");
+    expect(await page.locator('tr[data-quarantined="yes"] code.token', { hasText: device }).count()).toBe(0);
+    const { body } = await api(relay, adminKey, "/v1/quarantine?limit=1000");
+    expect((body as { devices: unknown[] }).devices).toHaveLength(99);
+  });
+
   it("shows the overview, with no script, no CSP violation, and no whole token", async () => {
     const violations: string[] = [];
     page.on("console", (message) => {
@@ -175,13 +212,17 @@ describe("the console in Chromium", () => {
     await page.goto("/admin");
     expect(await page.locator('.card[data-status="sent"] b').textContent()).toBe("2");
     expect(await page.locator('.card[data-status="rejected"] b').textContent()).toBe("1");
+    expect(await page.locator('.card[data-status="quarantined"] b').textContent()).toBe("99");
     expect(await page.locator(".chart rect.bar-sent").count()).toBeGreaterThan(0);
     await screenshot(page, "overview");
-    for (const path of ["/admin", `/admin/events/${events.replayed}`, `/admin/users?by=custom_id&id=${user}`, "/admin/failures"]) {
+    for (const path of ["/admin", `/admin/events/${events.replayed}`, `/admin/users?by=custom_id&id=${user}`, "/admin/failures", `/admin/users?by=custom_id&id=${burstUser(0)}`]) {
       await page.goto(path);
       expect(await page.locator("script").count()).toBe(0);
       const html = await page.content();
+      // Whole tokens appear only in the hidden fields of Restore and Confirm removal, never on screen.
+      const visible = await page.locator("body").innerText();
       for (const token of Object.values(tokens)) expect(html, path).not.toContain(token);
+      expect(visible).not.toMatch(new RegExp(`${burst.prefix}-\\d+-\\d+:`));
       expect(html).not.toContain("5555550123");
     }
     expect(violations).toEqual([]);

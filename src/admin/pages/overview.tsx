@@ -1,16 +1,18 @@
 /**
- * Overview: how deliveries went over the last 24 hours and 7 days, per
- * provider and per app, a chart of deliveries per hour, and the devices
- * the pruning brake holds. The counts are `GET /v1/stats`'s (the same
- * query module), read from indexes only.
+ * Overview: the alarms an operator must act on (a provider refusing our
+ * settings, the pruning brake) with what to check; how deliveries went
+ * over the last 24 hours and 7 days, per provider and per app; a chart of
+ * deliveries per hour; and the devices the brake holds. Alarms and counts
+ * are `GET /v1/stats`'s (the same query module), read from indexes only.
  */
 import { Hono } from "hono";
 import { hourlyDeliveries, quarantinedCounts } from "../../db/console-reads";
 import type { DeliveryStatus } from "../../db/ledger";
+import type { AlertView } from "../../db/alerts";
 import { type Counts, type StatWindow, readStats } from "../../db/stats";
 import type { ConsoleEnv } from "../auth";
 import { HourlyChart } from "../chart";
-import { Status } from "../components";
+import { EventLink, Status, Time } from "../components";
 import { renderPage } from "../layout";
 
 export const overviewPage = new Hono<ConsoleEnv>();
@@ -68,6 +70,42 @@ function CountsTable(props: { caption: string; label: string; counts: Counts; qu
   );
 }
 
+function Alarm({ alert }: { alert: AlertView }) {
+  const brake = alert.kind === "pruning_brake";
+  return (
+    <div class="alarm" role="alert" data-kind={alert.kind}>
+      <strong>
+        {brake ? "Pruning brake" : "Provider misconfigured"}: {alert.provider} · {alert.app}
+        {alert.reason && (
+          <>
+            {" "}
+            <code>{alert.reason}</code>
+          </>
+        )}
+      </strong>
+      <p>
+        {fmt(alert.count)} {brake ? "devices quarantined" : "answers"} since <Time ms={Date.parse(alert.since)} />, the last at{" "}
+        <Time ms={Date.parse(alert.last_seen_at)} />
+        {alert.last_event_id && (
+          <>
+            {" "}
+            (event <EventLink eventId={alert.last_event_id} />)
+          </>
+        )}
+        .
+      </p>
+      <p>
+        <b>What to check:</b> {alert.check}
+      </p>
+      {brake && (
+        <p>
+          <a href="/admin/failures#quarantine">Restore or remove the quarantined devices →</a>
+        </p>
+      )}
+    </div>
+  );
+}
+
 overviewPage.get("/", async (c) => {
   const now = Date.now();
   const since = (Math.floor(now / HOUR) - 23) * HOUR;
@@ -86,6 +124,14 @@ overviewPage.get("/", async (c) => {
     c,
     { title: "Overview", current: "/admin" },
     <>
+      {stats.alerts.map((alert) => (
+        <Alarm alert={alert} />
+      ))}
+      {stats.alerts.length === 0 && (
+        <p class="notice" data-kind="none">
+          No alarm: no provider refuses the relay's settings, and the pruning brake holds nothing.
+        </p>
+      )}
       <div class="cards">
         {cards.map(([label, status, count]) => (
           <div class="card" data-status={label}>

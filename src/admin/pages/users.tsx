@@ -11,7 +11,9 @@ import { userOf } from "../../devices/validate";
 import { decodeCursor, encodeCursor } from "../../ops/paging";
 import type { ConsoleEnv } from "../auth";
 import { EventLink, Pager, Status, Time, Token } from "../components";
+import { csrfToken } from "../csrf";
 import { renderPage } from "../layout";
+import { DoneNotice, QuarantineActions } from "./quarantine";
 
 export const userPages = new Hono<ConsoleEnv>();
 
@@ -34,7 +36,7 @@ function SearchForm({ by, id }: { by: string; id: string }) {
   );
 }
 
-function Devices({ devices }: { devices: DeviceRow[] }) {
+function Devices({ devices, csrf, back }: { devices: DeviceRow[]; csrf: string; back: string }) {
   if (devices.length === 0) return <p class="muted">No registered device: notifications for this user are recorded as no device.</p>;
   return (
     <div class="scroll">
@@ -75,6 +77,9 @@ function Devices({ devices }: { devices: DeviceRow[] }) {
                         (<code>{device.quarantine_reason}</code>)
                       </>
                     )}
+                    <div>
+                      <QuarantineActions device={device} csrf={csrf} back={back} />
+                    </div>
                   </>
                 )}
               </td>
@@ -111,9 +116,10 @@ userPages.get("/users", async (c) => {
     c,
     { title: `User ${user.id}`, current: "/admin/users" },
     <>
+      <DoneNotice done={c.req.query("done")} />
       <SearchForm by={user.by} id={user.id} />
       <h2>Devices</h2>
-      <Devices devices={devices} />
+      <Devices devices={devices} csrf={csrfToken(c)} back={`/admin/users?by=${user.by}&id=${encodeURIComponent(user.id)}`} />
       <h2>Recent deliveries</h2>
       {deliveries.length === 0 ? (
         <p class="muted">No notification for this {user.by} in the ledger (it keeps 30 days).</p>
