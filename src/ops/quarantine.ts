@@ -15,15 +15,11 @@ import { decodeCursor, encodeCursor, pageLimit } from "./paging";
 
 export const quarantineRoutes = new Hono<{ Bindings: Env }>();
 
-/** A device as listed in quarantine: the device, its app, why and since when it is held, and when it goes. */
+/** A device as listed in quarantine: the device (with why and since when it is held), and when it goes. */
 export function presentQuarantined(row: DeviceRow) {
-  const held = row.quarantined_at;
   return {
     ...presentDevice(row),
-    app: row.app,
-    quarantined_at: held === null ? null : new Date(held).toISOString(),
-    quarantine_reason: row.quarantine_reason,
-    purge_after: held === null ? null : new Date(held + QUARANTINE_MS).toISOString(),
+    purge_after: row.quarantined_at === null ? null : new Date(row.quarantined_at + QUARANTINE_MS).toISOString(),
   };
 }
 

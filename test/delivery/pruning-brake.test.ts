@@ -101,6 +101,8 @@ describe("pruning brake", () => {
 
     // Held devices are not sent to: the next notification finds no device and nothing reaches FCM.
     const [back, gone] = [users[0]!, users[1]!];
+    const ofUser = (await (await api(`/v1/users/${back.custom_id}/devices`)).json()) as { devices: QuarantinedJson[] };
+    expect(ofUser.devices).toEqual([expect.objectContaining({ token: back.token, app, quarantine_reason: "UNREGISTERED", quarantined_at: expect.any(String) })]);
     const next = job([queued({ custom_id: back.custom_id }), queued({ i: 1, custom_id: gone.custom_id })]);
     await runBatch([next], { providers });
     expect((await eventDeliveries(next.event_id))!.summary).toEqual({ no_device: 2 });
