@@ -75,6 +75,7 @@ export const BRAKE_CHECK =
   "(POST /v1/quarantine/restore, or POST /v1/devices/:token/restore); if they are really gone, confirm " +
   `(POST /v1/quarantine/confirm-removal) or let the hourly sweep purge them ${QUARANTINE_DAYS} days after.`;
 
+/** The start of the 10-second bucket `at` (epoch ms) falls in. */
 export const bucketOf = (at: number) => Math.floor(at / BRAKE.bucketMs) * BRAKE.bucketMs;
 
 /**

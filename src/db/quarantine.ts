@@ -2,7 +2,8 @@
  * The quarantine: devices the pruning brake holds (src/db/pruning.ts). They
  * are kept but not sent to until an operator restores them or confirms the
  * removal, and the hourly sweep purges them QUARANTINE_DAYS after the hold.
- * Every query here runs on the partial index of quarantined devices.
+ * One device is found by its token; lists, counts and the purge run on the
+ * partial index of quarantined devices (quarantined_at, token).
  */
 import type { DeviceRow } from "./devices";
 import { clearBrakeAlerts } from "./alerts";
