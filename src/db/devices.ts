@@ -14,8 +14,6 @@ export const MAX_DEVICES_PER_USER = 10;
 
 /** A registered device: what was registered, and when (epoch ms). */
 export interface DeviceRow extends DeviceInput {
-  /** The app the token belongs to ('default' unless APPS names others). */
-  app: string;
   created_at: number;
   updated_at: number;
   /** Set while the pruning brake holds the device: kept, but not sent to (epoch ms). */
@@ -33,16 +31,16 @@ export interface UpsertResult {
 export async function upsertDevice(db: D1Database, input: DeviceInput, now = Date.now()): Promise<UpsertResult> {
   const upsert = db
     .prepare(
-      `INSERT INTO devices (token, provider, custom_id, user_id, platform, environment, created_at, updated_at)
-       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)
+      `INSERT INTO devices (token, provider, custom_id, user_id, platform, environment, created_at, updated_at, app)
+       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8)
        ON CONFLICT (token) DO UPDATE SET
-         provider = excluded.provider, custom_id = excluded.custom_id, user_id = excluded.user_id,
+         provider = excluded.provider, app = excluded.app, custom_id = excluded.custom_id, user_id = excluded.user_id,
          platform = excluded.platform, environment = excluded.environment, updated_at = excluded.updated_at,
          -- A token registered again is alive: whatever the pruning brake held against it is void.
          quarantined_at = NULL, quarantine_reason = NULL
        RETURNING *`,
     )
-    .bind(input.token, input.provider, input.custom_id, input.user_id, input.platform, input.environment, now);
+    .bind(input.token, input.provider, input.custom_id, input.user_id, input.platform, input.environment, now, input.app);
   // The cap counts devices of the same person: by custom_id when the device has one, else by user_id.
   const [column, owner] = input.custom_id !== null ? ["custom_id", input.custom_id] : ["user_id", input.user_id];
   const cap = db

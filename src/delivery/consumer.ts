@@ -291,6 +291,7 @@ async function sendOne({ work, device }: Attempted, env: Env, deps: ConsumerDeps
   try {
     return await deps.providers[device.provider].send({
       token: device.token,
+      app: device.app,
       environment: device.environment,
       title: work.n.title,
       body: work.n.body,

@@ -9,7 +9,23 @@ import { NotFoundError } from "../errors";
 import type { ApiEnv } from "../http/access";
 import { parseJson } from "../http/json";
 import { limitDeviceWrite } from "../http/rate-limits";
+import { appsConfig, appNames, DEFAULT_APP } from "../push/apps";
+import { ConfigurationError } from "../errors";
 import { bindToUser, parseDevice, userOf } from "./validate";
+
+/**
+ * The apps a device may name. While APPS is set but unusable, a device of
+ * another app than `default` is refused with 500 not_configured: the fault
+ * is the relay's setting, not the caller's request.
+ */
+function knownApps(env: Env, body: unknown): string[] {
+  const named = (body as { app?: unknown } | null)?.app;
+  const config = appsConfig(env.APPS);
+  if (config.kind === "invalid" && named !== undefined && named !== DEFAULT_APP) {
+    throw new ConfigurationError("APPS", `cannot be used (${config.problem}), so no app but "${DEFAULT_APP}" can register`);
+  }
+  return appNames(env);
+}
 
 export const deviceRoutes = new Hono<ApiEnv>();
 
@@ -33,7 +49,7 @@ export function presentDevice(row: DeviceRow) {
 deviceRoutes.put("/devices", async (c) => {
   const credential = c.get("credential");
   const body = parseJson(await c.req.text());
-  const input = parseDevice(credential.kind === "device" ? bindToUser(body, credential.user) : body);
+  const input = parseDevice(credential.kind === "device" ? bindToUser(body, credential.user) : body, knownApps(c.env, body));
   await limitDeviceWrite(c.env, c.req.raw, credential, input);
   const { device, created, evicted } = await upsertDevice(c.env.DB, input);
   return c.json({ device: presentDevice(device), evicted_tokens: evicted }, created ? 201 : 200);

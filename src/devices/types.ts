@@ -11,6 +11,8 @@ export type ApnsEnvironment = "production" | "sandbox";
 export interface DeviceInput {
   token: string;
   provider: Provider;
+  /** The app the token was issued to: `default`, or one APPS names. */
+  app: string;
   custom_id: string | null;
   user_id: string | null;
   platform: Platform | null;

@@ -3,6 +3,7 @@
  * that a 400 names exactly what is wrong.
  */
 import { ForbiddenError, ValidationError } from "../errors";
+import { DEFAULT_APP } from "../push/apps";
 import type { DeviceInput, Provider, UserIdKind, UserIds } from "./types";
 
 /** LearnInk ids are short; anything longer is a client bug. */
@@ -53,7 +54,12 @@ function asRecord(body: unknown): Record<string, unknown> {
   return body as Record<string, unknown>;
 }
 
-export function parseDevice(body: unknown): DeviceInput {
+/**
+ * The body of PUT /v1/devices as a device. `apps` are the app names the
+ * relay knows (`default` and those APPS lists); a device naming another is
+ * refused, since nothing could ever be sent to it.
+ */
+export function parseDevice(body: unknown, apps: readonly string[] = [DEFAULT_APP]): DeviceInput {
   const record = asRecord(body);
   const provider = oneOf(record, "provider", ["fcm", "apns"] as const);
   if (!provider) throw invalid("provider", 'is required: "fcm" or "apns"');
@@ -63,7 +69,11 @@ export function parseDevice(body: unknown): DeviceInput {
   if (custom_id === null && user_id === null) throw invalid("custom_id", "custom_id or user_id is required");
   const platform = oneOf(record, "platform", ["ios", "android"] as const) ?? (provider === "apns" ? "ios" : null);
   const environment = oneOf(record, "environment", ["production", "sandbox"] as const) ?? "production";
-  return { token, provider, custom_id, user_id, platform, environment };
+  const app = record.app ?? DEFAULT_APP;
+  if (typeof app !== "string" || !apps.includes(app)) {
+    throw invalid("app", `must be one of ${apps.map((a) => `"${a}"`).join(", ")} (APPS lists the apps besides "${DEFAULT_APP}")`);
+  }
+  return { token, provider, app, custom_id, user_id, platform, environment };
 }
 
 /**

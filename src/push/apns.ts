@@ -6,11 +6,13 @@
  */
 import type { ApnsEnvironment } from "../devices/types";
 import { log } from "../log";
+import type { AppSettings } from "./apps";
 import { apnsCredentialName, apnsProviderToken } from "./apns-auth";
 import { classifyApns } from "./apns-classify";
 import { type ApnsConfig, type ApnsSettings, apnsBase, apnsConfig } from "./apns-config";
 import { apnsHeaders, apnsPayload } from "./apns-message";
 import { collapseKey } from "./collapse-key";
+import { unusableSettings } from "./configured";
 import type { CredentialCache } from "./credential-cache";
 import { PushFailure } from "./failure";
 import { request } from "./http";
@@ -23,14 +25,18 @@ export interface ApnsProviderSettings extends ApnsSettings {
 
 const OTHER: Record<ApnsEnvironment, ApnsEnvironment> = { production: "sandbox", sandbox: "production" };
 
-/** An APNs provider over `settings`; provider tokens are looked up through `cache`. */
-export function createApnsProvider(settings: ApnsProviderSettings, deps: ProviderDeps, cache: CredentialCache): PushProvider {
+/** An APNs provider over each app's settings; provider tokens are looked up through `cache`. */
+export function createApnsProvider(settingsOf: (app: string) => AppSettings, deps: ProviderDeps, cache: CredentialCache): PushProvider {
   return {
     name: "apns",
     async send(message) {
+      const app = settingsOf(message.app);
+      if (app.kind === "unavailable") return unusableSettings("apns", message.app, app.setting);
+      if (app.missing.APNS_KEY) return unusableSettings("apns", message.app, app.missing.APNS_KEY);
+      const settings: ApnsProviderSettings = app.values;
       const state = await apnsConfig(settings);
       if (state.kind === "not_configured") return { kind: "failed", reason: "provider_not_configured" };
-      if (state.kind === "misconfigured") return { kind: "misconfigured", reason: state.setting };
+      if (state.kind === "misconfigured") return unusableSettings("apns", message.app, state.setting);
       try {
         return await sendWithFallbacks(state.config, settings.APNS_API_BASE, message, deps, cache);
       } catch (error) {

@@ -3,7 +3,9 @@
  * OAuth access token that is refreshed once if FCM refuses it.
  */
 import { log } from "../log";
+import type { AppSettings } from "./apps";
 import { collapseKey } from "./collapse-key";
+import { unusableSettings } from "./configured";
 import type { CredentialCache } from "./credential-cache";
 import { fcmAccessToken, fcmCredentialName } from "./fcm-auth";
 import { classifyFcm } from "./fcm-classify";
@@ -21,15 +23,19 @@ export interface FcmSettings {
   FCM_API_BASE?: string;
 }
 
-/** An FCM provider over `settings`; credentials are looked up through `cache`. */
-export function createFcmProvider(settings: FcmSettings, deps: ProviderDeps, cache: CredentialCache): PushProvider {
-  const base = (settings.FCM_API_BASE?.trim() || DEFAULT_FCM_API_BASE).replace(/\/+$/, "");
+/** An FCM provider over each app's settings; credentials are looked up through `cache`. */
+export function createFcmProvider(settingsOf: (app: string) => AppSettings, deps: ProviderDeps, cache: CredentialCache): PushProvider {
   return {
     name: "fcm",
     async send(message) {
+      const app = settingsOf(message.app);
+      if (app.kind === "unavailable") return unusableSettings("fcm", message.app, app.setting);
+      if (app.missing.FCM_SERVICE_ACCOUNT) return unusableSettings("fcm", message.app, app.missing.FCM_SERVICE_ACCOUNT);
+      const settings: FcmSettings = app.values;
+      const base = (settings.FCM_API_BASE?.trim() || DEFAULT_FCM_API_BASE).replace(/\/+$/, "");
       const state = await fcmConfig(settings.FCM_SERVICE_ACCOUNT);
       if (state.kind === "not_configured") return { kind: "failed", reason: "provider_not_configured" };
-      if (state.kind === "misconfigured") return { kind: "misconfigured", reason: state.setting };
+      if (state.kind === "misconfigured") return unusableSettings("fcm", message.app, state.setting);
       try {
         return await sendWithRefresh(state.config, base, message, deps, cache);
       } catch (error) {

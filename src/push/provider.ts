@@ -8,6 +8,8 @@ import type { ApnsEnvironment, Provider } from "../devices/types";
 /** What the consumer hands a provider: one notification for one device. */
 export interface PushMessage {
   token: string;
+  /** The device's app: whose credentials and topic the push goes out with. */
+  app: string;
   environment: ApnsEnvironment;
   title: string;
   body: string;

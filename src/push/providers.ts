@@ -6,6 +6,7 @@
  */
 import type { Provider } from "../devices/types";
 import { createApnsProvider } from "./apns";
+import { appSettings } from "./apps";
 import { CredentialCache, type IsolateMemory, isolateMemory } from "./credential-cache";
 import { createFcmProvider } from "./fcm";
 import type { ProviderDeps, PushProvider } from "./provider";
@@ -14,9 +15,11 @@ import type { ProviderDeps, PushProvider } from "./provider";
 export const DEFAULT_TIMEOUT_MS = 10_000;
 
 /**
- * One provider per kind. A provider without credentials answers
- * `failed: provider_not_configured` (broken ones `misconfigured` with the setting's name)
- * without touching the network. `memory` stands for the isolate: tests pass
+ * One provider per kind, serving every app: each push names its app, whose
+ * settings (APPS overrides over the defaults) it goes out with. A provider
+ * without credentials answers `failed: provider_not_configured` (broken ones
+ * `misconfigured` with the setting's name) without touching the network.
+ * `memory` stands for the isolate: tests pass
  * a fresh one to play a second isolate sharing the same D1.
  */
 export function createProviders(
@@ -30,5 +33,6 @@ export function createProviders(
     timeoutMs: deps.timeoutMs ?? DEFAULT_TIMEOUT_MS,
   };
   const cache = new CredentialCache(env.DB, full.now, memory);
-  return { fcm: createFcmProvider(env, full, cache), apns: createApnsProvider(env, full, cache) };
+  const settingsOf = (app: string) => appSettings(env, app);
+  return { fcm: createFcmProvider(settingsOf, full, cache), apns: createApnsProvider(settingsOf, full, cache) };
 }

@@ -31,6 +31,7 @@ const LONGEST_COLLAPSE_KEY = "k".repeat(64);
 export function pushRoom(eventId: string, now: number): (path: string, url: string) => number {
   const message: PushMessage = {
     token: "t".repeat(ASSUMED_FCM_TOKEN_LENGTH),
+    app: "default",
     environment: "production",
     title: "",
     body: "",

@@ -84,6 +84,7 @@ export function settings(overrides: Partial<Env> = {}): Env {
 export function pushMessage(overrides: Partial<PushMessage> = {}): PushMessage {
   return {
     token: "a".repeat(64),
+    app: "default",
     environment: "production",
     title: "Time for your training",
     body: "Safety 101 is waiting",
