@@ -15,6 +15,7 @@ import type { PushJob } from "../../src/queue/message";
 import { captureLogs } from "../support/logs";
 import {
   alertOf,
+  appsFor,
   eventDeliveries,
   fakeProviders,
   job,
@@ -56,7 +57,7 @@ describe("a wrong setting deletes nothing", () => {
     const { app, prefix, users, event } = await usersWithDevices("fcm", 5);
     const tokens = users.map((u) => u.token);
     await failRate({ rate: 1, preset: "sender_id_mismatch", token_prefix: prefix });
-    const providers = await ownProviders();
+    const providers = await ownProviders({}, [app]);
 
     logs = captureLogs();
     const first = await runBatch([event], { providers });
@@ -97,7 +98,7 @@ describe("a wrong setting deletes nothing", () => {
     const { app, prefix, users, event } = await usersWithDevices("apns", 4);
     await failRate({ rate: 1, preset: "apns_device_token_not_for_topic", token_prefix: prefix });
     logs = captureLogs();
-    const run = await runBatch([event], { providers: await ownProviders() });
+    const run = await runBatch([event], { providers: await ownProviders({}, [app]) });
     logs.stop();
     await failRate({ rate: 0, token_prefix: prefix });
     expect(run.report.d1RoundTrips).toBe(3);
@@ -112,7 +113,7 @@ describe("a wrong setting deletes nothing", () => {
 
   it("a typo in APNS_TOPIC (APNs answers TopicDisallowed): nothing deleted; the corrected topic delivers and clears the alert", async () => {
     const { app, users, event } = await usersWithDevices("apns", 3);
-    const right = await ownProviders();
+    const right = await ownProviders({}, [app]);
     const typo = createProviders({ ...right.config, APNS_TOPIC: `${right.config.APNS_TOPIC}x` });
     await runBatch([event], { providers: typo });
     expect(await deviceCount(users.map((u) => u.token))).toBe(3);
@@ -127,9 +128,9 @@ describe("a wrong setting deletes nothing", () => {
   });
 
   it("what runs out of retries ends failed and a replay after the fix resends it", async () => {
-    const { prefix, users, event } = await usersWithDevices("fcm", 3);
+    const { app, prefix, users, event } = await usersWithDevices("fcm", 3);
     await failRate({ rate: 1, preset: "sender_id_mismatch", token_prefix: prefix });
-    const providers = await ownProviders();
+    const providers = await ownProviders({}, [app]);
     await runBatch([event], { providers });
     // Its retries are spent: the dead-letter queue records what is open as failed.
     await consumeDeadLetters(createMessageBatch<PushJob>("learnink-push-dlq", [{ id: uniqueId("dlq"), timestamp: new Date(), attempts: 13, body: event }]), env);
@@ -165,7 +166,7 @@ describe("a wrong setting deletes nothing", () => {
 
   it("an unreadable setting is a misconfiguration too: kept, retried, alerted", async () => {
     const { app, users, event } = await usersWithDevices("fcm", 2);
-    const broken = createProviders({ ...env, FCM_SERVICE_ACCOUNT: `{"not": "${crypto.randomUUID()}"}` });
+    const broken = createProviders({ ...env, APPS: appsFor(app), FCM_SERVICE_ACCOUNT: `{"not": "${crypto.randomUUID()}"}` });
     await runBatch([event], { providers: broken });
     expect(await deviceCount(users.map((u) => u.token))).toBe(2);
     expect((await eventDeliveries(event.event_id))!.deliveries[0]!.error).toBe("provider_misconfigured:FCM_SERVICE_ACCOUNT");

@@ -67,7 +67,7 @@ describe("pruning brake", () => {
   it("below the threshold dead tokens are removed as before", async () => {
     const { app, prefix, jobs, tokens } = await fleet(60);
     await failRate({ rate: 1, preset: "unregistered", token_prefix: prefix });
-    const run = await runBatch(jobs, { providers: await ownProviders() });
+    const run = await runBatch(jobs, { providers: await ownProviders({}, [app]) });
     await failRate({ rate: 0, token_prefix: prefix });
     expect(run.report.d1RoundTrips).toBe(3);
     expect(await states(tokens)).toEqual({ kept: 0, quarantined: 0 });
@@ -78,7 +78,7 @@ describe("pruning brake", () => {
   it("a burst of UNREGISTERED quarantines: kept, not sent to, listed, counted; restore brings a device back", async () => {
     const { app, prefix, users, jobs, tokens } = await fleet(150);
     await failRate({ rate: 1, preset: "unregistered", token_prefix: prefix });
-    const providers = await ownProviders();
+    const providers = await ownProviders({}, [app]);
     const before = await relayStats();
     logs = captureLogs();
     const run = await runBatch(jobs, { providers });
@@ -133,9 +133,9 @@ describe("pruning brake", () => {
   });
 
   it("counts across concurrent consumer invocations: the first 50 dead go, then the brake holds", async () => {
-    const { prefix, jobs, tokens } = await fleet(150);
+    const { app, prefix, jobs, tokens } = await fleet(150);
     await failRate({ rate: 1, preset: "unregistered", token_prefix: prefix });
-    const providers = await ownProviders();
+    const providers = await ownProviders({}, [app]);
     // Three invocations at once, one message each: D1 runs their record transactions one after another.
     await Promise.all(jobs.map((j) => runBatch([j], { providers })));
     await failRate({ rate: 0, token_prefix: prefix });
@@ -143,10 +143,10 @@ describe("pruning brake", () => {
   });
 
   it("a few dead among many accepted is no burst", async () => {
-    const { users, jobs, tokens } = await fleet(200);
+    const { app, users, jobs, tokens } = await fleet(200);
     // 40 dead tokens among 200 answers: 20 %.
     await Promise.all(users.slice(0, 40).map((u) => script(u.token, [{ preset: "unregistered" }])));
-    await runBatch(jobs, { providers: await ownProviders() });
+    await runBatch(jobs, { providers: await ownProviders({}, [app]) });
     expect(await states(tokens)).toEqual({ kept: 160, quarantined: 0 });
   });
 
@@ -154,7 +154,7 @@ describe("pruning brake", () => {
     const { app, prefix, jobs, tokens } = await fleet(120);
     await failRate({ rate: 1, preset: "unregistered", token_prefix: prefix });
     const heldAt = Date.now() - 8 * DAY;
-    await runBatch(jobs, { providers: await ownProviders(), now: () => heldAt });
+    await runBatch(jobs, { providers: await ownProviders({}, [app]), now: () => heldAt });
     await failRate({ rate: 0, token_prefix: prefix });
     expect(await states(tokens)).toEqual({ kept: 120, quarantined: 120 });
     // Twenty of them were held only 6 days ago.
@@ -175,7 +175,7 @@ describe("pruning brake", () => {
   it("bulk confirm removes what is held; the routes answer JSON errors and need the admin key", async () => {
     const { app, prefix, jobs, tokens } = await fleet(100);
     await failRate({ rate: 1, preset: "unregistered", token_prefix: prefix });
-    await runBatch(jobs, { providers: await ownProviders() });
+    await runBatch(jobs, { providers: await ownProviders({}, [app]) });
     await failRate({ rate: 0, token_prefix: prefix });
     expect(await states(tokens)).toEqual({ kept: 100, quarantined: 100 });
     const removed = await api("/v1/quarantine/confirm-removal", { method: "POST", json: { app } });

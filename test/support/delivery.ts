@@ -208,12 +208,20 @@ export async function drainLikeTheQueue(
 }
 
 /**
+ * APPS naming these apps, each with the default app's settings: what a test
+ * that gives its devices an app of their own (to keep its alerts and brake
+ * counts apart) hands the providers, which serve only apps APPS names.
+ */
+export const appsFor = (...apps: string[]): string => (apps.length === 0 ? "" : JSON.stringify(Object.fromEntries(apps.map((a) => [a, {}]))));
+
+/**
  * The real providers, with a service account and an APNs key of their own
  * (registered with the stand-ins). Test files keep separate D1 databases,
  * so sharing the default APNs key across them would rotate its JWT more
- * often than APNs allows. Returns the configuration too.
+ * often than APNs allows. `apps` are the apps (besides default) of the
+ * test's devices. Returns the configuration too.
  */
-export async function ownProviders(deps: Partial<ProviderDeps> = {}) {
-  const config = { ...env, ...(await freshCredentials()).config };
+export async function ownProviders(deps: Partial<ProviderDeps> = {}, apps: string[] = []) {
+  const config = { ...env, ...(await freshCredentials()).config, APPS: appsFor(...apps) };
   return Object.assign(createProviders(config, deps), { config });
 }
