@@ -54,6 +54,11 @@ export class StandinClient {
     return (await this.control<{ requests: RecordedRequest[] }>("GET", `requests${query({ token })}`)).requests;
   }
 
+  /** Every request that reached a push route for the event `eventId` (its `event_id`), whatever the token. */
+  async requestsOfEvent(eventId: string): Promise<RecordedRequest[]> {
+    return (await this.control<{ requests: RecordedRequest[] }>("GET", `requests${query({ event_id: eventId })}`)).requests;
+  }
+
   /** The next pushes to `token` get these answers, in order (replaces an earlier script for it); then back to normal. */
   async script(token: string, responses: ScriptedResponse[]): Promise<void> {
     await this.control("POST", "script", { token, responses });

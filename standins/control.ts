@@ -111,7 +111,7 @@ export async function handleControl(
         return filter ? json(200, { pushes: context.records.pushes(filter) }) : badRequest(`provider must be one of ${PROVIDERS.join(", ")}`);
       }
       case "requests":
-        return json(200, { requests: context.records.requests(optional(query, "token")) });
+        return json(200, { requests: context.records.requests(optional(query, "token"), optional(query, "event_id")) });
       case "stats":
         return json(
           200,

@@ -1,14 +1,14 @@
 /**
  * Random faults for a share of push requests, for fault-injection tests and
  * benchmarks: throttling, server errors, a request left hanging, a reset
- * connection, or any preset answer (a burst of dead tokens, a wrong service
+ * connection, a push accepted whose answer is then lost, or any preset answer (a burst of dead tokens, a wrong service
  * account). A seed makes the sequence repeatable.
  */
 import type { Answer } from "./http.ts";
 import { isPreset, scripted } from "./presets.ts";
 import type { FailRateConfig, FaultMode, Preset, PushProviderName } from "./types.ts";
 
-const MODES = new Set<string>(["429", "500", "503", "hang", "reset"]);
+const MODES = new Set<string>(["429", "500", "503", "hang", "reset", "drop_answer"]);
 const DEFAULT_HANG_MS = 30_000;
 
 /** mulberry32: small, fast, and good enough to pick faults. */
@@ -31,7 +31,7 @@ export function failRateProblem(value: unknown): string | null {
     config.modes !== undefined &&
     (!Array.isArray(config.modes) || config.modes.length === 0 || !config.modes.every((m) => MODES.has(m)))
   ) {
-    return 'modes must be a non-empty list of "429", "500", "503", "hang", "reset"';
+    return 'modes must be a non-empty list of "429", "500", "503", "hang", "reset", "drop_answer"';
   }
   if (config.preset !== undefined && !isPreset(config.preset)) return `unknown preset ${String(config.preset)}`;
   if (config.seed !== undefined && typeof config.seed !== "number") return "seed must be a number";
@@ -42,7 +42,8 @@ export function failRateProblem(value: unknown): string | null {
 
 /** The fault answer for `mode`, in the provider's own words. */
 function faultAnswer(mode: FaultMode, provider: PushProviderName, hangMs: number, nowMs: number): Answer {
-  if (mode === "reset") return { status: 0, reset: true };
+  // drop_answer: the push flow accepts the push first (push-flow.ts); a caller that cannot just resets.
+  if (mode === "reset" || mode === "drop_answer") return { status: 0, reset: true };
   if (mode === "hang") return { status: 0, reset: true, delayMs: hangMs };
   const presets = {
     fcm: { "429": "quota_exceeded", "500": "internal", "503": "unavailable" },

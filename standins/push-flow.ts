@@ -1,8 +1,9 @@
 /**
  * What happens to a push once a provider route has parsed it: refused by
  * the stand-in's own checks, or (checks passed) answered by the device
- * token's script, by a random fault, or accepted and recorded. Every
- * request is logged with the status it got, so tests can count retries.
+ * token's script, by a random fault, or accepted and recorded (and, for
+ * the `drop_answer` fault, its answer then lost). Every request is logged
+ * with the status it got, so tests can count retries.
  */
 import type { StandinContext } from "./context.ts";
 import { googleReason } from "./google-errors.ts";
@@ -45,11 +46,12 @@ function log(
   context: StandinContext,
   request: Omit<RecordedRequest, "status" | "reason" | "received_at">,
   answer: Answer,
+  reason: string | null = reasonOf(request.provider, answer),
 ): Answer {
   context.records.addRequest({
     ...request,
     status: answer.reset ? 0 : answer.status,
-    reason: reasonOf(request.provider, answer),
+    reason,
     received_at: context.now(),
   });
   return answer;
@@ -74,6 +76,15 @@ function accept(context: StandinContext, checked: CheckedPush, delayMs: number, 
   return log(context, { provider: push.provider, token: push.token, event_id: push.event_id, answered_by: by }, answer);
 }
 
+/** Accepts the push (the phone gets it), then drops the connection: the sender never learns it was sent. */
+function acceptAndDrop(context: StandinContext, checked: CheckedPush): Answer {
+  const { push } = checked;
+  context.records.addPush(push, checked.account);
+  context.print?.(pushLine(push));
+  const request = { provider: push.provider, token: push.token, event_id: push.event_id, answered_by: "fault" as const };
+  return log(context, request, { status: 0, reset: true }, "answer_dropped");
+}
+
 /** The answer to a push that passed the checks: its script first, then the fail rate, else success. */
 export function settle(context: StandinContext, checked: CheckedPush): Answer {
   const { push } = checked;
@@ -87,6 +98,7 @@ export function settle(context: StandinContext, checked: CheckedPush): Answer {
     return log(context, { ...request, answered_by: "script" }, result.answer);
   }
   const fault = context.faults.next(push.provider, push.token, context.now());
+  if (fault?.mode === "drop_answer") return acceptAndDrop(context, checked);
   if (fault) return log(context, { ...request, answered_by: "fault" }, fault.answer);
   return accept(context, checked, 0, "checks");
 }

@@ -79,9 +79,12 @@ export class Records {
     return found;
   }
 
-  requests(token: string | undefined): RecordedRequest[] {
+  /** Requests for `token` (any when undefined), of the event `eventId` (any when undefined). */
+  requests(token: string | undefined, eventId?: string): RecordedRequest[] {
     const found: RecordedRequest[] = [];
-    for (const request of this.#requests) if (token === undefined || request.token === token) found.push(request);
+    for (const request of this.#requests) {
+      if ((token === undefined || request.token === token) && (eventId === undefined || request.event_id === eventId)) found.push(request);
+    }
     return found;
   }
 

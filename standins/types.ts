@@ -104,11 +104,12 @@ export interface RecordedRequest {
   provider: PushProviderName;
   /** The device token ("" when the FCM body could not be read). */
   token: string;
-  /** The HTTP status answered; 0 when the connection was reset or left hanging. */
+  /** The HTTP status answered; 0 when the connection was reset or left hanging (or the answer dropped). */
   status: number;
   /**
    * FCM's errorCode (or status), APNs' reason, Expo's ticket or request
-   * error code, OneSignal's first error, "reset" or "hang"; null on success.
+   * error code, OneSignal's first error, "reset", "hang" or "answer_dropped"
+   * (accepted, then the connection dropped); null on success.
    */
   reason: string | null;
   /** Who decided the answer: the stand-in's own checks, a script, or the fail rate. */
@@ -184,7 +185,13 @@ export type ScriptedResponse =
       delayMs?: number;
     };
 
-export type FaultMode = "429" | "500" | "503" | "hang" | "reset";
+/**
+ * `hang`: hold the request, then drop the connection; `reset`: drop it at
+ * once; `drop_answer`: accept the push (it is recorded, as if the phone got
+ * it), then drop the connection before the answer, the case a sender can
+ * only resend (FCM and APNs; Expo and OneSignal take it as `reset`).
+ */
+export type FaultMode = "429" | "500" | "503" | "hang" | "reset" | "drop_answer";
 
 /**
  * Random faults for a share of push requests; `{ rate: 0 }` turns them off.

@@ -494,6 +494,18 @@ describe("fault injection", () => {
     ]);
   });
 
+  it("drop_answer accepts the push, then drops the connection before answering", async () => {
+    const account = await freshServiceAccount();
+    const bearer = await accessToken(account);
+    const prefix = `dropped-${uniqueId("standin")}`;
+    const token = `${prefix}:${"y".repeat(40)}`;
+    await failRate({ rate: 1, modes: ["drop_answer"], token_prefix: prefix });
+    await expect(fcmSend(account.projectId, bearer, fcmMessage(token))).rejects.toThrow();
+    await failRate({ rate: 0, token_prefix: prefix });
+    expect(await pushes({ token })).toHaveLength(1);
+    expect((await requests(token)).map((r) => [r.status, r.reason, r.answered_by])).toEqual([[0, "answer_dropped", "fault"]]);
+  });
+
   it("answers every push under a token prefix with a preset, and refuses an unknown preset", async () => {
     const account = await freshServiceAccount();
     const bearer = await accessToken(account);

@@ -26,6 +26,8 @@ export const standins = new StandinClient(env.STANDIN_URL);
 export const pushes = (filter: PushFilter = {}) => standins.pushes(filter);
 /** Every request that reached a push route for `token`, with the status it got (retries included). */
 export const requests = (token: string) => standins.requests(token);
+/** Every request that reached a push route for the event `eventId`, whatever the token. */
+export const requestsOfEvent = (eventId: string) => standins.requestsOfEvent(eventId);
 /** The next pushes to `token` get these answers, in order (replaces an earlier script for it). */
 export const script = (token: string, responses: ScriptedResponse[]) => standins.script(token, responses);
 /** Random faults; scope them with `token_prefix` so other test files are not disturbed. */
