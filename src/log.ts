@@ -11,6 +11,7 @@ export type LogEvent =
   | "webhook_api_version"
   | "delivery"
   | "delivery_batch"
+  | "expo_receipts"
   | "alert"
   | "dead_letter"
   | "credentials"

@@ -201,9 +201,13 @@ export function handleExpoSend(context: StandinContext, request: IncomingMessage
       if ("answer" in result) return log(context, recipients, result.answer, "script");
     }
   }
+  // A fault with an Expo message preset (a burst of DeviceNotRegistered) answers that message only.
+  const messageFaults = new Map<Recipient, ScriptedResponse>();
   for (const recipient of recipients) {
     const fault = context.faults.next("expo", recipient.token, context.now());
-    if (fault) return log(context, recipients, fault.answer, "fault");
+    if (!fault) continue;
+    if (isExpoMessagePreset(fault.mode)) messageFaults.set(recipient, { preset: fault.mode });
+    else return log(context, recipients, fault.answer, "fault");
   }
 
   const requestId = randomUUID();
@@ -214,7 +218,7 @@ export function handleExpoSend(context: StandinContext, request: IncomingMessage
   let delayMs = 0;
   for (const recipient of recipients) {
     const entries = context.scripts.get(recipient.token);
-    const entry = entries?.shift();
+    const entry = entries?.shift() ?? messageFaults.get(recipient);
     if (entries?.length === 0) context.scripts.delete(recipient.token);
     const outcome = messageOutcome(entry);
     delayMs = Math.max(delayMs, outcome.delayMs);

@@ -90,6 +90,14 @@ export const SECRETS: SecretSpec[] = [
     input: { kind: "file", example: "AuthKey_XXXXXXXXXX.p8" },
     check: (value) => (value.includes("BEGIN PRIVATE KEY") ? null : "expected the .p8 file (-----BEGIN PRIVATE KEY-----)"),
   },
+  {
+    name: "EXPO_ACCESS_TOKEN",
+    required: false,
+    what: "an Expo access token (expo.dev, Access tokens), only needed when the Expo project has enhanced push security on",
+    without: "Expo pushes go without one, which Expo accepts unless push security is on",
+    input: { kind: "line" },
+    check: (value) => (/^\S{20,}$/.test(value.trim()) ? null : "expected the token as expo.dev shows it (one word, 20 characters or more)"),
+  },
 ];
 
 /** The command that sets one secret, as a user types it. */

@@ -14,17 +14,18 @@ import { claimDeliveries, type RecordOptions, recordOutcomes } from "../db/ledge
 import type { Provider } from "../devices/types";
 import { log } from "../log";
 import { createProviders } from "../push/providers";
-import type { PushProvider, PushResult } from "../push/provider";
-import { isPushJob, isRecordJob, type PushJob, type RecordJob } from "../queue/message";
+import type { PushProvider } from "../push/provider";
+import { isPushJob, isReceiptJob, isRecordJob, type PushJob, type ReceiptJob, type RecordJob } from "../queue/message";
 import { retryDelaySeconds } from "./backoff";
 import { sendGate } from "./budget";
 import { messageDelay, waitsOf } from "./delays";
-import { tapLink, UnsafePathError } from "./link";
-import { type Attempted, settle } from "./outcomes";
+import { queueReceiptReads, readReceipts, receiptJobsFor } from "./expo-receipts";
+import { settle } from "./outcomes";
 import { planDeliveries, uniqueWorks } from "./plan";
 import { runPool } from "../pool";
 import { recordLater, recordRetryDelaySeconds, writeRecordJob } from "./record-later";
 import { resolveRecipients } from "./recipients";
+import { sendTask, sendTasks } from "./send";
 import { logSignals, readSignals } from "./signals";
 import { splitStarted, triage } from "./triage";
 import { countingD1, countingFetch, newUsage } from "./usage";
@@ -85,6 +86,8 @@ export interface BatchReport {
   recordsQueued: number;
   /** RecordJobs of earlier invocations this one wrote. */
   recordsWritten: number;
+  /** ReceiptJobs queued for the Expo pushes this invocation sent (read 15 minutes later). */
+  receiptReadsQueued: number;
   acked: number;
   retried: number;
   /** Message id -> delay in seconds, for every retried message. */
@@ -124,6 +127,7 @@ export async function consumePushBatch(
     d1RowsWritten: 0,
     recordsQueued: 0,
     recordsWritten: 0,
+    receiptReadsQueued: 0,
     acked: 0,
     retried: 0,
     retryDelays: {},
@@ -143,9 +147,11 @@ export async function consumePushBatch(
 
   const jobs: { message: Message<unknown>; job: PushJob }[] = [];
   const records: { message: Message<unknown>; job: RecordJob }[] = [];
+  const receipts: { message: Message<unknown>; job: ReceiptJob }[] = [];
   for (const message of batch.messages) {
     if (isPushJob(message.body)) jobs.push({ message, job: message.body });
     else if (isRecordJob(message.body)) records.push({ message, job: message.body });
+    else if (isReceiptJob(message.body)) receipts.push({ message, job: message.body });
     else {
       // Not ours (or from an incompatible version): retrying cannot help.
       log("consumer_error", { queue: batch.queue, message_id: message.id, reason: "malformed_message" }, "error");
@@ -163,6 +169,19 @@ export async function consumePushBatch(
       const delay = recordRetryDelaySeconds(message.attempts);
       log("consumer_error", { queue: batch.queue, reason: "record_failed", outcomes: job.outcomes.length, attempts: message.attempts, retry_in: delay, error: String(error) }, "error");
       retry(message, delay);
+    }
+  }
+
+  // Expo push receipts due now (queued 15 minutes after their pushes).
+  const receiptDeps = { provider: { fetch: countingFetch(usage), now: deps.now, timeoutMs: PUSH_TIMEOUT_MS }, random: deps.random };
+  for (const { message, job } of receipts) {
+    try {
+      const read = await readReceipts(job, message.attempts, env, receiptDeps);
+      if (read.kind === "retry") retry(message, read.delaySeconds);
+      else ack(message);
+    } catch (error) {
+      log("consumer_error", { queue: batch.queue, reason: "receipts_failed", app: job.app, attempts: message.attempts, error: String(error) }, "error");
+      retry(message, retryDelaySeconds(message.attempts, undefined, deps.random));
     }
   }
 
@@ -239,9 +258,8 @@ async function deliver(
     deadline: claimedAt + deps.sendBudgetMs,
     now: deps.now,
   });
-  await runPool(mine, deps.concurrency, async (attempt) => {
-    attempt.result = await sendOne(attempt, env, deps);
-  }, canStart);
+  // A task is one request: a row for FCM and APNs, up to 100 rows of one app for Expo.
+  await runPool(sendTasks(mine, deps.providers), deps.concurrency, (task) => sendTask(task, env.LEARNINK_ORG_ID, deps.providers), canStart);
 
   const finishedAt = deps.now();
   // Rows never started go back as they were: no attempt counted, due at once.
@@ -270,40 +288,14 @@ async function deliver(
     report.recordsQueued = await queueRecord(env, settled.outcomes, recordOptions, error);
   }
 
+  // What APNs and FCM made of the Expo pushes is in their receipts, read 15 minutes on.
+  report.receiptReadsQueued = await queueReceiptReads(env.PUSH_QUEUE, receiptJobsFor(sent));
+
   const waits = waitsOf({ outcomes: settled.delays, released, notDue, elsewhere, now: finishedAt });
   for (const { message, job } of jobs) {
     const delay = messageDelay(job, message.attempts, waits);
     if (delay > 0) retry(message, delay);
     else ack(message);
-  }
-}
-
-/** Sends one claimed row; never throws. */
-async function sendOne({ work, device }: Attempted, env: Env, deps: ConsumerDeps): Promise<PushResult> {
-  if (!env.LEARNINK_ORG_ID) return { kind: "failed", reason: "org_id_not_configured" };
-  let url: string;
-  try {
-    url = tapLink(env.LEARNINK_ORG_ID, work.n.path);
-  } catch (error) {
-    // The webhook rejects such paths; this refuses one that reached the ledger some other way (older rows, replays).
-    return { kind: "failed", reason: error instanceof UnsafePathError ? "invalid_path" : "org_id_not_configured" };
-  }
-  try {
-    return await deps.providers[device.provider].send({
-      token: device.token,
-      app: device.app,
-      environment: device.environment,
-      title: work.n.title,
-      body: work.n.body,
-      path: work.n.path,
-      url,
-      event_id: work.job.event_id,
-      index: work.n.i,
-    });
-  } catch (error) {
-    // A provider bug must not lose the notification: retry it later.
-    log("consumer_error", { reason: "provider_threw", provider: device.provider, error: String(error) }, "error");
-    return { kind: "retry", reason: "internal_error" };
   }
 }
 

@@ -15,7 +15,7 @@
 import { notificationKey } from "../db/ledger";
 import { type HeldRow, type LedgerNotification, recordDeadLetters } from "../db/ledger-writes";
 import { log } from "../log";
-import { isPushJob, isRecordJob, type PushJob, type RecordJob } from "../queue/message";
+import { isPushJob, isReceiptJob, isRecordJob, type PushJob, type RecordJob } from "../queue/message";
 import { QUEUE_MAX_DELAY_SECONDS } from "./backoff";
 import { keyOf, ledgerNotification } from "./plan";
 import { writeRecordJob } from "./record-later";
@@ -47,7 +47,11 @@ export async function consumeDeadLetters(batch: MessageBatch<unknown>, env: Env,
   for (const message of batch.messages) {
     if (isPushJob(message.body)) pushes.push({ message, job: message.body });
     else if (isRecordJob(message.body)) records.push({ message, job: message.body });
-    else {
+    else if (isReceiptJob(message.body)) {
+      // Receipts never read cost no notification: the pushes went out; only their fate stays unknown.
+      log("expo_receipts", { app: message.body.app, reason: "retries_exhausted", unread: true }, "warn");
+      message.ack();
+    } else {
       log("consumer_error", { queue: batch.queue, message_id: message.id, reason: "malformed_message" }, "error");
       message.ack();
     }

@@ -25,6 +25,9 @@ export function readSignals(attempted: readonly Attempted[]): Signals {
   const accepted = new Map<string, { provider: string; app: string; ios: boolean }>();
   for (const { work, device, result } of attempted) {
     const { provider, app } = device;
+    // An Expo ticket only says Expo took the push: whether the token works (and whether the app's
+    // credentials do) its receipt says, 15 minutes later (expo-receipts.ts counts it then).
+    if (result.kind === "sent" && provider === "expo") continue;
     if (result.kind === "sent" || result.kind === "invalid_token") {
       const tally = answers.get(pairKey(provider, app)) ?? { provider, app, answered: 0, dead: 0 };
       answers.set(pairKey(provider, app), tally);

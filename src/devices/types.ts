@@ -3,7 +3,8 @@
  * push providers. It lives apart from both so neither imports the other.
  */
 
-export type Provider = "fcm" | "apns";
+/** The providers a device can be registered with (OneSignal needs no device: src/push/onesignal/). */
+export type Provider = "fcm" | "apns" | "expo";
 export type Platform = "ios" | "android";
 export type ApnsEnvironment = "production" | "sandbox";
 

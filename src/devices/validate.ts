@@ -14,6 +14,12 @@ export const MAX_ID_LENGTH = 256;
  */
 const APNS_TOKEN = /^[0-9a-fA-F]{64,200}$/;
 const FCM_TOKEN = /^[A-Za-z0-9_:.-]{32,4096}$/;
+/**
+ * An Expo push token as `getExpoPushTokenAsync` returns it and Expo's SDK
+ * checks it (`isExpoPushToken`): `ExponentPushToken[...]` or
+ * `ExpoPushToken[...]`. The part in brackets is about 22 characters today.
+ */
+const EXPO_TOKEN = /^Expo(nent)?PushToken\[[A-Za-z0-9_-]{1,256}\]$/;
 
 const invalid = (field: string, message: string) => new ValidationError("invalid_request", field, message);
 
@@ -41,6 +47,10 @@ export function normalizeToken(provider: Provider, token: unknown): string {
     if (!APNS_TOKEN.test(token)) throw invalid("token", "an APNs token must be 64 to 200 hexadecimal characters");
     return token.toLowerCase();
   }
+  if (provider === "expo") {
+    if (!EXPO_TOKEN.test(token)) throw invalid("token", "an Expo push token looks like ExponentPushToken[...] or ExpoPushToken[...]");
+    return token;
+  }
   if (!FCM_TOKEN.test(token)) {
     throw invalid("token", "an FCM token must be 32 to 4096 characters of A-Z, a-z, 0-9, '_', ':', '.', '-'");
   }
@@ -61,8 +71,8 @@ function asRecord(body: unknown): Record<string, unknown> {
  */
 export function parseDevice(body: unknown, apps: readonly string[] = [DEFAULT_APP]): DeviceInput {
   const record = asRecord(body);
-  const provider = oneOf(record, "provider", ["fcm", "apns"] as const);
-  if (!provider) throw invalid("provider", 'is required: "fcm" or "apns"');
+  const provider = oneOf(record, "provider", ["fcm", "apns", "expo"] as const);
+  if (!provider) throw invalid("provider", 'is required: "fcm", "apns" or "expo"');
   const token = normalizeToken(provider, record.token);
   const custom_id = optionalId(record, "custom_id");
   const user_id = optionalId(record, "user_id");

@@ -61,7 +61,24 @@ const APNS: Record<string, Misconfiguration> = {
   MissingTopic: { check: "APNs got no topic: set APNS_TOPIC to the app's bundle id.", clearedBy: "any" },
 };
 
-const BY_PROVIDER: Record<Provider, Record<string, Misconfiguration>> = { fcm: FCM, apns: APNS };
+const EXPO: Record<string, Misconfiguration> = {
+  InvalidCredentials: {
+    check:
+      "Expo has no valid push credentials for the app these tokens come from (an APNs key or FCM credentials revoked or never uploaded): run `eas credentials` for the app and upload new ones. Its users' Expo push tokens stay the same.",
+    clearedBy: "any",
+  },
+  MismatchSenderId: {
+    check: "The FCM credentials uploaded to Expo belong to another Firebase project than the app's google-services.json: upload the app's own (`eas credentials`).",
+    clearedBy: "any",
+  },
+  EXPO_ACCESS_TOKEN: {
+    check:
+      "Expo refused the request as UNAUTHORIZED: the project has enhanced push security on and EXPO_ACCESS_TOKEN (or the app's expo_access_token_secret) is missing, revoked or of another account. Create an access token at expo.dev and set it.",
+    clearedBy: "any",
+  },
+};
+
+const BY_PROVIDER: Record<Provider, Record<string, Misconfiguration>> = { fcm: FCM, apns: APNS, expo: EXPO };
 
 /** True when `reason` (FCM's error code, APNs' reason) means a wrong setting of ours. */
 export function isMisconfiguration(provider: Provider, reason: string): boolean {

@@ -54,4 +54,12 @@ export interface ProviderDeps {
 export interface PushProvider {
   readonly name: Provider;
   send(message: PushMessage): Promise<PushResult>;
+  /**
+   * For providers whose API takes many messages per request (Expo: 100):
+   * sends them in as few requests as it may, one result per message, in
+   * order. The consumer hands over at most `maxBatch` messages of one app.
+   * Providers without it (FCM, APNs: one device per request) get `send`.
+   */
+  sendBatch?(messages: readonly PushMessage[]): Promise<PushResult[]>;
+  readonly maxBatch?: number;
 }

@@ -8,6 +8,7 @@ import type { Provider } from "../devices/types";
 import { createApnsProvider } from "./apns";
 import { appSettings } from "./apps";
 import { CredentialCache, type IsolateMemory, isolateMemory } from "./credential-cache";
+import { createExpoProvider } from "./expo/provider";
 import { createFcmProvider } from "./fcm";
 import type { ProviderDeps, PushProvider } from "./provider";
 
@@ -34,5 +35,9 @@ export function createProviders(
   };
   const cache = new CredentialCache(env.DB, full.now, memory);
   const settingsOf = (app: string) => appSettings(env, app);
-  return { fcm: createFcmProvider(settingsOf, full, cache), apns: createApnsProvider(settingsOf, full, cache) };
+  return {
+    fcm: createFcmProvider(settingsOf, full, cache),
+    apns: createApnsProvider(settingsOf, full, cache),
+    expo: createExpoProvider(settingsOf, full),
+  };
 }

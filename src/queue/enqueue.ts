@@ -76,13 +76,15 @@ export function groupIntoBatches<T>(jobs: readonly T[]): T[][] {
  * Resolves once the queue has accepted every message; throws
  * QueueUnavailableError otherwise. A partial failure is safe: the webhook
  * answers 503, Svix sends it again, and the delivery ledger drops what was
- * already sent.
+ * already sent. `delaySeconds` holds every message back that long.
  */
-export async function enqueueJobs<T>(queue: Queue<T>, jobs: readonly T[]): Promise<number> {
+export async function enqueueJobs<T>(queue: Queue<T>, jobs: readonly T[], options: { delaySeconds?: number } = {}): Promise<number> {
   const batches = groupIntoBatches(jobs);
+  // A delay (Expo's receipts are read 15 minutes on) applies to every message; Queues cap it at 24 hours.
+  const delay = options.delaySeconds === undefined ? {} : { delaySeconds: options.delaySeconds };
   try {
     await runPool(batches, SEND_CONCURRENCY, async (batch) => {
-      await queue.sendBatch(batch.map((body) => ({ body, contentType: "json" as const })));
+      await queue.sendBatch(batch.map((body) => ({ body, contentType: "json" as const, ...delay })));
     });
   } catch (error) {
     throw new QueueUnavailableError(error);

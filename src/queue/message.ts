@@ -2,8 +2,9 @@
  * The queue messages: the PushJob is the only type the webhook side and the
  * delivery side share. Field names are short because a scheduled reminder
  * can carry 10,000 notifications and every byte counts against the 128 KB
- * message limit. The consumer also queues RecordJobs for itself: outcomes
- * it could not write to the ledger.
+ * message limit. The consumer also queues RecordJobs for itself (outcomes
+ * it could not write to the ledger) and ReceiptJobs (Expo push receipts to
+ * read later).
  */
 import type { Outcome, RecordOptions } from "../db/ledger-writes";
 
@@ -51,8 +52,38 @@ export interface RecordJob {
   options: RecordOptions;
 }
 
+/**
+ * Expo push tickets whose receipts are to be read (about 15 minutes after
+ * the push, as Expo suggests): one app's, at most 1,000 (Expo's limit per
+ * request), grouped by event to keep the message small (1,000 tickets are
+ * about 90 KB). `round` counts the reads so far: receipts Expo does not
+ * have yet are asked for again, a few times.
+ */
+export interface ReceiptJob {
+  v: 1;
+  kind: "expo_receipts";
+  app: string;
+  round: number;
+  /** Per event: [ticket id, device token, notification index]. */
+  events: { e: string; t: [string, string, number][] }[];
+}
+
 /** Everything the push queue carries. */
-export type QueueMessage = PushJob | RecordJob;
+export type QueueMessage = PushJob | RecordJob | ReceiptJob;
+
+/** A ReceiptJob (a shallow check, as for PushJob). */
+export function isReceiptJob(body: unknown): body is ReceiptJob {
+  const job = body as ReceiptJob;
+  return (
+    typeof job === "object" &&
+    job !== null &&
+    job.v === 1 &&
+    job.kind === "expo_receipts" &&
+    typeof job.app === "string" &&
+    typeof job.round === "number" &&
+    Array.isArray(job.events)
+  );
+}
 
 /** A RecordJob (a shallow check, as for PushJob). */
 export function isRecordJob(body: unknown): body is RecordJob {

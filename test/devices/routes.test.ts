@@ -94,6 +94,21 @@ describe("device API: register, move, list, delete", () => {
     expect((await devicesOf(customId)).map((d) => d.token)).toEqual([token]);
   });
 
+  it("registers Expo push tokens of both shapes as they are, refuses anything else, and deletes them by token", async () => {
+    const customId = uniqueId("emp");
+    const tokens = [`ExponentPushToken[${uniqueId("a")}]`, `ExpoPushToken[${uniqueId("b")}]`];
+    for (const token of tokens) {
+      const created = await put({ custom_id: customId, provider: "expo", token });
+      expect([created.status, created.body.device.token]).toEqual([201, token]);
+    }
+    for (const token of ["exponentpushtoken[abc]", "ExponentPushToken[]", "ExponentPushToken[has space]", fcmToken()]) {
+      const refused = await put({ custom_id: customId, provider: "expo", token });
+      expect([refused.status, refused.body.error?.field], token).toEqual([400, "token"]);
+    }
+    expect((await api(`/v1/devices/${encodeURIComponent(tokens[0]!)}`, { method: "DELETE" })).status).toBe(204);
+    expect((await devicesOf(customId)).map((d) => d.token)).toEqual([tokens[1]]);
+  });
+
   it("deletes a device (204), then answers 404", async () => {
     const token = fcmToken();
     await put({ user_id: uniqueId("usr"), provider: "fcm", token });

@@ -12,7 +12,7 @@ import type { Stats } from "../../src/db/stats";
 import type { Provider } from "../../src/devices/types";
 import type { ProviderDeps, PushMessage, PushProvider, PushResult } from "../../src/push/provider";
 import { createProviders } from "../../src/push/providers";
-import type { PushJob, QueuedNotification } from "../../src/queue/message";
+import type { PushJob, QueuedNotification, QueueMessage } from "../../src/queue/message";
 import { freshCredentials } from "./standins";
 import { api, uniqueId } from "./webhook";
 
@@ -65,20 +65,21 @@ export function fakeProviders(
   return {
     fcm: fakeProvider("fcm", answer && ((m) => answer(m, "fcm"))),
     apns: fakeProvider("apns", answer && ((m) => answer(m, "apns"))),
+    expo: fakeProvider("expo", answer && ((m) => answer(m, "expo"))),
   };
 }
 
 let messageCounter = 0;
 
-/** Feeds `jobs` to the consumer as one batch; returns its report and what was acked and retried. */
-export async function runBatch(jobs: PushJob[], deps: Partial<ConsumerDeps>, attempts = 1, envOverrides: Partial<Env> = {}) {
+/** Feeds `jobs` (PushJobs, or any queue message) to the consumer as one batch; returns its report and what was acked and retried. */
+export async function runBatch(jobs: readonly QueueMessage[], deps: Partial<ConsumerDeps>, attempts = 1, envOverrides: Partial<Env> = {}) {
   const messages = jobs.map((body) => ({
     id: `m${++messageCounter}-${crypto.randomUUID()}`,
     timestamp: new Date(),
     attempts,
     body,
   }));
-  const batch = createMessageBatch<PushJob>("learnink-push", messages);
+  const batch = createMessageBatch<QueueMessage>("learnink-push", messages);
   const ctx = createExecutionContext();
   const report = await consumePushBatch(batch, { ...env, ...envOverrides }, deps);
   const result = await getQueueResult(batch, ctx);
@@ -224,4 +225,18 @@ export const appsFor = (...apps: string[]): string => (apps.length === 0 ? "" : 
 export async function ownProviders(deps: Partial<ProviderDeps> = {}, apps: string[] = []) {
   const config = { ...env, ...(await freshCredentials()).config, APPS: appsFor(...apps) };
   return Object.assign(createProviders(config, deps), { config });
+}
+
+/** A queue that keeps every message sent to it, with its delay. */
+export function recordingQueue() {
+  const sent: { body: QueueMessage; delaySeconds: number | undefined }[] = [];
+  const queue = {
+    async send(body: QueueMessage, options?: { delaySeconds?: number }) {
+      sent.push({ body, delaySeconds: options?.delaySeconds });
+    },
+    async sendBatch(messages: Iterable<{ body: QueueMessage; delaySeconds?: number }>) {
+      for (const m of messages) sent.push({ body: m.body, delaySeconds: m.delaySeconds });
+    },
+  };
+  return { queue: queue as unknown as Queue, sent };
 }

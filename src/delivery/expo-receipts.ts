@@ -1,0 +1,193 @@
+/**
+ * Expo's push receipts, read about 15 minutes after the push, as Expo
+ * recommends: a ticket says Expo took the message; its receipt says whether
+ * APNs or FCM did. The consumer queues a ReceiptJob (delayed 15 minutes)
+ * for the Expo pushes each batch sent, and reads it like any queue message:
+ * one `getReceipts` request of up to 1,000 ids, then one D1 transaction.
+ *
+ * - DeviceNotRegistered: the token is dead; it goes through the pruning
+ *   brake (removed, or quarantined in a burst) and the delivery becomes
+ *   `invalid_token`.
+ * - InvalidCredentials, MismatchSenderId: the app's credentials at Expo are
+ *   wrong; the same alert a misconfigured send raises, and the delivery
+ *   becomes `failed` (replayable once fixed).
+ * - Any other error (MessageTooBig, MessageRateExceeded, ...): `failed`.
+ * - No receipt yet: asked for again 15 minutes later, up to RECEIPT_ROUNDS
+ *   reads in all, then logged as missing (Expo keeps receipts 24 hours).
+ */
+import type { AcceptedPushes, MisconfiguredAnswers } from "../db/alerts";
+import type { DeadToken } from "../db/pruning";
+import { type ReceiptError, recordReceipts } from "../db/receipts";
+import { utf8Bytes } from "../db/json-chunks";
+import { log, shortToken } from "../log";
+import { appSettings } from "../push/apps";
+import { classifyReceipt } from "../push/expo/classify";
+import { EXPO_MAX_RECEIPT_IDS, fetchReceipts } from "../push/expo/receipts";
+import type { ProviderDeps } from "../push/provider";
+import { enqueueJobs, MAX_MESSAGE_BYTES } from "../queue/enqueue";
+import type { ReceiptJob } from "../queue/message";
+import { retryDelaySeconds } from "./backoff";
+import type { Attempted } from "./outcomes";
+import { logSignals } from "./signals";
+
+/** Expo: "We recommend checking push receipts 15 minutes after sending". */
+export const RECEIPT_DELAY_SECONDS = 15 * 60;
+/** Reads of a ticket's receipt before it is given up as missing: 15, 30 and 45 minutes after the push. */
+export const RECEIPT_ROUNDS = 3;
+/** Attempts at one read that failed (429, 5xx, network, D1) before it is dropped with an error line. */
+export const RECEIPT_MAX_ATTEMPTS = 6;
+
+/** One ticket to read: its id, the device token, and the delivery it belongs to. */
+interface Ticket {
+  eventId: string;
+  index: number;
+  token: string;
+  id: string;
+}
+
+/** The tickets of a batch's sent Expo pushes, as ReceiptJobs (per app, at most 1,000 ids and 120 KB each). */
+export function receiptJobsFor(sent: readonly Attempted[]): ReceiptJob[] {
+  const byApp = new Map<string, Ticket[]>();
+  for (const { work, device, result } of sent) {
+    if (device.provider !== "expo" || result.kind !== "sent" || result.id === "") continue;
+    const tickets = byApp.get(device.app) ?? [];
+    byApp.set(device.app, tickets);
+    tickets.push({ eventId: work.job.event_id, index: work.n.i, token: device.token, id: result.id });
+  }
+  return [...byApp].flatMap(([app, tickets]) => packTickets(app, 1, tickets));
+}
+
+/** Packs tickets into jobs of at most 1,000 ids and MAX_MESSAGE_BYTES. */
+export function packTickets(app: string, round: number, tickets: readonly Ticket[]): ReceiptJob[] {
+  const jobs: ReceiptJob[] = [];
+  const empty = (): ReceiptJob => ({ v: 1, kind: "expo_receipts", app, round, events: [] });
+  const baseBytes = utf8Bytes(JSON.stringify(empty()));
+  let job = empty();
+  let count = 0;
+  let bytes = baseBytes;
+  for (const ticket of tickets) {
+    const entry: [string, string, number] = [ticket.id, ticket.token, ticket.index];
+    let event = job.events.at(-1);
+    // A new event entry costs its id too; the margin covers brackets and commas.
+    const size = utf8Bytes(JSON.stringify(entry)) + (event?.e === ticket.eventId ? 1 : utf8Bytes(ticket.eventId) + 16);
+    if (count > 0 && (count >= EXPO_MAX_RECEIPT_IDS || bytes + size > MAX_MESSAGE_BYTES)) {
+      jobs.push(job);
+      job = empty();
+      count = 0;
+      bytes = baseBytes;
+      event = undefined;
+    }
+    if (event?.e !== ticket.eventId) job.events.push((event = { e: ticket.eventId, t: [] }));
+    event!.t.push(entry);
+    count++;
+    bytes += size;
+  }
+  if (count > 0) jobs.push(job);
+  return jobs;
+}
+
+const ticketsOf = (job: ReceiptJob): Ticket[] =>
+  job.events.flatMap((event) => event.t.map(([id, token, index]) => ({ eventId: event.e, index, token, id })));
+
+/** Queues the receipt reads, RECEIPT_DELAY_SECONDS from now; never throws (a lost read costs no notification). */
+export async function queueReceiptReads(queue: Queue, jobs: readonly ReceiptJob[], delaySeconds = RECEIPT_DELAY_SECONDS): Promise<number> {
+  if (jobs.length === 0) return 0;
+  try {
+    await enqueueJobs(queue, jobs, { delaySeconds });
+    return jobs.length;
+  } catch (error) {
+    const tickets = jobs.reduce((n, job) => n + ticketsOf(job).length, 0);
+    log("consumer_error", { reason: "receipts_not_queued", provider: "expo", tickets, error: String(error) }, "warn");
+    return 0;
+  }
+}
+
+export interface ReceiptsDeps {
+  /** For the getReceipts request (fetch counted against the invocation, clock, timeout). */
+  provider: ProviderDeps;
+  random: () => number;
+}
+
+/** What reading one ReceiptJob did. */
+export type ReceiptRead = { kind: "done" } | { kind: "retry"; delaySeconds: number };
+
+/** Reads one job's receipts and records what they say. Throws only what D1 threw (the caller retries). */
+export async function readReceipts(job: ReceiptJob, attempts: number, env: Env, deps: ReceiptsDeps): Promise<ReceiptRead> {
+  const tickets = ticketsOf(job);
+  const settings = appSettings(env, job.app);
+  if (settings.kind === "unavailable" || settings.missing.EXPO_ACCESS_TOKEN) {
+    const setting = settings.kind === "unavailable" ? settings.setting : settings.missing.EXPO_ACCESS_TOKEN;
+    log("expo_receipts", { app: job.app, tickets: tickets.length, reason: "provider_misconfigured", setting }, "error");
+    return { kind: "done" };
+  }
+  const answer = await fetchReceipts(settings.values, tickets.map((t) => t.id), deps.provider);
+  const giveUp = attempts >= RECEIPT_MAX_ATTEMPTS;
+  if (answer.kind === "failed" || (answer.kind !== "receipts" && giveUp)) {
+    log("expo_receipts", { app: job.app, tickets: tickets.length, reason: answer.reason, attempts, unread: true }, "error");
+    return { kind: "done" };
+  }
+  if (answer.kind === "retry") {
+    return { kind: "retry", delaySeconds: retryDelaySeconds(attempts, answer.retryAfter, deps.random) };
+  }
+  const now = deps.provider.now();
+  if (answer.kind === "misconfigured") {
+    const alarm: MisconfiguredAnswers = { provider: "expo", app: job.app, reason: answer.reason, answers: tickets.length, lastEventId: tickets.at(-1)!.eventId };
+    logSignals({ misconfigured: [alarm] }, await recordReceipts(env.DB, [], { tokenAnswers: [], deadTokens: [], misconfigured: [alarm], accepted: [] }, now));
+    return { kind: "retry", delaySeconds: retryDelaySeconds(attempts, undefined, deps.random) };
+  }
+
+  const errors: ReceiptError[] = [];
+  const dead: DeadToken[] = [];
+  const misconfigured = new Map<string, MisconfiguredAnswers>();
+  const pending: Ticket[] = [];
+  let delivered = 0;
+  for (const ticket of tickets) {
+    const receipt = answer.receipts[ticket.id];
+    if (receipt === undefined) {
+      pending.push(ticket);
+      continue;
+    }
+    const verdict = classifyReceipt(receipt);
+    if (verdict.kind === "delivered") {
+      delivered++;
+      continue;
+    }
+    const key = { eventId: ticket.eventId, index: ticket.index, token: ticket.token, ticket: ticket.id, error: `receipt:${verdict.reason}` };
+    if (verdict.kind === "dead") {
+      errors.push({ ...key, status: "invalid_token" });
+      dead.push({ token: ticket.token, provider: "expo", app: job.app, reason: verdict.reason });
+    } else {
+      errors.push({ ...key, status: "failed" });
+      if (verdict.kind === "misconfigured") {
+        const alarm = misconfigured.get(verdict.reason) ?? { provider: "expo", app: job.app, reason: verdict.reason, answers: 0, lastEventId: "" };
+        misconfigured.set(verdict.reason, alarm);
+        alarm.answers++;
+        alarm.lastEventId = ticket.eventId;
+      }
+    }
+  }
+  const accepted: AcceptedPushes[] = delivered > 0 ? [{ provider: "expo", app: job.app, ios: false }] : [];
+  const signals = {
+    tokenAnswers: delivered + dead.length > 0 ? [{ provider: "expo", app: job.app, answered: delivered + dead.length, dead: dead.length }] : [],
+    deadTokens: dead,
+    misconfigured: [...misconfigured.values()],
+    accepted,
+  };
+  const recorded = await recordReceipts(env.DB, errors, signals, now);
+  logSignals(signals, recorded);
+  for (const error of errors) {
+    log("delivery", { event_id: error.eventId, index: error.index, provider: "expo", device: shortToken(error.token), status: error.status, error: error.error }, "warn");
+  }
+
+  let requeued = 0;
+  if (pending.length > 0 && job.round < RECEIPT_ROUNDS) {
+    requeued = await queueReceiptReads(env.PUSH_QUEUE, packTickets(job.app, job.round + 1, pending));
+  }
+  const missing = pending.length > 0 && requeued === 0 ? pending.length : 0;
+  log(
+    "expo_receipts",
+    { app: job.app, round: job.round, tickets: tickets.length, delivered, dead: dead.length, failed: errors.length - dead.length, pending: pending.length, missing },
+    missing > 0 ? "warn" : "info",
+  );
+  return { kind: "done" };
+}

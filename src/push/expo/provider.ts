@@ -1,0 +1,82 @@
+/**
+ * The Expo provider: `POST /--/api/v2/push/send` with up to 100 messages,
+ * one push ticket back for each, in order. A single push is a list of one.
+ * Each push names its app, whose access token (if any) the request carries;
+ * the consumer hands over one app's messages at a time, and a mixed list is
+ * split by app here. Receipts are read later (receipts.ts).
+ */
+import type { AppSettings } from "../apps";
+import { unusableSettings } from "../configured";
+import { request } from "../http";
+import type { ProviderDeps, PushMessage, PushProvider, PushResult } from "../provider";
+import { asObject, noAnswer } from "../verdict";
+import { classifyRequestFailure, classifyTicket } from "./classify";
+import { type ExpoSettings, expoConfig, expoHeaders } from "./config";
+import { expoMessage } from "./message";
+
+/** Expo takes at most 100 notifications per request (PUSH_TOO_MANY_NOTIFICATIONS beyond). */
+export const EXPO_MAX_MESSAGES = 100;
+
+/** An Expo provider over each app's settings. */
+export function createExpoProvider(settingsOf: (app: string) => AppSettings, deps: ProviderDeps): PushProvider {
+  const sendBatch = async (messages: readonly PushMessage[]): Promise<PushResult[]> => {
+    const app = messages[0]?.app;
+    if (app === undefined) return [];
+    if (messages.length > EXPO_MAX_MESSAGES || messages.some((m) => m.app !== app)) return splitAndSend(messages, sendBatch);
+    const resolved = settingsOf(app);
+    const unusable =
+      resolved.kind === "unavailable" ? resolved.setting : resolved.missing.EXPO_ACCESS_TOKEN ? resolved.missing.EXPO_ACCESS_TOKEN : undefined;
+    if (unusable !== undefined || resolved.kind !== "ok") return messages.map(() => unusableSettings("expo", app, unusable ?? "APPS"));
+    return post(expoConfig(resolved.values as ExpoSettings), messages, deps);
+  };
+  return {
+    name: "expo",
+    maxBatch: EXPO_MAX_MESSAGES,
+    async send(message) {
+      const [result] = await sendBatch([message]);
+      return result ?? { kind: "failed", reason: "expo_no_ticket" };
+    },
+    sendBatch,
+  };
+}
+
+/** One request for `messages` (one app, at most 100): a result per message, in order. */
+async function post(config: ReturnType<typeof expoConfig>, messages: readonly PushMessage[], deps: ProviderDeps): Promise<PushResult[]> {
+  const outcome = await request(deps, `${config.base}/--/api/v2/push/send`, {
+    method: "POST",
+    headers: expoHeaders(config),
+    body: JSON.stringify(messages.map(expoMessage)),
+  });
+  if (outcome.kind !== "answer") return messages.map(() => noAnswer(outcome));
+  if (outcome.status < 200 || outcome.status >= 300) {
+    const verdict = classifyRequestFailure(outcome.status, outcome.headers, outcome.body, deps.now());
+    return messages.map(() => verdict);
+  }
+  const data = asObject(outcome.body).data;
+  // A list answers a list; Expo answers a single ticket object only to a single message sent without a list.
+  const tickets = Array.isArray(data) ? data : [data];
+  // Expo accepted the request: a message without its ticket is not sent again (it may well have gone out).
+  return messages.map((_, i) => (i < tickets.length ? classifyTicket(tickets[i]) : { kind: "failed", reason: "expo_no_ticket" }));
+}
+
+/** Sends a list that spans apps or exceeds 100 messages as several requests, keeping the order of results. */
+async function splitAndSend(
+  messages: readonly PushMessage[],
+  sendBatch: (messages: readonly PushMessage[]) => Promise<PushResult[]>,
+): Promise<PushResult[]> {
+  const results: PushResult[] = new Array(messages.length);
+  const groups = new Map<string, number[]>();
+  messages.forEach((m, i) => {
+    const group = groups.get(m.app) ?? [];
+    groups.set(m.app, group);
+    group.push(i);
+  });
+  for (const indexes of groups.values()) {
+    for (let start = 0; start < indexes.length; start += EXPO_MAX_MESSAGES) {
+      const chunk = indexes.slice(start, start + EXPO_MAX_MESSAGES);
+      const answered = await sendBatch(chunk.map((i) => messages[i]!));
+      chunk.forEach((i, k) => (results[i] = answered[k]!));
+    }
+  }
+  return results;
+}
