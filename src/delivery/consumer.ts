@@ -167,7 +167,8 @@ export async function consumePushBatch(
       ack(message);
     } catch (error) {
       const delay = recordRetryDelaySeconds(message.attempts);
-      log("consumer_error", { queue: batch.queue, reason: "record_failed", outcomes: job.outcomes.length, attempts: message.attempts, retry_in: delay, error: String(error) }, "error");
+      const fields = { queue: batch.queue, reason: "record_failed", outcomes: job.outcomes.length, attempts: message.attempts };
+      log("consumer_error", { ...fields, retry_in: delay, error: String(error) }, "error");
       retry(message, delay);
     }
   }
