@@ -134,6 +134,7 @@ export function handleOneSignalNotification(context: StandinContext, request: In
   if (earlier) return log(context, ids, eventId, earlier, "checks", new Map(ids.map((id) => [id, "idempotent_repeat"])));
 
   // Scripts and faults answer the whole request; the first id that has one decides.
+  let acceptAfterMs = 0;
   for (const id of ids) {
     const entries = context.scripts.get(id);
     const entry = entries?.shift();
@@ -141,7 +142,9 @@ export function handleOneSignalNotification(context: StandinContext, request: In
     if (!entry) continue;
     const result = scripted(entry, context.now());
     if ("answer" in result) return log(context, ids, eventId, result.answer, "script");
-    break; // a scripted normal acceptance: carry on
+    // A scripted normal acceptance, after a delay: processed now, answered late (a lost answer, for a client that gave up).
+    acceptAfterMs = result.acceptAfterMs;
+    break;
   }
   for (const id of ids) {
     const fault = context.faults.next("onesignal", id, context.now());
@@ -193,5 +196,5 @@ export function handleOneSignalNotification(context: StandinContext, request: In
       context.print?.(pushLine(push));
     }
   }
-  return log(context, ids, eventId, answer, "checks", reasons);
+  return log(context, ids, eventId, acceptAfterMs > 0 ? { ...answer, delayMs: acceptAfterMs } : answer, "checks", reasons);
 }

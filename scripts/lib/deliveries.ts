@@ -7,7 +7,7 @@ import { shortToken } from "../../src/log.ts";
 export interface Delivery {
   index: number;
   device_token: string | null;
-  provider: "fcm" | "apns" | null;
+  provider: "fcm" | "apns" | "expo" | "onesignal" | null;
   status: "sending" | "sent" | "invalid_token" | "retrying" | "failed" | "no_device";
   attempts: number;
   provider_id: string | null;
@@ -98,8 +98,12 @@ export async function followEvent(o: FollowOptions): Promise<FollowResult> {
 /** One line per delivery state, e.g. `#0 fcm …a1b2c3 sent (412 ms after the webhook)`. */
 export function describeDelivery(d: Delivery): string {
   const who = d.custom_id ? `custom_id ${d.custom_id}` : `user_id ${d.user_id}`;
-  if (d.status === "no_device") return `#${d.index} ${who}: no_device, no registered device for this user`;
-  const device = `${d.provider ?? "?"} ${shortToken(d.device_token ?? "")}`;
+  if (d.status === "no_device") {
+    const why = d.provider === "onesignal" ? "no device here, and no push subscription at OneSignal" : "no registered device for this user";
+    return `#${d.index} ${who}: no_device, ${why}`;
+  }
+  // A OneSignal user is shown by external id (onesignal:<id>), not as a shortened token.
+  const device = d.provider === "onesignal" ? (d.device_token ?? "onesignal") : `${d.provider ?? "?"} ${shortToken(d.device_token ?? "")}`;
   const parts: string[] = [];
   if (d.error) parts.push(d.error);
   if (d.status === "sent" && d.provider_id) parts.push(`id ${d.provider_id}`);

@@ -98,6 +98,14 @@ export const SECRETS: SecretSpec[] = [
     input: { kind: "line" },
     check: (value) => (/^\S{20,}$/.test(value.trim()) ? null : "expected the token as expo.dev shows it (one word, 20 characters or more)"),
   },
+  {
+    name: "ONESIGNAL_API_KEY",
+    required: false,
+    what: "the OneSignal App API key (OneSignal, Settings, Keys & IDs), for users without a device here; set ONESIGNAL_APP_ID in wrangler.toml too",
+    without: "OneSignal is off (or, with ONESIGNAL_APP_ID set, its deliveries wait as provider_misconfigured:ONESIGNAL_API_KEY)",
+    input: { kind: "line" },
+    check: (value) => (/^\S{20,}$/.test(value.trim()) ? null : "expected the App API key as OneSignal shows it (one word)"),
+  },
 ];
 
 /** The command that sets one secret, as a user types it. */

@@ -190,7 +190,8 @@ function uniqueNotifications(keys: readonly NotificationKey[]): NotificationKey[
 
 /** The outcome of one claimed row. */
 export interface Outcome extends DeliveryKey {
-  status: Exclude<DeliveryStatus, "sending" | "no_device" | "rejected">;
+  /** `no_device` only from a provider that reaches users rather than devices (OneSignal). */
+  status: Exclude<DeliveryStatus, "sending" | "rejected">;
   /** The provider's message id (sent). */
   providerId?: string | null;
   /** Provider reason or our code (invalid_token, retrying, failed). */

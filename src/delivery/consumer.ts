@@ -13,6 +13,7 @@
 import { claimDeliveries, type RecordOptions, recordOutcomes } from "../db/ledger-writes";
 import type { Provider } from "../devices/types";
 import { log } from "../log";
+import { oneSignalConfig, type OneSignalSettings } from "../push/onesignal/config";
 import { createProviders } from "../push/providers";
 import type { PushProvider } from "../push/provider";
 import { isPushJob, isReceiptJob, isRecordJob, type PushJob, type ReceiptJob, type RecordJob } from "../queue/message";
@@ -231,7 +232,8 @@ async function deliver(
     return;
   }
 
-  const devicesOf = await resolveRecipients(env.DB, [...works.values()].map((w) => w.n));
+  const oneSignal = oneSignalConfig(env as OneSignalSettings);
+  const devicesOf = await resolveRecipients(env.DB, [...works.values()].map((w) => w.n), oneSignal.kind === "off" ? null : oneSignal.externalId);
   report.d1RoundTrips++;
   const plan = planDeliveries(works, replayed, devicesOf);
 

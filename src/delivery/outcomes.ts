@@ -64,6 +64,11 @@ export function settle(attempted: readonly Attempted[], finishedAt: number, rand
       case "failed":
         outcome.error = result.reason;
         break;
+      case "no_device":
+        // OneSignal knows the user but has no subscription to push to: final, like a user without devices.
+        outcome.status = "no_device";
+        outcome.error = result.reason;
+        break;
     }
     settled.outcomes.push(outcome);
     log(

@@ -1,13 +1,41 @@
 /**
  * Who gets each notification: the devices registered under its custom_id,
  * else those under LearnInk's user_id. One D1 query for the whole batch.
+ * With OneSignal on, a user with no device here is reached through
+ * OneSignal instead, by external id: one stand-in "device" whose token is
+ * `onesignal:<external id>`, so the claim, the ledger and the send step
+ * treat it like any other (a user moving to the relay's devices stops
+ * getting it: never both).
  */
 import { type DeviceRow, devicesOfUsers } from "../db/devices";
+import { type ExternalIdKind, ONESIGNAL_TOKEN_PREFIX } from "../push/onesignal/config";
+import { ONESIGNAL_APP } from "../push/onesignal/provider";
 import type { QueuedNotification } from "../queue/message";
 
+/** The OneSignal user standing in for a notification's missing devices, or none without an external id. */
+export function oneSignalDevice(n: QueuedNotification, externalId: ExternalIdKind): DeviceRow | null {
+  const id = externalId === "user_id" ? n.user_id : n.custom_id;
+  if (id === null || id === "") return null;
+  return {
+    token: `${ONESIGNAL_TOKEN_PREFIX}${id}`,
+    provider: "onesignal",
+    app: ONESIGNAL_APP,
+    custom_id: n.custom_id,
+    user_id: n.user_id,
+    platform: null,
+    environment: "production",
+    created_at: 0,
+    updated_at: 0,
+    quarantined_at: null,
+    quarantine_reason: null,
+  };
+}
+
+/** `oneSignal`: which id is the OneSignal external id, when OneSignal is on (null: off). */
 export async function resolveRecipients(
   db: D1Database,
   notifications: readonly QueuedNotification[],
+  oneSignal: ExternalIdKind | null = null,
 ): Promise<(n: QueuedNotification) => DeviceRow[]> {
   const customIds = new Set<string>();
   const userIds = new Set<string>();
@@ -18,7 +46,12 @@ export async function resolveRecipients(
   const devices = await devicesOfUsers(db, [...customIds], [...userIds]);
   const byCustomId = groupBy(devices, (d) => d.custom_id);
   const byUserId = groupBy(devices, (d) => d.user_id);
-  return (n) => (n.custom_id !== null ? byCustomId.get(n.custom_id) : undefined) ?? byUserId.get(n.user_id) ?? [];
+  return (n) => {
+    const devices = (n.custom_id !== null ? byCustomId.get(n.custom_id) : undefined) ?? byUserId.get(n.user_id);
+    if (devices) return devices;
+    const viaOneSignal = oneSignal === null ? null : oneSignalDevice(n, oneSignal);
+    return viaOneSignal ? [viaOneSignal] : [];
+  };
 }
 
 function groupBy(devices: readonly DeviceRow[], key: (d: DeviceRow) => string | null): Map<string, DeviceRow[]> {

@@ -11,17 +11,25 @@ import type { PushMessage, PushProvider, PushResult } from "../push/provider";
 import { tapLink, UnsafePathError } from "./link";
 import type { Attempted } from "./outcomes";
 
-/** The claimed rows in the order and groups they are sent: one row per task, or up to `maxBatch` of one provider and app. */
+/**
+ * The claimed rows in the order and groups they are sent: one row per task,
+ * or up to `maxBatch` of one provider and app (and, for a provider that
+ * asks for it, of one queue message).
+ */
 export function sendTasks(mine: readonly Attempted[], providers: Record<Provider, PushProvider>): Attempted[][] {
   const tasks: Attempted[][] = [];
   const open = new Map<string, Attempted[]>();
+  const messages = new Map<object, number>();
   for (const attempt of mine) {
     const provider = providers[attempt.device.provider];
     if (!provider.sendBatch) {
       tasks.push([attempt]);
       continue;
     }
-    const key = `${attempt.device.provider}\u0000${attempt.device.app}`;
+    const job = attempt.work.job;
+    if (!messages.has(job)) messages.set(job, messages.size);
+    const scope = provider.sameMessageOnly ? `\u0000${messages.get(job)}` : "";
+    const key = `${attempt.device.provider}\u0000${attempt.device.app}${scope}`;
     let task = open.get(key);
     if (!task || task.length >= (provider.maxBatch ?? 1)) {
       task = [];

@@ -3,8 +3,12 @@
  * push providers. It lives apart from both so neither imports the other.
  */
 
-/** The providers a device can be registered with (OneSignal needs no device: src/push/onesignal/). */
-export type Provider = "fcm" | "apns" | "expo";
+/**
+ * The push providers. A device is registered with `fcm`, `apns` or `expo`;
+ * `onesignal` reaches users who have no device in the relay (the consumer
+ * stands one in for them: src/push/onesignal/).
+ */
+export type Provider = "fcm" | "apns" | "expo" | "onesignal";
 export type Platform = "ios" | "android";
 export type ApnsEnvironment = "production" | "sandbox";
 

@@ -39,6 +39,11 @@ export type PushResult =
   | { kind: "misconfigured"; reason: string }
   /** Try again after `retryAfter` seconds (from Retry-After, or the consumer's backoff when undefined). */
   | { kind: "retry"; reason: string; retryAfter?: number }
+  /**
+   * The provider has no way to reach this user (OneSignal: no push
+   * subscription, `invalid_aliases`): recorded `no_device`, not retried.
+   */
+  | { kind: "no_device"; reason: string }
   /** Final failure with the provider's reason (or ours, e.g. provider_not_configured). */
   | { kind: "failed"; reason: string };
 
@@ -62,4 +67,10 @@ export interface PushProvider {
    */
   sendBatch?(messages: readonly PushMessage[]): Promise<PushResult[]>;
   readonly maxBatch?: number;
+  /**
+   * Lists are made of one queue message's rows only, so that a retry of the
+   * message forms exactly the same lists (OneSignal: the idempotency key is
+   * derived from what a request carries).
+   */
+  readonly sameMessageOnly?: boolean;
 }

@@ -10,6 +10,8 @@ import { appSettings } from "./apps";
 import { CredentialCache, type IsolateMemory, isolateMemory } from "./credential-cache";
 import { createExpoProvider } from "./expo/provider";
 import { createFcmProvider } from "./fcm";
+import type { OneSignalSettings } from "./onesignal/config";
+import { createOneSignalProvider } from "./onesignal/provider";
 import type { ProviderDeps, PushProvider } from "./provider";
 
 /** Per-request timeout unless the caller says otherwise. */
@@ -39,5 +41,6 @@ export function createProviders(
     fcm: createFcmProvider(settingsOf, full, cache),
     apns: createApnsProvider(settingsOf, full, cache),
     expo: createExpoProvider(settingsOf, full),
+    onesignal: createOneSignalProvider(env as OneSignalSettings, full),
   };
 }

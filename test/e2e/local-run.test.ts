@@ -1,9 +1,10 @@
 /**
  * The local run end to end, as a new user meets it: `npm start` on a fresh
  * checkout (wrangler dev with the real wrangler.toml, local D1 and Queue,
- * stand-in FCM and APNs), a device registered through the API,
- * `npm run send-example`, and the push arriving at the stand-in with what
- * the phone would show; a device registered by the app's own route (a device
+ * stand-in FCM, APNs, Expo and OneSignal), a device registered through the
+ * API, `npm run send-example`, and the push arriving at the stand-in with
+ * what the phone would show; one event reaching a device of each provider
+ * and a OneSignal user; a device registered by the app's own route (a device
  * token minted by README's backend code, and the banner's commands); then
  * real credentials in `.dev.vars` switching a stand-in off, and Ctrl-C
  * leaving nothing behind.
@@ -13,11 +14,13 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { StandinClient } from "../../standins/client.ts";
 import type { RecordedPush } from "../../standins/types.ts";
-import { apnsToken, fcmToken, uniqueId } from "../support/ids.ts";
+import { learnInkEvent, svixHeaders } from "../../standins/learnink.ts";
+import { apnsToken, expoToken, fcmToken, uniqueId } from "../support/ids.ts";
 import { type Relay, api, freePort, freshCheckout, removeDir, runCommand, runScript, startRelay } from "./support/local-run.js";
 
 /** The defaults a fresh checkout runs with (.dev.vars.example, wrangler.toml). */
 const EXAMPLE_KEY = "local-dev-key";
+const WEBHOOK_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 const ORG_ID = "your-org-id";
 
 interface EventAnswer {
@@ -58,6 +61,8 @@ describe("npm start on a fresh checkout", () => {
     expect(out).toContain(`LearnInk push relay running at ${relay.url}`);
     expect(out).toMatch(/FCM\s+stand-in at http:\/\/127\.0\.0\.1:\d+/);
     expect(out).toMatch(/APNs\s+stand-in at http:\/\/127\.0\.0\.1:\d+/);
+    expect(out).toMatch(/Expo\s+stand-in at http:\/\/127\.0\.0\.1:\d+/);
+    expect(out).toMatch(/OneSignal stand-in at http:\/\/127\.0\.0\.1:\d+/);
     expect(out).toContain(`curl -X PUT ${relay.url}/v1/devices`);
     expect(out).toContain("npm run send-example");
     expect(out).toMatch(/applied 0001_devices\.sql/);
@@ -111,6 +116,53 @@ describe("npm start on a fresh checkout", () => {
     expect((ledger.body as EventAnswer).summary).toEqual({ sent: 2 });
     const latest = Math.max(...pushes.map((p) => p.received_at));
     console.log(`send-example → push at the stand-ins: ${latest - sentAt} ms (send-example ran ${sent.ms} ms)`);
+  }, 30_000);
+
+  it("delivers one event to a device of each provider and to a OneSignal user without a device", async () => {
+    const users = { fcm: uniqueId("emp-f"), apns: uniqueId("emp-a"), expo: uniqueId("emp-x"), onesignal: uniqueId("emp-o") };
+    const tokens = { fcm: fcmToken(), apns: apnsToken(), expo: expoToken() };
+    for (const provider of ["fcm", "apns", "expo"] as const) {
+      const device = { custom_id: users[provider], provider, token: tokens[provider], ...(provider === "apns" ? { environment: "sandbox" } : {}) };
+      expect((await api(relay, EXAMPLE_KEY, "/v1/devices", { method: "PUT", json: device })).status).toBe(201);
+    }
+    // The company's OneSignal app knows this user (the app called OneSignal.login with their custom_id).
+    const keys = JSON.parse(await readFile(join(checkout, ".standins", "keys.json"), "utf8")) as { onesignal: { appId: string } };
+    await new StandinClient(relay.standinsUrl).oneSignalUsers({ app_id: keys.onesignal.appId, external_ids: [users.onesignal], state: "subscribed" });
+
+    const eventId = uniqueId("msg_all");
+    const notifications = Object.values(users).map((custom_id) => ({
+      title: "Quiz due",
+      body: "Finish the fire safety quiz today",
+      path: "/courses/fire-safety",
+      user_id: uniqueId("li"),
+      custom_id,
+      phone_number: null,
+    }));
+    const body = JSON.stringify(learnInkEvent("notifications.sent", { notifications }));
+    const posted = await fetch(`${relay.url}/webhooks/learnink`, { method: "POST", headers: svixHeaders(WEBHOOK_SECRET, eventId, body), body });
+    expect(posted.status).toBe(200);
+
+    const standins = new StandinClient(relay.standinsUrl);
+    const pushes = await standins.waitForMatching({ event_id: eventId }, 4, 20_000);
+    expect(pushes.map((p) => [p.provider, p.token]).sort()).toEqual(
+      [
+        ["apns", tokens.apns],
+        ["expo", tokens.expo],
+        ["fcm", tokens.fcm],
+        ["onesignal", users.onesignal],
+      ].sort(),
+    );
+    let ledger = await api(relay, EXAMPLE_KEY, `/v1/events/${eventId}`);
+    for (let i = 0; i < 50 && (ledger.body as EventAnswer).summary.sent !== 4; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      ledger = await api(relay, EXAMPLE_KEY, `/v1/events/${eventId}`);
+    }
+    expect((ledger.body as EventAnswer).deliveries.map((d) => [d.provider, d.status]).sort()).toEqual([
+      ["apns", "sent"],
+      ["expo", "sent"],
+      ["fcm", "sent"],
+      ["onesignal", "sent"],
+    ]);
   }, 30_000);
 
   it("registers a device with a device token minted as the README shows, and a signed webhook then reaches it", async () => {

@@ -33,7 +33,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const noise = process.env.RELAY_TEST_SHOW_RESETS ? null : hideExpectedResetNoise();
   const standins = await startStandins();
   project.provide("standinUrl", standins.url);
-  project.provide("standinWorkerConfig", workerConfig(standins.url, standins.keys));
+  // OneSignal stays off unless a test turns it on (freshOneSignalApp): with it on, every user without a
+  // device would go to OneSignal instead of being recorded no_device, which most tests are about.
+  project.provide("standinWorkerConfig", { ...workerConfig(standins.url, standins.keys), ONESIGNAL_APP_ID: "", ONESIGNAL_API_KEY: "" });
   project.provide("wranglerQueues", wranglerQueues());
   return async () => {
     await standins.close();

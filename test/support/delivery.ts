@@ -66,6 +66,7 @@ export function fakeProviders(
     fcm: fakeProvider("fcm", answer && ((m) => answer(m, "fcm"))),
     apns: fakeProvider("apns", answer && ((m) => answer(m, "apns"))),
     expo: fakeProvider("expo", answer && ((m) => answer(m, "expo"))),
+    onesignal: fakeProvider("onesignal", answer && ((m) => answer(m, "onesignal"))),
   };
 }
 

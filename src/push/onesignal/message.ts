@@ -1,0 +1,58 @@
+/**
+ * The body of a OneSignal Create message request for one group of
+ * notifications with the same text and tap path: the users by external id
+ * (`include_aliases`, the only targeting mode), English heading and
+ * content, the tap data the app reads (`path`, `url`, `event_id`; never
+ * OneSignal's own `url`, which would open a browser instead of the app),
+ * the idempotency key, and the same 24-hour lifetime as the other providers.
+ */
+import { APNS_EXPIRATION_S } from "../apns-message";
+import { fitPayload, type VisibleText } from "../payload";
+
+/**
+ * APNs and FCM allow 4,096 bytes; OneSignal wraps the data in its own
+ * fields (its notification id and more), so the text is fitted to 4,096
+ * less this allowance.
+ */
+export const ONESIGNAL_OVERHEAD_BYTES = 512;
+
+export interface OneSignalContent extends VisibleText {
+  path: string;
+  url: string;
+  event_id: string;
+}
+
+export interface OneSignalRequestBody {
+  app_id: string;
+  target_channel: "push";
+  include_aliases: { external_id: string[] };
+  headings: { en: string };
+  contents: { en: string };
+  data: { path: string; url: string; event_id: string };
+  idempotency_key: string;
+  collapse_id: string;
+  ttl: number;
+  priority: 10;
+}
+
+/** The request for `externalIds`, with title and body shortened so what reaches the phone stays within 4,096 bytes. */
+export function oneSignalBody(appId: string, externalIds: string[], content: OneSignalContent, key: string): OneSignalRequestBody {
+  const build = (text: VisibleText): OneSignalRequestBody => ({
+    app_id: appId,
+    target_channel: "push",
+    include_aliases: { external_id: externalIds },
+    headings: { en: text.title },
+    contents: { en: text.body },
+    data: { path: content.path, url: content.url, event_id: content.event_id },
+    idempotency_key: key,
+    // A resend of the same notifications replaces the first on the phone rather than stacking.
+    collapse_id: key,
+    ttl: APNS_EXPIRATION_S,
+    priority: 10,
+  });
+  const reaching = (text: VisibleText) => {
+    const { headings, contents, data } = build(text);
+    return { headings, contents, data };
+  };
+  return build(fitPayload({ title: content.title, body: content.body }, reaching, 4096 - ONESIGNAL_OVERHEAD_BYTES));
+}
