@@ -22,7 +22,7 @@ import { writeRecordJob } from "./record-later";
 
 /** The dead-letter consumer's `max_retries` in wrangler.toml (a test keeps them equal). */
 export const DEAD_LETTER_MAX_RETRIES = 10;
-/** A dead letter that could not be recorded comes back after a minute, doubling to an hour: about 4.6 hours over 10 retries. */
+/** A dead letter that could not be recorded comes back after a minute, doubling to an hour: about 5 hours over 10 retries. */
 export const DEAD_LETTER_BASE_DELAY_SECONDS = 60;
 export const DEAD_LETTER_MAX_DELAY_SECONDS = 60 * 60;
 

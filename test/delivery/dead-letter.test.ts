@@ -10,7 +10,7 @@ import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { claimDeliveries, recordOutcomes } from "../../src/db/ledger-writes";
 import { LEASE_MS } from "../../src/delivery/consumer";
-import { consumeDeadLetters, DEAD_LETTER_MAX_RETRIES } from "../../src/delivery/dead-letter";
+import { consumeDeadLetters, DEAD_LETTER_MAX_RETRIES, deadLetterRetryDelaySeconds } from "../../src/delivery/dead-letter";
 import { ledgerNotification, targetFor } from "../../src/delivery/plan";
 import { UNKNOWN_QUEUE_RETRY_SECONDS } from "../../src/delivery/queues";
 import worker from "../../src/index";
@@ -121,6 +121,9 @@ describe("dead letters D1 cannot record", () => {
       delays.push(run.report.retryDelays[run.ids[0]!]!);
     }
     expect(delays).toEqual([60, 120, 240, 3600, 3600]);
+    // 10 retries: 60 + 120 + ... + 1,920 s, then an hour four times: about 5 hours.
+    const total = Array.from({ length: DEAD_LETTER_MAX_RETRIES }, (_, i) => deadLetterRetryDelaySeconds(i + 1)).reduce((a, b) => a + b, 0);
+    expect(total).toBe(18_180);
 
     logs = captureLogs();
     const last = await deadLetters([event], { attempts: DEAD_LETTER_MAX_RETRIES + 1, db: broken.db });
