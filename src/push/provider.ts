@@ -1,7 +1,7 @@
 /**
  * The one interface every push provider implements, and the small result
  * union the consumer acts on. Classifying a provider's answer into this
- * union is a pure function per provider (see fcm-classify.ts, apns-classify.ts).
+ * union is a pure function per provider (each folder's classify.ts: fcm/, apns/, expo/, onesignal/).
  */
 import type { ApnsEnvironment, Provider } from "../devices/types";
 

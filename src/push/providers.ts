@@ -5,11 +5,11 @@
  * batch costs nothing.
  */
 import type { Provider } from "../devices/types";
-import { createApnsProvider } from "./apns";
+import { createApnsProvider } from "./apns/provider";
 import { appSettings } from "./apps";
 import { CredentialCache, type IsolateMemory, isolateMemory } from "./credential-cache";
 import { createExpoProvider } from "./expo/provider";
-import { createFcmProvider } from "./fcm";
+import { createFcmProvider } from "./fcm/provider";
 import type { OneSignalSettings } from "./onesignal/config";
 import { createOneSignalProvider } from "./onesignal/provider";
 import type { ProviderDeps, PushProvider } from "./provider";

@@ -5,8 +5,8 @@
  * even with an empty title and body can never be delivered: the webhook
  * rejects it up front rather than have every send fail.
  */
-import { apnsPayload } from "./apns-message";
-import { fcmRequestBody } from "./fcm-message";
+import { apnsPayload } from "./apns/message";
+import { fcmRequestBody } from "./fcm/message";
 import { jsonBytes, MAX_PAYLOAD_BYTES } from "./payload";
 import type { PushMessage } from "./provider";
 

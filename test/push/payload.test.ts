@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { apnsPayload } from "../../src/push/apns-message";
-import { fcmRequestBody } from "../../src/push/fcm-message";
+import { apnsPayload } from "../../src/push/apns/message";
+import { fcmRequestBody } from "../../src/push/fcm/message";
 import { fitPayload, jsonBytes, MAX_PAYLOAD_BYTES, shortenToBytes, type VisibleText } from "../../src/push/payload";
 import { pushMessage } from "../support/push";
 

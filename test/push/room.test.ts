@@ -5,8 +5,8 @@
  */
 import { describe, expect, it } from "vitest";
 import { tapLink } from "../../src/delivery/link";
-import { apnsPayload } from "../../src/push/apns-message";
-import { fcmRequestBody } from "../../src/push/fcm-message";
+import { apnsPayload } from "../../src/push/apns/message";
+import { fcmRequestBody } from "../../src/push/fcm/message";
 import { jsonBytes, MAX_PAYLOAD_BYTES } from "../../src/push/payload";
 import { ASSUMED_FCM_TOKEN_LENGTH, pushRoom } from "../../src/push/room";
 import { pushMessage } from "../support/push";

@@ -3,7 +3,7 @@
  * the app reads (`path`, `url`, `event_id`), the default sound, and the
  * same 24-hour lifetime as the other providers.
  */
-import { APNS_EXPIRATION_S } from "../apns-message";
+import { PUSH_LIFETIME_S } from "../lifetime";
 import { fitPayload, type VisibleText } from "../payload";
 import type { PushMessage } from "../provider";
 
@@ -33,7 +33,7 @@ export function expoMessage(message: PushMessage): ExpoMessage {
     body: text.body,
     data: { path: message.path, url: message.url, event_id: message.event_id },
     sound: "default",
-    ttl: APNS_EXPIRATION_S,
+    ttl: PUSH_LIFETIME_S,
     priority: "high",
   });
   // What reaches the phone: the text and the data (the token and the options stay with Expo).

@@ -6,7 +6,7 @@
  * OneSignal's own `url`, which would open a browser instead of the app),
  * the idempotency key, and the same 24-hour lifetime as the other providers.
  */
-import { APNS_EXPIRATION_S } from "../apns-message";
+import { PUSH_LIFETIME_S } from "../lifetime";
 import { fitPayload, type VisibleText } from "../payload";
 
 /**
@@ -47,7 +47,7 @@ export function oneSignalBody(appId: string, externalIds: string[], content: One
     idempotency_key: key,
     // A resend of the same notifications replaces the first on the phone rather than stacking.
     collapse_id: key,
-    ttl: APNS_EXPIRATION_S,
+    ttl: PUSH_LIFETIME_S,
     priority: 10,
   });
   const reaching = (text: VisibleText) => {

@@ -4,13 +4,13 @@
  * credential-cache.ts) until 5 minutes before it expires.
  */
 import { SignJWT } from "jose";
-import { log } from "../log";
-import { type Credential, CredentialCache, credentialsRejected } from "./credential-cache";
-import { PushFailure } from "./failure";
-import type { FcmConfig } from "./fcm-config";
-import { request } from "./http";
-import type { ProviderDeps } from "./provider";
-import { asObject, noAnswer, retryLater } from "./verdict";
+import { log } from "../../log";
+import { type Credential, CredentialCache, credentialsRejected } from "../credential-cache";
+import { PushFailure } from "../failure";
+import type { FcmConfig } from "./config";
+import { request } from "../http";
+import type { ProviderDeps } from "../provider";
+import { asObject, noAnswer, retryLater } from "../verdict";
 
 export const FCM_SCOPE = "https://www.googleapis.com/auth/firebase.messaging";
 /** Google allows at most an hour between the assertion's iat and exp. */

@@ -3,7 +3,7 @@
  * imports its RSA key for signing the OAuth assertion.
  */
 import { importPKCS8 } from "jose";
-import { type Configured, memoizeBySource, misconfigured, normalizePem } from "./configured";
+import { type Configured, memoizeBySource, misconfigured, normalizePem } from "../configured";
 
 export const DEFAULT_TOKEN_URI = "https://oauth2.googleapis.com/token";
 const SETTING = "FCM_SERVICE_ACCOUNT";

@@ -4,20 +4,20 @@
  * host when Apple says BadDeviceToken (a sandbox token sent to production
  * gets exactly that answer).
  */
-import type { ApnsEnvironment } from "../devices/types";
-import { log } from "../log";
-import type { AppSettings } from "./apps";
-import { apnsCredentialName, apnsProviderToken } from "./apns-auth";
-import { classifyApns } from "./apns-classify";
-import { type ApnsConfig, type ApnsSettings, apnsBase, apnsConfig } from "./apns-config";
-import { apnsHeaders, apnsPayload } from "./apns-message";
-import { collapseKey } from "./collapse-key";
-import { unusableSettings } from "./configured";
-import type { CredentialCache } from "./credential-cache";
-import { PushFailure } from "./failure";
-import { request } from "./http";
-import type { ProviderDeps, PushMessage, PushProvider, PushResult } from "./provider";
-import { noAnswer, type Verdict } from "./verdict";
+import type { ApnsEnvironment } from "../../devices/types";
+import { log } from "../../log";
+import type { AppSettings } from "../apps";
+import { apnsCredentialName, apnsProviderToken } from "./auth";
+import { classifyApns } from "./classify";
+import { type ApnsConfig, type ApnsSettings, apnsBase, apnsConfig } from "./config";
+import { apnsHeaders, apnsPayload } from "./message";
+import { collapseKey } from "../collapse-key";
+import { unusableSettings } from "../configured";
+import type { CredentialCache } from "../credential-cache";
+import { PushFailure } from "../failure";
+import { request } from "../http";
+import type { ProviderDeps, PushMessage, PushProvider, PushResult } from "../provider";
+import { noAnswer, type Verdict } from "../verdict";
 
 export interface ApnsProviderSettings extends ApnsSettings {
   APNS_API_BASE?: string;

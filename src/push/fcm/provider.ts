@@ -2,19 +2,19 @@
  * The FCM HTTP v1 provider: one `messages:send` per device, with a cached
  * OAuth access token that is refreshed once if FCM refuses it.
  */
-import { log } from "../log";
-import type { AppSettings } from "./apps";
-import { collapseKey } from "./collapse-key";
-import { unusableSettings } from "./configured";
-import type { CredentialCache } from "./credential-cache";
-import { fcmAccessToken, fcmCredentialName } from "./fcm-auth";
-import { classifyFcm } from "./fcm-classify";
-import { type FcmConfig, fcmConfig } from "./fcm-config";
-import { fcmRequestBody } from "./fcm-message";
-import { PushFailure } from "./failure";
-import { request } from "./http";
-import type { ProviderDeps, PushMessage, PushProvider, PushResult } from "./provider";
-import { noAnswer, type Verdict } from "./verdict";
+import { log } from "../../log";
+import type { AppSettings } from "../apps";
+import { collapseKey } from "../collapse-key";
+import { unusableSettings } from "../configured";
+import type { CredentialCache } from "../credential-cache";
+import { fcmAccessToken, fcmCredentialName } from "./auth";
+import { classifyFcm } from "./classify";
+import { type FcmConfig, fcmConfig } from "./config";
+import { fcmRequestBody } from "./message";
+import { PushFailure } from "../failure";
+import { request } from "../http";
+import type { ProviderDeps, PushMessage, PushProvider, PushResult } from "../provider";
+import { noAnswer, type Verdict } from "../verdict";
 
 export const DEFAULT_FCM_API_BASE = "https://fcm.googleapis.com";
 

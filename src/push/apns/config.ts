@@ -3,8 +3,8 @@
  * the team id and the app's bundle id (the topic), and picks the host.
  */
 import { importPKCS8 } from "jose";
-import type { ApnsEnvironment } from "../devices/types";
-import { type Configured, memoizeBySource, misconfigured, normalizePem } from "./configured";
+import type { ApnsEnvironment } from "../../devices/types";
+import { type Configured, memoizeBySource, misconfigured, normalizePem } from "../configured";
 
 export const APNS_HOSTS: Record<ApnsEnvironment, string> = {
   production: "https://api.push.apple.com",

@@ -4,8 +4,8 @@
  * top-level status can be generic (a 401 is UNAUTHENTICATED whether our
  * access token expired or the APNs key inside Firebase is wrong).
  */
-import { isMisconfiguration } from "./misconfiguration";
-import { asObject, retryLater, type Verdict } from "./verdict";
+import { isMisconfiguration } from "../misconfiguration";
+import { asObject, retryLater, type Verdict } from "../verdict";
 
 const FCM_ERROR = "type.googleapis.com/google.firebase.fcm.v1.FcmError";
 const BAD_REQUEST = "type.googleapis.com/google.rpc.BadRequest";

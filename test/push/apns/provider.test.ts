@@ -1,9 +1,9 @@
 import { decodeProtectedHeader, jwtVerify } from "jose";
 import { afterEach, describe, expect, it } from "vitest";
-import { createIsolateMemory } from "../../src/push/credential-cache";
-import { createProviders } from "../../src/push/providers";
-import { captureLogs } from "../support/logs";
-import { APNS_BASE, type ApnsKey, apnsKey, clock, json, MINUTE, pushMessage, type Recorded, scriptedFetch, settings } from "../support/push";
+import { createIsolateMemory } from "../../../src/push/credential-cache";
+import { createProviders } from "../../../src/push/providers";
+import { captureLogs } from "../../support/logs";
+import { APNS_BASE, type ApnsKey, apnsKey, clock, json, MINUTE, pushMessage, type Recorded, scriptedFetch, settings } from "../../support/push";
 
 let logs = captureLogs();
 afterEach(() => {

@@ -8,9 +8,9 @@
  * spare for clock skew.
  */
 import { SignJWT } from "jose";
-import type { ApnsConfig } from "./apns-config";
-import type { Credential, CredentialCache } from "./credential-cache";
-import type { ProviderDeps } from "./provider";
+import type { ApnsConfig } from "./config";
+import type { Credential, CredentialCache } from "../credential-cache";
+import type { ProviderDeps } from "../provider";
 
 /** A provider token is used until it is this old. */
 export const APNS_TOKEN_REUSE_MS = 50 * 60_000;

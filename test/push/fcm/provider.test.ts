@@ -1,9 +1,9 @@
 import { decodeProtectedHeader, jwtVerify } from "jose";
 import { afterEach, describe, expect, it } from "vitest";
-import { createIsolateMemory, REFUSED_HOLD_MS } from "../../src/push/credential-cache";
-import type { ProviderDeps } from "../../src/push/provider";
-import { createProviders } from "../../src/push/providers";
-import { captureLogs } from "../support/logs";
+import { createIsolateMemory, REFUSED_HOLD_MS } from "../../../src/push/credential-cache";
+import type { ProviderDeps } from "../../../src/push/provider";
+import { createProviders } from "../../../src/push/providers";
+import { captureLogs } from "../../support/logs";
 import {
   clock,
   FCM_BASE,
@@ -16,7 +16,7 @@ import {
   serviceAccount,
   settings,
   TOKEN_URI,
-} from "../support/push";
+} from "../../support/push";
 
 let logs = captureLogs();
 afterEach(() => {

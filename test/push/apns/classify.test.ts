@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { classifyApns } from "../../src/push/apns-classify";
-import type { Verdict } from "../../src/push/verdict";
+import { classifyApns } from "../../../src/push/apns/classify";
+import type { Verdict } from "../../../src/push/verdict";
 
 const NOW = Date.UTC(2026, 10, 20, 9, 0, 0);
 

@@ -2,8 +2,8 @@
  * Turns an APNs answer into a Verdict. APNs answers `{ "reason" }` on
  * every error; success carries the `apns-id` header.
  */
-import { isMisconfiguration } from "./misconfiguration";
-import { asObject, retryLater, type Verdict } from "./verdict";
+import { isMisconfiguration } from "../misconfiguration";
+import { asObject, retryLater, type Verdict } from "../verdict";
 
 /** Reasons that mean our provider JWT was refused: sign a new one. */
 const REFRESH = new Set(["ExpiredProviderToken", "InvalidProviderToken"]);
@@ -16,7 +16,7 @@ export function classifyApns(status: number, headers: Headers, body: unknown, no
   const reason = told ?? `http_${status}`;
   // 410: the app was uninstalled or the token expired (Unregistered, ExpiredToken).
   if (status === 410) return { kind: "invalid_token", reason: told ?? "Unregistered" };
-  // apns.ts tries the other environment's host before it believes this one.
+  // provider.ts tries the other environment's host before it believes this one.
   if (reason === "BadDeviceToken") return { kind: "invalid_token", reason };
   // DeviceTokenNotForTopic, TopicDisallowed, BadTopic, MissingTopic: what a wrong APNS_TOPIC gets for every token.
   if (isMisconfiguration("apns", reason)) return { kind: "misconfigured", reason };

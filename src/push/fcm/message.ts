@@ -3,9 +3,9 @@
  * the visible text, the tap data (strings only, as FCM requires), high
  * priority on Android, and a collapse key on both platforms.
  */
-import { APNS_EXPIRATION_S } from "./apns-message";
-import { fitPayload, type VisibleText } from "./payload";
-import type { PushMessage } from "./provider";
+import { PUSH_LIFETIME_S } from "../lifetime";
+import { fitPayload, type VisibleText } from "../payload";
+import type { PushMessage } from "../provider";
 
 export interface FcmRequestBody {
   message: {
@@ -32,12 +32,12 @@ export function fcmRequestBody(message: PushMessage, collapseKey: string, now: n
       token: message.token,
       notification: { title: text.title, body: text.body },
       data: { path: message.path, url: message.url, event_id: message.event_id },
-      android: { priority: "HIGH", ttl: `${APNS_EXPIRATION_S}s`, notification: { tag: collapseKey } },
+      android: { priority: "HIGH", ttl: `${PUSH_LIFETIME_S}s`, notification: { tag: collapseKey } },
       apns: {
         headers: {
           "apns-collapse-id": collapseKey,
           "apns-priority": "10",
-          "apns-expiration": String(Math.floor(now / 1000) + APNS_EXPIRATION_S),
+          "apns-expiration": String(Math.floor(now / 1000) + PUSH_LIFETIME_S),
         },
         payload: { aps: { sound: "default" } },
       },

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { classifyFcm } from "../../src/push/fcm-classify";
-import type { Verdict } from "../../src/push/verdict";
+import { classifyFcm } from "../../../src/push/fcm/classify";
+import type { Verdict } from "../../../src/push/verdict";
 
 const NOW = Date.UTC(2026, 10, 20, 9, 0, 0);
 const FCM_ERROR = "type.googleapis.com/google.firebase.fcm.v1.FcmError";

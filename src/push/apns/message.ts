@@ -1,8 +1,9 @@
 /**
  * The request APNs gets for one notification: headers and JSON payload.
  */
-import { fitPayload, type VisibleText } from "./payload";
-import type { PushMessage } from "./provider";
+import { PUSH_LIFETIME_S } from "../lifetime";
+import { fitPayload, type VisibleText } from "../payload";
+import type { PushMessage } from "../provider";
 
 export interface ApnsPayload {
   aps: { alert: VisibleText; sound: "default" };
@@ -11,14 +12,8 @@ export interface ApnsPayload {
   event_id: string;
 }
 
-/**
- * Apple keeps an undelivered notification until `apns-expiration` (and only
- * the latest per collapse id). A training reminder is still worth showing
- * later the same day when the phone was off or out of coverage, but not
- * tomorrow; 0 ("now or never") would lose it to a phone that is briefly
- * offline. So: 24 hours.
- */
-export const APNS_EXPIRATION_S = 24 * 60 * 60;
+/** Apple keeps an undelivered notification until `apns-expiration` (and only the latest per collapse id). */
+export const APNS_EXPIRATION_S = PUSH_LIFETIME_S;
 
 /** The JSON payload, with title and body shortened to stay within 4,096 bytes. */
 export function apnsPayload(message: PushMessage): ApnsPayload {
