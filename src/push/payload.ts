@@ -34,7 +34,16 @@ export function fitPayload(
   build: (text: VisibleText) => unknown,
   maxBytes: number = MAX_PAYLOAD_BYTES,
 ): VisibleText {
-  const fits = (t: VisibleText) => jsonBytes(build(t)) <= maxBytes;
+  return fitText(text, (t) => jsonBytes(build(t)), maxBytes);
+}
+
+/**
+ * As `fitPayload`, for a provider whose limit is not the size of one JSON
+ * value: `size(text)` is what the provider counts (FCM: the larger of the
+ * delivered payload and the APNs payload it builds for an iOS device).
+ */
+export function fitText(text: VisibleText, size: (text: VisibleText) => number, maxBytes: number = MAX_PAYLOAD_BYTES): VisibleText {
+  const fits = (t: VisibleText) => size(t) <= maxBytes;
   if (fits(text)) return text;
   const body = longestFitting(text.body, (b) => fits({ title: text.title, body: b }));
   if (body !== null) return { title: text.title, body };

@@ -37,6 +37,16 @@ describe("FCM against the stand-ins", () => {
     expect(await stats({ client_email: account.clientEmail })).toMatchObject({ token_requests: 1, fcm_pushes: 1 });
   });
 
+  it("sends the whole text to a device whose token is 4,000 characters: FCM's 4,096 bytes count the payload, not the token", async () => {
+    const account = await freshServiceAccount();
+    const token = `${fcmToken()}${"x".repeat(4_000 - fcmToken().length)}`;
+    const body = "Finish the fire safety module before Friday. ".repeat(40).trim();
+    const result = await isolate(account.config).fcm.send(message({ token, body }));
+    expect(result).toMatchObject({ kind: "sent" });
+    const [push] = await waitForPushes({ token }, 1);
+    expect(push!.body).toBe(body);
+  });
+
   it("asks for one access token for concurrent sends and for another isolate", async () => {
     const account = await freshServiceAccount();
     const first = isolate(account.config).fcm;

@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { apnsPayload } from "../../src/push/apns/message";
-import { fcmRequestBody } from "../../src/push/fcm/message";
+import { expoMessage, expoPayloadBytes } from "../../src/push/expo/message";
+import { fcmPayloadBytes, fcmRequestBody } from "../../src/push/fcm/message";
+import { oneSignalBody, oneSignalPayloadBytes } from "../../src/push/onesignal/message";
 import { fitPayload, jsonBytes, MAX_PAYLOAD_BYTES, shortenToBytes, type VisibleText } from "../../src/push/payload";
 import { pushMessage } from "../support/push";
 
@@ -87,11 +89,25 @@ describe("provider payloads stay within 4,096 bytes", () => {
     expect([payload.path, payload.url, payload.event_id]).toEqual([message.path, message.url, message.event_id]);
   });
 
-  it("FCM: the whole request body", () => {
-    const body = fcmRequestBody(message, "msg_2abc:3", Date.UTC(2026, 10, 20));
-    expect(jsonBytes(body)).toBeLessThanOrEqual(MAX_PAYLOAD_BYTES);
-    expectCleanCut(message.body, body.message.notification.body);
-    expect(body.message.data).toEqual({ path: message.path, url: message.url, event_id: message.event_id });
+  it("FCM: the delivered payload and the APNs payload FCM builds from it (not the token)", () => {
+    for (const token of ["t".repeat(160), "t".repeat(4_096)]) {
+      const body = fcmRequestBody({ ...message, token }, "msg_2abc:3", Date.UTC(2026, 10, 20));
+      const { notification, data } = body.message;
+      expect(jsonBytes({ notification, data })).toBeLessThanOrEqual(MAX_PAYLOAD_BYTES);
+      expect(fcmPayloadBytes(body)).toBeLessThanOrEqual(MAX_PAYLOAD_BYTES);
+      expect(fcmPayloadBytes(body)).toBeGreaterThan(MAX_PAYLOAD_BYTES - 40);
+      expectCleanCut(message.body, notification.body);
+      expect(data).toEqual({ path: message.path, url: message.url, event_id: message.event_id });
+    }
+  });
+
+  it("Expo and OneSignal: what they forward, with their allowance", () => {
+    const expo = expoMessage(message);
+    expect(expoPayloadBytes(expo)).toBeLessThanOrEqual(MAX_PAYLOAD_BYTES);
+    expectCleanCut(message.body, expo.body);
+    const onesignal = oneSignalBody("app", ["u"], message, "key");
+    expect(oneSignalPayloadBytes(onesignal)).toBeLessThanOrEqual(MAX_PAYLOAD_BYTES);
+    expectCleanCut(message.body, onesignal.contents.en);
   });
 });
 

@@ -4,7 +4,7 @@
  * same 24-hour lifetime as the other providers.
  */
 import { PUSH_LIFETIME_S } from "../lifetime";
-import { fitPayload, type VisibleText } from "../payload";
+import { fitText, jsonBytes, type VisibleText } from "../payload";
 import type { PushMessage } from "../provider";
 
 /**
@@ -36,10 +36,15 @@ export function expoMessage(message: PushMessage): ExpoMessage {
     ttl: PUSH_LIFETIME_S,
     priority: "high",
   });
-  // What reaches the phone: the text and the data (the token and the options stay with Expo).
-  const forwarded = (text: VisibleText) => {
-    const { title, body, data } = build(text);
-    return { title, body, data };
-  };
-  return build(fitPayload({ title: message.title, body: message.body }, forwarded, 4096 - EXPO_OVERHEAD_BYTES));
+  return build(fitText({ title: message.title, body: message.body }, (text) => expoPayloadBytes(build(text))));
+}
+
+/**
+ * What counts against Expo's 4,096 bytes: what it forwards to the phone
+ * (the text and the data; the token and the options stay with Expo), with
+ * the allowance for Expo's own fields.
+ */
+export function expoPayloadBytes(message: ExpoMessage): number {
+  const { title, body, data } = message;
+  return jsonBytes({ title, body, data }) + EXPO_OVERHEAD_BYTES;
 }

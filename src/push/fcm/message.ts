@@ -4,7 +4,7 @@
  * priority on Android, and a collapse key on both platforms.
  */
 import { PUSH_LIFETIME_S } from "../lifetime";
-import { fitPayload, type VisibleText } from "../payload";
+import { fitText, jsonBytes, type VisibleText } from "../payload";
 import type { PushMessage } from "../provider";
 
 export interface FcmRequestBody {
@@ -21,12 +21,32 @@ export interface FcmRequestBody {
 }
 
 /**
- * The request body, with title and body shortened so the whole request
- * stays within 4,096 bytes. A reminder lives 24 hours on both platforms,
- * as on direct APNs (FCM's default would keep it four weeks).
+ * FCM adds keys of its own (`gcm.message_id`, `google.c.*`) to the payload
+ * it hands APNs for an iOS device; this much is kept free for them.
+ */
+export const FCM_APNS_OVERHEAD_BYTES = 256;
+
+/**
+ * What FCM counts against its 4,096-byte limit ("maximum payload for both
+ * message types is 4096 bytes"): the payload that reaches the device, the
+ * notification and the data, not the token or the delivery options; or,
+ * when larger, the APNs payload FCM builds from them for an iOS device,
+ * with FCM's own keys. A registration token (up to 4,096 characters, as the
+ * device API accepts) never costs the text a byte.
+ */
+export function fcmPayloadBytes(body: FcmRequestBody): number {
+  const { notification, data, apns } = body.message;
+  const forIos = { aps: { alert: notification, ...apns.payload.aps }, ...data };
+  return Math.max(jsonBytes({ notification, data }), jsonBytes(forIos) + FCM_APNS_OVERHEAD_BYTES);
+}
+
+/**
+ * The request body, with title and body shortened so the payload FCM
+ * counts stays within 4,096 bytes (fcmPayloadBytes). A reminder lives 24
+ * hours on both platforms, as on direct APNs (FCM's default would keep it
+ * four weeks).
  */
 export function fcmRequestBody(message: PushMessage, collapseKey: string, now: number): FcmRequestBody {
-  // Measuring the whole request (token included) is stricter than FCM's own count: never too big.
   const build = (text: VisibleText): FcmRequestBody => ({
     message: {
       token: message.token,
@@ -43,5 +63,5 @@ export function fcmRequestBody(message: PushMessage, collapseKey: string, now: n
       },
     },
   });
-  return build(fitPayload({ title: message.title, body: message.body }, build));
+  return build(fitText({ title: message.title, body: message.body }, (text) => fcmPayloadBytes(build(text))));
 }

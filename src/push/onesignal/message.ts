@@ -7,7 +7,7 @@
  * the idempotency key, and the same 24-hour lifetime as the other providers.
  */
 import { PUSH_LIFETIME_S } from "../lifetime";
-import { fitPayload, type VisibleText } from "../payload";
+import { fitText, jsonBytes, type VisibleText } from "../payload";
 
 /**
  * APNs and FCM allow 4,096 bytes; OneSignal wraps the data in its own
@@ -50,9 +50,11 @@ export function oneSignalBody(appId: string, externalIds: string[], content: One
     ttl: PUSH_LIFETIME_S,
     priority: 10,
   });
-  const reaching = (text: VisibleText) => {
-    const { headings, contents, data } = build(text);
-    return { headings, contents, data };
-  };
-  return build(fitPayload({ title: content.title, body: content.body }, reaching, 4096 - ONESIGNAL_OVERHEAD_BYTES));
+  return build(fitText({ title: content.title, body: content.body }, (text) => oneSignalPayloadBytes(build(text))));
+}
+
+/** What counts against the 4,096 bytes: what reaches the phone (heading, content, data), with OneSignal's allowance. */
+export function oneSignalPayloadBytes(body: OneSignalRequestBody): number {
+  const { headings, contents, data } = body;
+  return jsonBytes({ headings, contents, data }) + ONESIGNAL_OVERHEAD_BYTES;
 }
