@@ -1,7 +1,8 @@
 /**
  * Fan-out: one `notifications.sent` event for N users with one device each
- * (mixed FCM and APNs), timed from the webhook's 200 to the last push the
- * stand-ins recorded, with the consumer's own accounting (D1 round trips
+ * (mixed FCM and APNs; or, with a mix, FCM, APNs, Expo and OneSignal users
+ * without a device), timed from the webhook's 200 to the last push the
+ * stand-ins recorded, per provider too, with the consumer's own accounting (D1 round trips
  * and subrequests per invocation, from its `delivery_batch` log lines) and
  * the ledger's word that every delivery is `sent` exactly once.
  */
@@ -10,7 +11,7 @@ import { runPool } from "../src/pool.ts";
 import { startCpuMeter } from "./cpu.ts";
 import type { LocalRelay } from "./harness.ts";
 import type { DeliveryBatch } from "./logs.ts";
-import { benchDevices, type SeededDevice, seedDevices } from "./seed.ts";
+import { benchDevices, type FleetMix, type FleetUser, mixedFleet, type SeededDevice, seedDevices } from "./seed.ts";
 import { StandinClient } from "../standins/client.ts";
 import { notification, WEBHOOK_PATH, WebhookSigner } from "./webhooks.ts";
 
@@ -20,12 +21,29 @@ export interface FanoutOptions {
   fcmShare: number;
   /** How long the stand-ins take to answer each push, like a real provider's round trip (default 0). */
   providerLatencyMs?: number;
+  /** Instead of `fcmShare`: weights of FCM, APNs, Expo and OneSignal users (the relay must run with OneSignal on). */
+  mix?: FleetMix;
+  /** Every notification with the same text and path (an announcement), as OneSignal can group; else one text per user. */
+  announcement?: boolean;
+}
+
+/** One provider's share of a mixed fan-out. */
+export interface ProviderFigures {
+  notifications: number;
+  pushes: number;
+  /** Requests the relay made to the provider (FCM and APNs: one per push; Expo: push/send calls; OneSignal: notifications created). */
+  requests: number;
+  requests_per_notification: number;
+  last_push_ms: number | null;
+  pushes_per_s: number | null;
 }
 
 export interface FanoutFigures {
   notifications: number;
   provider_latency_ms: number;
-  devices: { fcm: number; apns: number };
+  devices: { fcm: number; apns: number; expo?: number; onesignal?: number };
+  /** With a mix: each provider's figures. */
+  by_provider?: Record<string, ProviderFigures>;
   /** How long the 10,000-notification webhook took to answer 200. */
   webhook_ms: number;
   /** From the 200 to the first and to the last push the stand-ins accepted. */
@@ -83,8 +101,39 @@ async function waitForLedger(relay: LocalRelay, eventId: string, rows: number, t
 }
 
 /** Scripts one slow success per device: the stand-in records the push on arrival and answers `ms` later. */
-async function delayAnswers(standins: StandinClient, devices: readonly SeededDevice[], ms: number): Promise<void> {
+async function delayAnswers(standins: StandinClient, devices: readonly FleetUser[], ms: number): Promise<void> {
   await runPool(devices, 8, (device) => standins.script(device.token, [{ status: 200, delayMs: ms }]));
+}
+
+/**
+ * Each provider's pushes, requests and pace. The stand-ins were reset after
+ * the warm-up, so their counters are this event's: FCM and APNs take one
+ * request per push, Expo's are its push/send calls, OneSignal's the
+ * notifications it created.
+ */
+function byProvider(
+  recorded: readonly { provider: string; at: number }[],
+  acceptedAt: number,
+  counters: Awaited<ReturnType<StandinClient["stats"]>>,
+  count: (provider: FleetUser["provider"]) => number,
+): Record<string, ProviderFigures> {
+  const requests = { fcm: counters.fcm_pushes, apns: counters.apns_pushes, expo: counters.expo_requests, onesignal: counters.onesignal_notifications };
+  const figures: Record<string, ProviderFigures> = {};
+  for (const provider of ["fcm", "apns", "expo", "onesignal"] as const) {
+    const notifications = count(provider);
+    if (notifications === 0) continue;
+    const times = recorded.filter((p) => p.provider === provider).map((p) => p.at);
+    const last = times.length > 0 ? Math.max(...times) - acceptedAt : null;
+    figures[provider] = {
+      notifications,
+      pushes: times.length,
+      requests: requests[provider],
+      requests_per_notification: requests[provider] / notifications,
+      last_push_ms: last,
+      pushes_per_s: last && last > 0 ? (times.length * 1000) / last : null,
+    };
+  }
+  return figures;
 }
 
 /** RETENTION_DAYS of src/maintenance/retention.ts (the Worker's modules do not load in Node). */
@@ -118,9 +167,17 @@ export async function measureFanout(relay: LocalRelay, options: FanoutOptions): 
   const post = (body: string, headers: Record<string, string>) =>
     fetch(`${relay.url}${WEBHOOK_PATH}`, { method: "POST", headers, body });
 
+  /** The users of a run: devices seeded in D1, OneSignal users made known to the stand-in. */
+  const fleetOf = async (prefix: string, count: number): Promise<FleetUser[]> => {
+    const users: FleetUser[] = options.mix ? mixedFleet(prefix, count, options.mix) : benchDevices(prefix, count, options.fcmShare);
+    await seedDevices(relay.db, users.filter((u): u is SeededDevice & FleetUser => u.provider !== "onesignal"));
+    const viaOneSignal = users.filter((u) => u.provider === "onesignal").map((u) => u.token);
+    if (viaOneSignal.length > 0) await standins.oneSignalUsers({ app_id: relay.oneSignalAppId, external_ids: viaOneSignal, state: "subscribed" });
+    return users;
+  };
+
   // Warm-up: mint the FCM access token and the APNs JWT, start the consumer's isolate.
-  const warmDevices = benchDevices(`warm${run}_`, 20, options.fcmShare);
-  await seedDevices(relay.db, warmDevices);
+  const warmDevices = await fleetOf(`warm${run}_`, 20);
   const warm = signer.sign(warmDevices.map((d, i) => notification(d.user_id, i)));
   const warmAnswer = await post(warm.body, warm.headers);
   if (!warmAnswer.ok) throw new Error(`the warm-up webhook answered ${warmAnswer.status}: ${await warmAnswer.text()}`);
@@ -128,10 +185,9 @@ export async function measureFanout(relay: LocalRelay, options: FanoutOptions): 
   await waitForLedger(relay, warm.id, warmDevices.length, 30_000);
   await standins.reset();
 
-  const devices = benchDevices(`fan${run}_`, options.notifications, options.fcmShare);
-  await seedDevices(relay.db, devices);
+  const devices = await fleetOf(`fan${run}_`, options.notifications);
   if (options.providerLatencyMs) await delayAnswers(standins, devices, options.providerLatencyMs);
-  const event = signer.sign(devices.map((d, i) => notification(d.user_id, i)));
+  const event = signer.sign(devices.map((d, i) => notification(d.user_id, i, options.announcement)));
 
   const bytesBefore = await databaseBytes(relay);
   const cpu = startCpuMeter(relay.workerdPids);
@@ -148,7 +204,8 @@ export async function measureFanout(relay: LocalRelay, options: FanoutOptions): 
   const nodeCpu = process.cpuUsage(nodeCpuBefore);
   const bytesAdded = (await databaseBytes(relay)) - bytesBefore;
 
-  const recorded = (await standins.pushes({ event_id: event.id })).map((p) => ({ token: p.token, at: p.received_at }));
+  const counters = await standins.stats();
+  const recorded = (await standins.pushes({ event_id: event.id })).map((p) => ({ token: p.token, at: p.received_at, provider: p.provider }));
   const times = recorded.map((p) => p.at);
   const perToken = new Map<string, number>();
   for (const { token } of recorded) perToken.set(token, (perToken.get(token) ?? 0) + 1);
@@ -158,6 +215,7 @@ export async function measureFanout(relay: LocalRelay, options: FanoutOptions): 
   const batches = relay.log.batchesSince(sentAt).filter((b) => b.queue === relay.pushQueue);
   const d1 = batches.map((b) => b.d1_round_trips);
   const fcm = devices.filter((d) => d.provider === "fcm").length;
+  const count = (provider: FleetUser["provider"]) => devices.filter((d) => d.provider === provider).length;
   const sum = (pick: (b: DeliveryBatch) => number) => batches.reduce((total, b) => total + (pick(b) ?? 0), 0);
   const retired = await retire(relay, event.id);
 
@@ -178,7 +236,10 @@ export async function measureFanout(relay: LocalRelay, options: FanoutOptions): 
   return {
     notifications: options.notifications,
     provider_latency_ms: options.providerLatencyMs ?? 0,
-    devices: { fcm, apns: devices.length - fcm },
+    devices: options.mix
+      ? { fcm, apns: count("apns"), expo: count("expo"), onesignal: count("onesignal") }
+      : { fcm, apns: devices.length - fcm },
+    ...(options.mix ? { by_provider: byProvider(recorded, acceptedAt, counters, count) } : {}),
     webhook_ms: acceptedAt - sentAt,
     first_push_ms: times.length > 0 ? Math.min(...times) - acceptedAt : null,
     last_push_ms: lastPushMs,

@@ -44,6 +44,8 @@ export interface LocalRelay {
   url: string;
   /** Where the stand-ins listen (control API under /__standin/). */
   standinUrl: string;
+  /** The stand-in OneSignal app the relay sends to (when started with `oneSignal`). */
+  oneSignalAppId: string;
   /** The webhook secret (whsec_...) and API key this relay was given. */
   secret: string;
   apiKey: string;
@@ -92,6 +94,12 @@ export interface RelayOptions {
   quiet?: boolean;
   /** Run without the queue consumers: ingress alone, messages stay queued (analysis only). */
   consume?: boolean;
+  /**
+   * Turn OneSignal on (the stand-in's app, external id = LearnInk's user_id,
+   * as the bench's users have no custom_id): users without a device then go
+   * to OneSignal. Off by default, so the other figures stay comparable.
+   */
+  oneSignal?: boolean;
 }
 
 export async function startLocalRelay(options: RelayOptions = {}): Promise<LocalRelay> {
@@ -111,6 +119,7 @@ export async function startLocalRelay(options: RelayOptions = {}): Promise<Local
       bindings: {
         ...(workerOptions.bindings as Record<string, string> | undefined),
         ...workerConfig(standins.url, standins.keys),
+        ...(options.oneSignal ? { ONESIGNAL_EXTERNAL_ID: "user_id" } : { ONESIGNAL_APP_ID: "", ONESIGNAL_API_KEY: "" }),
         LEARNINK_ORG_ID: "bench-org",
         LEARNINK_WEBHOOK_SECRET: secret,
         RELAY_API_KEY: apiKey,
@@ -133,6 +142,7 @@ export async function startLocalRelay(options: RelayOptions = {}): Promise<Local
   return {
     url,
     standinUrl: standins.url.replace(/\/$/, ""),
+    oneSignalAppId: standins.keys.onesignal.appId,
     consumes: options.consume !== false,
     pushQueue: pushQueueOf(workerOptions.queueProducers),
     secret,

@@ -112,7 +112,8 @@ export function formatTable(result: BenchResult): string {
   if (fanout) {
     const c = fanout.consumer;
     lines.push(
-      `Fan-out: one event, ${int(fanout.notifications)} notifications, ${int(fanout.devices.fcm)} FCM + ${int(fanout.devices.apns)} APNs devices` +
+      `Fan-out: one event, ${int(fanout.notifications)} notifications, ${int(fanout.devices.fcm)} FCM + ${int(fanout.devices.apns)} APNs` +
+        (fanout.devices.expo === undefined ? " devices" : ` + ${int(fanout.devices.expo)} Expo devices + ${int(fanout.devices.onesignal ?? 0)} OneSignal users`) +
         (fanout.provider_latency_ms ? `, stand-ins answering after ${fanout.provider_latency_ms} ms` : ""),
       `  webhook answered 200 in         ${int(fanout.webhook_ms)} ms`,
       `  200 → first push                ${fanout.first_push_ms === null ? "n/a" : `${int(fanout.first_push_ms)} ms`}`,
@@ -128,6 +129,7 @@ export function formatTable(result: BenchResult): string {
         `${f(fanout.d1.rows_written / fanout.notifications, 2)} written by the consumer; ` +
         `${f(fanout.d1.retention_rows_written / fanout.notifications, 2)} written by retention; ` +
         `${int(fanout.per_notification.d1_bytes)} bytes stored`,
+      ...(fanout.by_provider ? providerTable(fanout.by_provider) : []),
       "",
       "Cost per million notifications on Workers Paid, beyond the included allowances (bench/cost.ts cites the prices)",
       row(["", "per notification", "per million", "$ per million"], [52, 16, 14, 14]),
@@ -146,6 +148,30 @@ export function formatTable(result: BenchResult): string {
     lines.push("", `The Worker logged ${result.worker_errors.length} error line(s), first: ${result.worker_errors[0]}`);
   }
   return lines.join("\n");
+}
+
+/** The mixed fan-out's figures per provider. */
+function providerTable(figures: NonNullable<FanoutFigures["by_provider"]>): string[] {
+  const widths = [14, 14, 10, 10, 22, 16, 10];
+  return [
+    "",
+    "  Per provider",
+    row(["", "notifications", "pushes", "requests", "requests/notification", "200 → last push", "pushes/s"], widths),
+    ...Object.entries(figures).map(([provider, p]) =>
+      row(
+        [
+          provider,
+          int(p.notifications),
+          int(p.pushes),
+          int(p.requests),
+          f(p.requests_per_notification, 3),
+          p.last_push_ms === null ? "n/a" : `${int(p.last_push_ms)} ms`,
+          p.pushes_per_s === null ? "n/a" : int(p.pushes_per_s),
+        ],
+        widths,
+      ),
+    ),
+  ];
 }
 
 export async function writeResult(path: string, result: BenchResult): Promise<void> {

@@ -4,12 +4,13 @@
  * writes bench/results/latest.json.
  *
  *   npm run bench -- [--connections 32] [--requests 5000] [--rounds 3]
- *                    [--notifications 10000] [--fcm-share 0.6] [--provider-latency 0]
+ *                    [--notifications 10000] [--fcm-share 0.6] [--provider-latency 0] [--mix SPEC | --mixed]
  *                    [--skip-ingress] [--skip-fanout] [--out FILE] [--strict]
  */
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { measureFanout } from "./fanout.ts";
+import type { FleetMix } from "./seed.ts";
 import { ROOT, startLocalRelay } from "./harness.ts";
 import { type IngressFigures, type IngressOptions, measureIngress, measureIngressAlone } from "./ingress.ts";
 import { describeMachine } from "./machine.ts";
@@ -24,6 +25,11 @@ const USAGE = `Usage: npm run bench -- [options]
   --fcm-share X       share of FCM devices in the fan-out, 0..1 (default 0.6)
   --provider-latency MS  the stand-ins answer each push of the fan-out this much later,
                       like a real provider's round trip (default 0)
+  --mix SPEC          a mixed fan-out instead: weights of FCM, APNs, Expo devices and
+                      OneSignal users without a device, e.g. fcm=4,apns=3,expo=2,onesignal=1
+  --mixed             the same as --mix fcm=4,apns=3,expo=2,onesignal=1
+  --announcement      the fan-out's notifications all have the same text and path
+                      (OneSignal sends such users in one request per queue message)
   --skip-ingress      measure the fan-out only
   --skip-fanout       measure ingress only
   --out FILE          where to write the JSON (default bench/results/latest.json)
@@ -45,6 +51,9 @@ function options() {
       notifications: { type: "string", default: "10000" },
       "fcm-share": { type: "string", default: "0.6" },
       "provider-latency": { type: "string", default: "0" },
+      mix: { type: "string" },
+      mixed: { type: "boolean", default: false },
+      announcement: { type: "boolean", default: false },
       "skip-ingress": { type: "boolean", default: false },
       "skip-fanout": { type: "boolean", default: false },
       out: { type: "string", default: join(ROOT, "bench", "results", "latest.json") },
@@ -63,11 +72,27 @@ function options() {
     notifications: Math.round(positive(values.notifications, "--notifications")),
     fcmShare: positive(values["fcm-share"], "--fcm-share", 1),
     providerLatencyMs: values["provider-latency"] === "0" ? 0 : Math.round(positive(values["provider-latency"], "--provider-latency")),
+    mix: values.mix !== undefined ? parseMix(values.mix) : values.mixed ? parseMix(MIXED) : undefined,
+    announcement: values.announcement,
     ingress: !values["skip-ingress"],
     fanout: !values["skip-fanout"],
     out: values.out,
     strict: values.strict,
   };
+}
+
+/** The --mixed fleet: 40 % FCM, 30 % APNs, 20 % Expo, 10 % OneSignal users without a device. */
+const MIXED = "fcm=4,apns=3,expo=2,onesignal=1";
+
+/** `fcm=4,apns=3,expo=2,onesignal=1` as weights. */
+function parseMix(spec: string): FleetMix {
+  const mix: FleetMix = {};
+  for (const part of spec.split(",")) {
+    const [name, weight] = part.split("=");
+    if (name !== "fcm" && name !== "apns" && name !== "expo" && name !== "onesignal") throw new Error(`--mix: unknown provider "${name}"`);
+    mix[name] = positive(weight ?? "", `--mix ${name}`);
+  }
+  return mix;
 }
 
 const say = (line: string) => process.stderr.write(`${line}\n`);
@@ -86,7 +111,7 @@ async function ingressAlone(options: IngressOptions): Promise<number> {
 async function main(): Promise<number> {
   const opts = options();
   say("Building the Worker and starting workerd and the stand-ins...");
-  const relay = await startLocalRelay({ quiet: true });
+  const relay = await startLocalRelay({ quiet: true, oneSignal: opts.mix?.onesignal !== undefined });
   let result: BenchResult;
   try {
     const machine = describeMachine(ROOT, relay.versions);
@@ -113,6 +138,8 @@ async function main(): Promise<number> {
         notifications: opts.notifications,
         fcmShare: opts.fcmShare,
         providerLatencyMs: opts.providerLatencyMs,
+        mix: opts.mix,
+        announcement: opts.announcement,
       });
     }
     result = { machine, ingress, fanout, targets: targetsOf(ingress, fanout), worker_errors: relay.log.errors };

@@ -10,17 +10,52 @@ import type { D1 } from "./harness.ts";
 
 export interface SeededDevice {
   user_id: string;
-  provider: "fcm" | "apns";
+  provider: "fcm" | "apns" | "expo";
   token: string;
 }
+
+/** A user of a mixed fleet: a device of one provider, or none (reached through OneSignal by user_id). */
+export interface FleetUser {
+  user_id: string;
+  provider: "fcm" | "apns" | "expo" | "onesignal";
+  /** The device token; for a OneSignal user, the external id (the user_id). */
+  token: string;
+}
+
+export type FleetMix = Partial<Record<FleetUser["provider"], number>>;
 
 /** Rows per INSERT: one JSON parameter each, far below D1's 100 KB statement and 2 MB value limits. */
 const ROWS_PER_STATEMENT = 1_000;
 
-/** Deterministic tokens: APNs wants hex, FCM tokens are opaque strings. */
-function tokenFor(provider: "fcm" | "apns", userId: string): string {
+/** Deterministic tokens: APNs wants hex, FCM tokens are opaque strings, Expo's are ExponentPushToken[...]. */
+function tokenFor(provider: SeededDevice["provider"], userId: string): string {
   const digest = createHash("sha256").update(`${provider}:${userId}`).digest("hex");
+  if (provider === "expo") return `ExponentPushToken[${digest.slice(0, 22)}]`;
   return provider === "apns" ? digest : `fcm_${digest.slice(0, 40)}`;
+}
+
+/**
+ * `count` users spread over the providers by weight (e.g. fcm 4, apns 3,
+ * expo 2, onesignal 1), interleaved so every queue message mixes them.
+ */
+export function mixedFleet(userPrefix: string, count: number, mix: FleetMix): FleetUser[] {
+  const entries = Object.entries(mix).filter(([, w]) => (w ?? 0) > 0) as [FleetUser["provider"], number][];
+  const total = entries.reduce((sum, [, w]) => sum + w, 0);
+  const taken = new Map<FleetUser["provider"], number>();
+  const users: FleetUser[] = [];
+  for (let i = 0; i < count; i++) {
+    // The provider furthest behind its share so far: a deterministic, even interleave.
+    let pick = entries[0]![0];
+    let behind = Number.NEGATIVE_INFINITY;
+    for (const [provider, weight] of entries) {
+      const gap = ((i + 1) * weight) / total - (taken.get(provider) ?? 0);
+      if (gap > behind) [pick, behind] = [provider, gap];
+    }
+    taken.set(pick, (taken.get(pick) ?? 0) + 1);
+    const user_id = `${userPrefix}${i}`;
+    users.push({ user_id, provider: pick, token: pick === "onesignal" ? user_id : tokenFor(pick, user_id) });
+  }
+  return users;
 }
 
 /** One device per user, `fcmShare` of them FCM (Android) and the rest APNs (iOS), interleaved. */
@@ -43,7 +78,7 @@ export async function seedDevices(db: D1, devices: readonly SeededDevice[], now 
       t: d.token,
       p: d.provider,
       u: d.user_id,
-      pl: d.provider === "fcm" ? "android" : "ios",
+      pl: d.provider === "apns" ? "ios" : "android",
     }));
     statements.push(
       db

@@ -20,11 +20,12 @@ export interface SignedWebhook {
 export const WEBHOOK_PATH = "/webhooks/learnink";
 
 
-export function notification(userId: string, n = 0): Notification {
+/** A notification for one user; `sameText`: the same text and path for everyone (an announcement), else per user. */
+export function notification(userId: string, n = 0, sameText = false): Notification {
   return {
     title: "Time for your training",
-    body: `Lesson ${n + 1} of Safety 101 is waiting for you.`,
-    path: `/courses/safety-101/lessons/${n + 1}`,
+    body: sameText ? "Safety 101 is waiting for you." : `Lesson ${n + 1} of Safety 101 is waiting for you.`,
+    path: sameText ? "/courses/safety-101" : `/courses/safety-101/lessons/${n + 1}`,
     user_id: userId,
     custom_id: null,
     phone_number: "+15555550100",
