@@ -9,7 +9,7 @@
 import type { Provider } from "../devices/types";
 import { type AlarmInput, type AlertChanges, recordAlarms } from "./alerts";
 import { chunkJson } from "./json-chunks";
-import { claimableRow, type DeliveryKey, type DeliveryStatus, type NotificationKey, notificationKey, openRow } from "./ledger";
+import { claimableRow, type DeliveryKey, type DeliveryStatus, type NotificationKey, notificationKey, openRow, ROW_OF_ITEM } from "./ledger";
 import { type PruneInput, type PruneResult, pruneDevices } from "./pruning";
 import { readStaged } from "./staged";
 
@@ -250,8 +250,7 @@ export async function recordOutcomes(db: D1Database, outcomes: readonly Outcome[
              next_attempt_at = j.value->>'n', latency_ms = j.value->>'l',
              claimed_by = NULL, claimed_until = NULL, updated_at = ?2
            FROM json_each(?1) AS j
-           WHERE deliveries.event_id = j.value->>'e' AND deliveries.idx = j.value->>'i'
-             AND deliveries.device_token = j.value->>'t' AND deliveries.claimed_by = ?3`,
+           WHERE ${ROW_OF_ITEM} AND deliveries.claimed_by = ?3`,
         )
         .bind(chunk, options.now, options.claimId),
     );
@@ -262,8 +261,7 @@ export async function recordOutcomes(db: D1Database, outcomes: readonly Outcome[
         .prepare(
           `UPDATE deliveries SET status = 'failed', error = 'device_removed', updated_at = ?2
            FROM json_each(?1) AS j
-           WHERE deliveries.event_id = j.value->>'e' AND deliveries.idx = j.value->>'i'
-             AND deliveries.device_token = j.value->>'t' AND ${openRow("deliveries", "?2")}`,
+           WHERE ${ROW_OF_ITEM} AND ${openRow("deliveries", "?2")}`,
         )
         .bind(JSON.stringify(options.orphans.map(compactRow)), options.now),
     );
@@ -275,8 +273,7 @@ export async function recordOutcomes(db: D1Database, outcomes: readonly Outcome[
           `UPDATE deliveries SET status = 'retrying', attempts = MAX(0, attempts - 1), error = 'deferred',
              next_attempt_at = ?2, claimed_by = NULL, claimed_until = NULL, updated_at = ?2
            FROM json_each(?1) AS j
-           WHERE deliveries.event_id = j.value->>'e' AND deliveries.idx = j.value->>'i'
-             AND deliveries.device_token = j.value->>'t' AND deliveries.claimed_by = ?3`,
+           WHERE ${ROW_OF_ITEM} AND deliveries.claimed_by = ?3`,
         )
         .bind(chunk, options.now, options.claimId),
     );

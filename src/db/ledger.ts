@@ -53,3 +53,6 @@ export const openRow = (row: string, now: string): string =>
  */
 export const claimableRow = (row: string, now: string, dueBy: string): string =>
   `((${row}.status = 'retrying' AND COALESCE(${row}.next_attempt_at, 0) <= ${dueBy}) OR (${row}.status = 'sending' AND ${row}.claimed_until < ${now}))`;
+
+/** Joins a JSON list item `j` (`{e, i, t}`) to the delivery row it names, through the primary key. */
+export const ROW_OF_ITEM = "deliveries.event_id = j.value->>'e' AND deliveries.idx = j.value->>'i' AND deliveries.device_token = j.value->>'t'";

@@ -8,7 +8,7 @@
  */
 import { type AlarmInput, type AlertChanges, recordAlarms } from "./alerts";
 import { chunkJson } from "./json-chunks";
-import type { DeliveryKey } from "./ledger";
+import { type DeliveryKey, ROW_OF_ITEM } from "./ledger";
 import { type PruneInput, type PruneResult, pruneDevices } from "./pruning";
 import { readStaged } from "./staged";
 
@@ -40,8 +40,7 @@ export async function recordReceipts(
       .prepare(
         `UPDATE deliveries SET status = j.value->>'s', error = j.value->>'er', updated_at = ?2
          FROM json_each(?1) AS j
-         WHERE deliveries.event_id = j.value->>'e' AND deliveries.idx = j.value->>'i'
-           AND deliveries.device_token = j.value->>'t' AND deliveries.provider_id = j.value->>'r'
+         WHERE ${ROW_OF_ITEM} AND deliveries.provider_id = j.value->>'r'
            AND deliveries.status = 'sent'`,
       )
       .bind(chunk, now),

@@ -2,17 +2,9 @@
  * The console's list queries walk an index from where a page starts: none
  * may scan a table (D1 bills every row read, and the ledger holds millions).
  */
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { CONSOLE_SQL } from "../../src/db/console-reads";
-
-async function plan(sql: string): Promise<string[]> {
-  const params = [...new Set(sql.match(/\?\d/g) ?? [])].map((p) => (p === "?1" && sql.includes("json_each(?1)") ? "[]" : 0));
-  const { results } = await env.DB.prepare(`EXPLAIN QUERY PLAN ${sql}`)
-    .bind(...params)
-    .all<{ detail: string }>();
-  return results.map((r) => r.detail);
-}
+import { queryPlan as plan } from "../support/query-plan";
 
 describe("console query plans", () => {
   it.each(Object.entries(CONSOLE_SQL))("%s searches an index", async (_name, sql) => {

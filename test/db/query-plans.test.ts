@@ -2,20 +2,13 @@
  * D1 bills every row read, so the queries that run over the whole ledger
  * must be answered from an index: their plans must never scan a table.
  */
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { STATS_SQL } from "../../src/db/stats";
-
-async function plan(sql: string, ...params: unknown[]): Promise<string[]> {
-  const { results } = await env.DB.prepare(`EXPLAIN QUERY PLAN ${sql}`)
-    .bind(...params)
-    .all<{ detail: string }>();
-  return results.map((r) => r.detail);
-}
+import { queryPlan as plan } from "../support/query-plan";
 
 describe("query plans", () => {
   it.each(Object.entries(STATS_SQL))("stats: %s reads only an index", async (_name, sql) => {
-    const steps = await plan(sql, ...(sql.includes("?1") ? [0] : []));
+    const steps = await plan(sql);
     expect(steps.some((s) => /USING (COVERING )?INDEX/.test(s))).toBe(true);
     // A full scan reads every row: only a scan through a covering index is allowed.
     for (const step of steps) if (/^SCAN /.test(step)) expect(step).toMatch(/USING COVERING INDEX/);
