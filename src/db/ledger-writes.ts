@@ -9,7 +9,7 @@
 import type { Provider } from "../devices/types";
 import { type AlarmInput, type AlertChanges, recordAlarms } from "./alerts";
 import { chunkJson } from "./json-chunks";
-import { claimableRow, type DeliveryKey, type DeliveryStatus, type NotificationKey, notificationKey, openRow, ROW_OF_ITEM } from "./ledger";
+import { claimableRow, DEVICE_QUARANTINED, type DeliveryKey, type DeliveryStatus, type NotificationKey, notificationKey, openRow, ROW_OF_ITEM } from "./ledger";
 import { type PruneInput, type PruneResult, pruneDevices } from "./pruning";
 import { readStaged } from "./staged";
 
@@ -28,6 +28,8 @@ export interface LedgerNotification extends NotificationKey {
 export interface DeliveryTarget extends DeliveryKey {
   provider: Provider | null;
   app: string | null;
+  /** On a placeholder: the user has devices, all held by the pruning brake (`failed` `device_quarantined`, replayable). */
+  held?: boolean;
 }
 
 /** The ledger's view of a row after the claim. */
@@ -41,6 +43,8 @@ export interface ClaimedRow extends DeliveryKey {
   nextAttemptAt: number | null;
   /** Send attempts so far, this claim's included. */
   attempts: number;
+  /** Why a final row failed (a placeholder's `device_quarantined`, say). */
+  error: string | null;
 }
 
 export interface Claim {
@@ -72,7 +76,7 @@ const compactNotification = (n: LedgerNotification) => ({
   b: n.body,
   pa: n.path,
 });
-const compactTarget = (t: DeliveryTarget) => ({ e: t.eventId, i: t.index, t: t.token, p: t.provider, a: t.app });
+const compactTarget = (t: DeliveryTarget) => ({ e: t.eventId, i: t.index, t: t.token, p: t.provider, a: t.app, h: t.held ? 1 : 0 });
 const compactKey = (k: NotificationKey) => ({ e: k.eventId, i: k.index });
 const compactRow = (k: DeliveryKey) => ({ e: k.eventId, i: k.index, t: k.token });
 
@@ -101,12 +105,16 @@ ON CONFLICT (event_id, idx) DO UPDATE SET
 WHERE notifications.user_id IS NULL OR notifications.title IS NULL
    OR notifications.body IS NULL OR notifications.path IS NULL`;
 
+/** A placeholder's status: `failed` while the brake holds the user's devices, else `no_device`. */
+const PLACEHOLDER = "CASE WHEN j.value->>'h' = 1 THEN 'failed' ELSE 'no_device' END";
+
 const CLAIM = `
-INSERT INTO deliveries (event_id, idx, device_token, provider, app, status, attempts,
+INSERT INTO deliveries (event_id, idx, device_token, provider, app, status, attempts, error,
                         claimed_by, claimed_until, created_at, updated_at)
 SELECT j.value->>'e', j.value->>'i', j.value->>'t', j.value->>'p', j.value->>'a',
-       CASE WHEN j.value->>'t' = '' THEN 'no_device' ELSE 'sending' END,
+       CASE WHEN j.value->>'t' = '' THEN ${PLACEHOLDER} ELSE 'sending' END,
        CASE WHEN j.value->>'t' = '' THEN 0 ELSE 1 END,
+       CASE WHEN j.value->>'t' = '' AND j.value->>'h' = 1 THEN '${DEVICE_QUARANTINED}' END,
        CASE WHEN j.value->>'t' = '' THEN NULL ELSE ?2 END,
        CASE WHEN j.value->>'t' = '' THEN NULL ELSE ?3 END,
        ?4, ?4
@@ -115,7 +123,7 @@ ON CONFLICT (event_id, idx, device_token) DO UPDATE SET
   status = excluded.status, attempts = deliveries.attempts + excluded.attempts,
   provider = excluded.provider, app = excluded.app,
   claimed_by = excluded.claimed_by, claimed_until = excluded.claimed_until,
-  error = NULL, next_attempt_at = NULL, updated_at = excluded.updated_at
+  error = excluded.error, next_attempt_at = NULL, updated_at = excluded.updated_at
 WHERE ${claimableRow("deliveries", "?4", "?6")} OR (?5 = 1 AND deliveries.status = 'failed')`;
 
 /**
@@ -173,7 +181,7 @@ export async function claimDeliveries(db: D1Database, claim: Claim, options: Cla
       .prepare(
         `SELECT d.event_id AS eventId, d.idx AS "index", d.device_token AS token, d.status AS status,
                 d.claimed_by AS claimedBy, d.claimed_until AS claimedUntil,
-                d.next_attempt_at AS nextAttemptAt, d.attempts AS attempts
+                d.next_attempt_at AS nextAttemptAt, d.attempts AS attempts, d.error AS error
          FROM ${ROWS_OF_NOTIFICATIONS}`,
       )
       .bind(JSON.stringify(uniqueNotifications([...claim.fresh, ...claim.replay]).map(compactKey))),

@@ -251,8 +251,8 @@ async function deliver(
   report.claimed = mine.length;
   report.notDue = notDue.length;
   for (const row of noDevice) {
-    report.outcomes.no_device = (report.outcomes.no_device ?? 0) + 1;
-    log("delivery", { event_id: row.eventId, index: row.index, provider: null, status: "no_device", error: null });
+    report.outcomes[row.status] = (report.outcomes[row.status] ?? 0) + 1;
+    log("delivery", { event_id: row.eventId, index: row.index, provider: null, status: row.status, error: row.error });
   }
 
   const canStart = sendGate({
