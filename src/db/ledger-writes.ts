@@ -12,6 +12,7 @@ import { chunkJson } from "./json-chunks";
 import { claimableRow, DEVICE_QUARANTINED, type DeliveryKey, type DeliveryStatus, type NotificationKey, notificationKey, openRow, ROW_OF_ITEM } from "./ledger";
 import { type PruneInput, type PruneResult, pruneDevices } from "./pruning";
 import { readStaged } from "./staged";
+import { moveMark } from "./sweep-marks";
 
 /** A notification as the ledger keeps it: text and recipient, stored once for all its devices. */
 export interface LedgerNotification extends NotificationKey {
@@ -378,10 +379,27 @@ UPDATE deliveries SET status = 'failed', error = ?3,
   claimed_by = NULL, claimed_until = NULL, next_attempt_at = NULL, updated_at = ?4
 WHERE updated_at >= ?1 AND updated_at < ?2 AND status IN ('retrying', 'sending')`;
 
-/** Closes the open rows last updated within [from, to) as failed `error`; resolves with how many. */
-export async function closeOpenRows(db: D1Database, from: number, to: number, error: string, now: number): Promise<number> {
-  const result = await db.prepare(CLOSE_OPEN_ROWS_SQL).bind(from, to, error, now).run();
-  return result.meta.changes;
+/** A window of the time index to close, and the sweep mark that moves past it in the same transaction. */
+export interface CloseWindow {
+  from: number;
+  to: number;
+  error: string;
+  now: number;
+  mark: string;
+}
+
+/** Closes the open rows last updated within [from, to) as failed `error` and moves the mark to `to`; resolves with how many. */
+export async function closeOpenRows(db: D1Database, window: CloseWindow): Promise<number> {
+  const [closed] = await db.batch([
+    db.prepare(CLOSE_OPEN_ROWS_SQL).bind(window.from, window.to, window.error, window.now),
+    moveMark(db, window.mark, window.to),
+  ]);
+  return closed!.meta.changes;
+}
+
+/** Notes that the event is being replayed: the retention sweep keeps it while the replay may be on the queue. */
+export async function markReplayed(db: D1Database, eventId: string, now: number): Promise<void> {
+  await db.prepare("UPDATE events SET replayed_at = ?2 WHERE event_id = ?1").bind(eventId, now).run();
 }
 
 /** A notification that failed validation at the webhook, with whichever of its fields were usable text. */
