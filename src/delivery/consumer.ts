@@ -270,7 +270,7 @@ async function deliver(
   report.deferred = released.length;
   const settled = settle(sent, finishedAt, deps.random);
   for (const outcome of settled.outcomes) report.outcomes[outcome.status] = (report.outcomes[outcome.status] ?? 0) + 1;
-  const signals = readSignals(sent);
+  const signals = readSignals(sent, claimedAt);
   const recordOptions: RecordOptions = {
     claimId,
     now: finishedAt,
@@ -292,7 +292,7 @@ async function deliver(
   }
 
   // What APNs and FCM made of the Expo pushes is in their receipts, read 15 minutes on.
-  report.receiptReadsQueued = await queueReceiptReads(env.PUSH_QUEUE, receiptJobsFor(sent));
+  report.receiptReadsQueued = await queueReceiptReads(env.PUSH_QUEUE, receiptJobsFor(sent, claimedAt));
 
   const waits = waitsOf({ outcomes: settled.delays, released, notDue, elsewhere, now: finishedAt });
   for (const { message, job } of jobs) {

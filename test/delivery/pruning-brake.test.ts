@@ -173,6 +173,10 @@ describe("pruning brake", () => {
     const { app, prefix, jobs, tokens } = await fleet(120);
     await failRate({ rate: 1, preset: "unregistered", token_prefix: prefix });
     const heldAt = Date.now() - 8 * DAY;
+    // Registered before the pushes that find them dead (a dead answer never prunes a later registration).
+    await env.DB.prepare("UPDATE devices SET updated_at = ?2 WHERE token IN (SELECT value FROM json_each(?1))")
+      .bind(JSON.stringify(tokens), heldAt - DAY)
+      .run();
     await runBatch(jobs, { providers: await ownProviders({}, [app]), now: () => heldAt });
     await failRate({ rate: 0, token_prefix: prefix });
     expect(await states(tokens)).toEqual({ kept: 120, quarantined: 120 });
