@@ -53,6 +53,7 @@ export async function chromiumExecutable(): Promise<string> {
   return choice.source === "packaged" ? unpackChromium(choice.archive) : choice.executable;
 }
 
+/** Chromium headless at `executablePath` (from `chromiumExecutable`), with a fresh profile. */
 export function launchBrowser(executablePath: string): Promise<Browser> {
   return chromium.launch({ executablePath, args: LAUNCH_ARGS });
 }

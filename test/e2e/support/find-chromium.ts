@@ -17,10 +17,8 @@ export interface Machine {
   packagedArchive: string | null;
 }
 
-export type ChromiumChoice =
-  | { source: "CHROMIUM_PATH" | "system"; executable: string }
-  /** Still to unpack: `unpackChromium` turns it into an executable. */
-  | { source: "packaged"; archive: string };
+/** Where the browser comes from; the packaged one is still to unpack (`unpackChromium`). */
+export type ChromiumChoice = { source: "CHROMIUM_PATH" | "system"; executable: string } | { source: "packaged"; archive: string };
 
 /** The names Linux distributions and Google's packages install, looked up on PATH, then at the usual places. */
 const LINUX_NAMES = ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable"];
@@ -42,6 +40,7 @@ export function systemCandidates(platform: NodeJS.Platform, pathVariable = ""): 
   return [...LINUX_NAMES.flatMap((name) => dirs.map((dir) => `${dir}/${name}`)), ...LINUX_PATHS];
 }
 
+/** None of the three: the message names each, and why it did not serve. */
 export class ChromiumNotFoundError extends Error {
   override name = "ChromiumNotFoundError";
 }
