@@ -186,6 +186,13 @@ async function main(): Promise<number> {
     rounds: 1,
     notifications: 1,
   });
+  if (result.stream) result.stream.cpu_ms_per_webhook_without_consumer = await ingressAlone({
+    connections: result.stream.connections,
+    requests: result.stream.events,
+    serialRequests: 0,
+    rounds: 1,
+    notifications: result.stream.notifications_per_event,
+  });
   console.log(formatTable(result));
   await writeResult(opts.out, result);
   say(`\nWrote ${opts.out}`);

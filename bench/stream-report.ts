@@ -53,8 +53,18 @@ export function streamTargets(s: StreamFigures): Target[] {
 function growthLine(s: StreamFigures): string {
   const parts = Object.entries(s.d1.table_growth)
     .sort((a, b) => b[1] - a[1])
-    .map(([table, n]) => `${table} ${f(n / s.events, 2)}`);
+    .map(([table, n]) => `${table} ${f(n / s.events, Math.abs(n / s.events) < 0.1 ? 4 : 2)}`);
   return parts.length > 0 ? parts.join(", ") : "none";
+}
+
+/** The request path's own CPU, from the relay without consumers, and what is left for the consumer. */
+function requestPathLine(s: StreamFigures): string[] {
+  const alone = s.cpu_ms_per_webhook_without_consumer;
+  if (alone === undefined) return [];
+  return [
+    `    of which                      request path alone ${f(alone, 3)} ms per webhook (a relay without queue consumers), ` +
+      `so about ${f(s.cpu_ms_per_event - alone, 3)} ms per event for the consumer`,
+  ];
 }
 
 const ms = (value: number) => `${int(value)} ms`;
@@ -69,6 +79,7 @@ export function formatStream(s: StreamFigures): string[] {
       "one device per user (FCM and APNs interleaved), beside GET /healthz (no-op) in the same run",
     `  workerd CPU                     ${f(s.cpu_ms_per_event, 3)} ms per event, ${f(s.cpu_ms_per_push, 3)} ms per push; ` +
       `${f(s.cpu_ratio_to_noop, 2)}× the no-op's ${f(noop.cpu_ms_per_request, 3)} ms per request (${int(s.workerd_cpu_ms)} ms in all)`,
+    ...requestPathLine(s),
     `  webhooks / no-op                ${int(w.rps)} / ${int(noop.rps)} req/s, p50 ${f(w.p50_ms)} / ${f(noop.p50_ms)} ms, ` +
       `p99 ${f(w.p99_ms)} / ${f(noop.p99_ms)} ms; non-2xx ${w.non2xx}, notifications rejected ${w.rejected_notifications}`,
     `  D1 rows written per event       ${f(d1.rows_written_per_event, 2)} (consumer ${perEvent(d1.consumer_rows_written)}, ` +

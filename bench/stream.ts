@@ -41,6 +41,11 @@ export interface StreamFigures {
   cpu_ms_per_push: number;
   /** CPU per event / the no-op's CPU per request. */
   cpu_ratio_to_noop: number;
+  /**
+   * workerd CPU per webhook of K notifications on a second relay without
+   * queue consumers: the request path alone (verify, validate, enqueue).
+   */
+  cpu_ms_per_webhook_without_consumer?: number;
   consumer: {
     invocations: number;
     messages: number;
