@@ -9,7 +9,7 @@
 import type { Provider } from "../devices/types";
 import { type AlarmInput, type AlertChanges, recordAlarms } from "./alerts";
 import { chunkJson } from "./json-chunks";
-import { claimableRow, DEVICE_QUARANTINED, type DeliveryKey, type DeliveryStatus, type NotificationKey, notificationKey, openRow, ROW_OF_ITEM } from "./ledger";
+import { claimableRow, DEVICE_QUARANTINED, type DeliveryKey, deliveryKey, type DeliveryStatus, type NotificationKey, notificationKey, openRow, ROW_OF_ITEM } from "./ledger";
 import { type PruneInput, type PruneResult, pruneDevices } from "./pruning";
 import { readStaged } from "./staged";
 import { moveMark } from "./sweep-marks";
@@ -246,12 +246,19 @@ const compactOutcome = (o: Outcome) => ({
 export interface Recorded {
   pruned: PruneResult;
   alerts: AlertChanges;
+  /**
+   * Outcomes whose row was not this claim's any more (or never matched its
+   * key): nothing was written for them. Never expected; the caller must not
+   * take them as recorded.
+   */
+  missed: DeliveryKey[];
 }
 
 /** Writes the outcomes of this invocation's claims, in one transaction; null when there was nothing to write. */
 export async function recordOutcomes(db: D1Database, outcomes: readonly Outcome[], options: RecordOptions): Promise<Recorded | null> {
   const statements: D1PreparedStatement[] = [];
-  for (const chunk of chunkJson(outcomes.map(compactOutcome))) {
+  const chunks = chunkJson(outcomes.map(compactOutcome));
+  for (const chunk of chunks) {
     statements.push(
       db
         .prepare(
@@ -259,7 +266,8 @@ export async function recordOutcomes(db: D1Database, outcomes: readonly Outcome[
              next_attempt_at = j.value->>'n', latency_ms = j.value->>'l',
              claimed_by = NULL, claimed_until = NULL, updated_at = ?2
            FROM json_each(?1) AS j
-           WHERE ${ROW_OF_ITEM} AND deliveries.claimed_by = ?3`,
+           WHERE ${ROW_OF_ITEM} AND deliveries.claimed_by = ?3
+           RETURNING deliveries.event_id AS eventId, deliveries.idx AS "index", deliveries.device_token AS token`,
         )
         .bind(chunk, options.now, options.claimId),
     );
@@ -302,8 +310,11 @@ export async function recordOutcomes(db: D1Database, outcomes: readonly Outcome[
   const alarms = recordAlarms(db, options, options.now);
   statements.push(...pruning.statements, ...alarms.statements);
   if (statements.length === 0) return null;
-  const [pruned, alerts] = readStaged<[PruneResult, AlertChanges]>(await db.batch(statements), pruning, alarms);
-  return { pruned, alerts };
+  const results = await db.batch(statements);
+  const [pruned, alerts] = readStaged<[PruneResult, AlertChanges]>(results, pruning, alarms);
+  const matched = new Set(results.slice(0, chunks.length).flatMap((r) => (r.results as DeliveryKey[]).map(deliveryKey)));
+  const missed = outcomes.filter((o) => !matched.has(deliveryKey(o))).map(({ eventId, index, token }) => ({ eventId, index, token }));
+  return { pruned, alerts, missed };
 }
 
 /** A row still `sending` under a live lease: its holder may yet record an outcome. */

@@ -61,7 +61,7 @@ export function readSignals(attempted: readonly Attempted[], sentAt: number): Si
 }
 
 /** One log line per alert this batch raised, counted or cleared, and per provider and app the brake held devices of. */
-export function logSignals(signals: Pick<Signals, "misconfigured">, recorded: Recorded): void {
+export function logSignals(signals: Pick<Signals, "misconfigured">, recorded: Pick<Recorded, "pruned" | "alerts">): void {
   const batch = new Map(signals.misconfigured.map((m) => [pairKey(m.provider, m.app, m.reason), m]));
   for (const alert of recorded.alerts.raised) {
     const mine = batch.get(pairKey(alert.provider, alert.app, alert.reason));
