@@ -317,19 +317,29 @@ export async function recordOutcomes(db: D1Database, outcomes: readonly Outcome[
   return { pruned, alerts, missed };
 }
 
-/** A row still `sending` under a live lease: its holder may yet record an outcome. */
+/**
+ * A row a dead letter leaves to its owner: `sending` under a live lease
+ * (its holder may yet record an outcome), or `retrying` and not due yet
+ * (another message waits for it: a group split off, a duplicate's retry).
+ */
 export interface HeldRow extends DeliveryKey {
-  /** Lease end, epoch ms. */
-  claimedUntil: number;
+  /** When the row is the dead letter's to close if still open (epoch ms): the lease's end, or a minute past its due time. */
+  until: number;
 }
 
 /**
- * Dead letters: every row of these notifications that is still open becomes
- * `failed` `retries_exhausted`, and a notification that never got a row gets
- * a failed placeholder, so the ledger shows it and a replay can resend it.
- * Rows still `sending` under a live lease are left to their holder and
- * returned: the caller comes back once the lease is over, when they are
- * open (or final) and this closes them.
+ * A minute past a waiting row's due time, the message that waits for it has
+ * claimed it (then it is `sending` under a live lease) or is not coming.
+ */
+export const DEAD_LETTER_DUE_MARGIN_MS = 60_000;
+
+/**
+ * Dead letters: every row of these notifications that is open and nobody
+ * else's (`retrying` and due, or `sending` past its lease) becomes `failed`
+ * `retries_exhausted`, and a notification that never got a row gets a
+ * failed placeholder, so the ledger shows it and a replay can resend it.
+ * Rows another message still owns are left alone and returned: the caller
+ * comes back when they would be its, and closes what is still open.
  */
 export async function recordDeadLetters(
   db: D1Database,
@@ -350,7 +360,7 @@ export async function recordDeadLetters(
              claimed_by = NULL, claimed_until = NULL, next_attempt_at = NULL, updated_at = ?2
            FROM json_each(?1) AS j
            WHERE deliveries.event_id = j.value->>'e' AND deliveries.idx = j.value->>'i'
-             AND ${openRow("deliveries", "?2")}`,
+             AND ${claimableRow("deliveries", "?2", "?2")}`,
         )
         .bind(chunk, now),
       db
@@ -369,11 +379,12 @@ export async function recordDeadLetters(
     statements.push(
       db
         .prepare(
-          `SELECT d.event_id AS eventId, d.idx AS "index", d.device_token AS token, d.claimed_until AS claimedUntil
+          `SELECT d.event_id AS eventId, d.idx AS "index", d.device_token AS token,
+                  CASE d.status WHEN 'sending' THEN d.claimed_until ELSE d.next_attempt_at + ?3 END AS until
            FROM ${ROWS_OF_NOTIFICATIONS}
-           WHERE d.status = 'sending' AND d.claimed_until >= ?2`,
+           WHERE (d.status = 'sending' AND d.claimed_until >= ?2) OR (d.status = 'retrying' AND d.next_attempt_at > ?2)`,
         )
-        .bind(chunk, now),
+        .bind(chunk, now, DEAD_LETTER_DUE_MARGIN_MS),
     );
   }
   const results = await db.batch<HeldRow>(statements);

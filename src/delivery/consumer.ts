@@ -20,7 +20,8 @@ import type { PushProvider } from "../push/provider";
 import { isPushJob, isReceiptJob, isRecordJob, type PushJob, type ReceiptJob, type RecordJob } from "../queue/message";
 import { retryDelaySeconds } from "./backoff";
 import { sendGate } from "./budget";
-import { messageDelay, waitsOf } from "./delays";
+import { type MessageAction, messageAction, waitsOf } from "./delays";
+import { enqueueJobs } from "../queue/enqueue";
 import { queueReceiptReads, readReceipts, receiptJobsFor } from "./expo-receipts";
 import { settle } from "./outcomes";
 import { planDeliveries, uniqueWorks } from "./plan";
@@ -96,6 +97,8 @@ export interface BatchReport {
   retried: number;
   /** Message id -> delay in seconds, for every retried message. */
   retryDelays: Record<string, number>;
+  /** Messages queued for groups that wait apart from the rest of their message (delays.ts). */
+  split: number;
 }
 
 export async function consumePushBatch(
@@ -136,6 +139,7 @@ export async function consumePushBatch(
     acked: 0,
     retried: 0,
     retryDelays: {},
+    split: 0,
   };
   const settled = new Set<string>();
   const ack = (message: Message<unknown>) => {
@@ -195,8 +199,8 @@ export async function consumePushBatch(
     await deliver(jobs, env, deps, report, ack, retry);
   } catch (error) {
     log("consumer_error", { queue: batch.queue, reason: "batch_failed", error: String(error) }, "error");
-    for (const { message } of jobs) {
-      if (!settled.has(message.id)) retry(message, retryDelaySeconds(message.attempts, undefined, deps.random));
+    for (const { message, job } of jobs) {
+      if (!settled.has(message.id)) retry(message, retryDelaySeconds(attemptsOf(message, job), undefined, deps.random));
     }
   }
   report.subrequests = usage.fetches + usage.d1;
@@ -217,6 +221,8 @@ export async function consumePushBatch(
     records_written: report.recordsWritten,
     acked: report.acked,
     retried: report.retried,
+    split: report.split,
+    record_missed: report.recordMissed,
   });
   return report;
 }
@@ -301,10 +307,45 @@ async function deliver(
   report.receiptReadsQueued = await queueReceiptReads(env.PUSH_QUEUE, receiptJobsFor(sent, claimedAt));
 
   const waits = waitsOf({ outcomes: settled.delays, released, notDue, elsewhere, now: finishedAt });
-  for (const { message, job } of jobs) {
-    const delay = messageDelay(job, message.attempts, waits);
-    if (delay > 0) retry(message, delay);
+  const actions = jobs.map(({ message, job }) => ({ message, job, action: messageAction(job, attemptsOf(message, job), waits) }));
+  report.split = await splitOff(env.PUSH_QUEUE, actions);
+  for (const { message, action } of actions) {
+    if (action.kind === "retry") retry(message, action.delaySeconds);
     else ack(message);
+  }
+}
+
+/** A message's deliveries so far: Queues' count, plus those of the messages it was split off. */
+const attemptsOf = (message: Message<unknown>, job: PushJob) => (job.attempts_before ?? 0) + message.attempts;
+
+type Action = { message: Message<unknown>; job: PushJob; action: MessageAction };
+
+/**
+ * Queues each group a split message leaves, with its own delay; resolves
+ * with the messages queued. Should the queue refuse them, each such message
+ * is retried whole after its longest wait instead (what waits is never
+ * lost; it only waits together again).
+ */
+async function splitOff(queue: Queue, actions: Action[]): Promise<number> {
+  const byDelay = new Map<number, PushJob[]>();
+  for (const { message, job, action } of actions) {
+    if (action.kind !== "split") continue;
+    for (const group of action.groups) {
+      const split: PushJob = { ...job, notifications: group.notifications, attempts_before: attemptsOf(message, job) };
+      byDelay.set(group.delaySeconds, [...(byDelay.get(group.delaySeconds) ?? []), split]);
+    }
+  }
+  if (byDelay.size === 0) return 0;
+  try {
+    await Promise.all([...byDelay].map(([delaySeconds, jobs]) => enqueueJobs(queue as Queue<PushJob>, jobs, { delaySeconds })));
+    return [...byDelay.values()].reduce((n, jobs) => n + jobs.length, 0);
+  } catch (error) {
+    log("consumer_error", { reason: "split_failed", error: String(error) }, "warn");
+    for (const entry of actions) {
+      if (entry.action.kind !== "split") continue;
+      entry.action = { kind: "retry", delaySeconds: Math.max(...entry.action.groups.map((g) => g.delaySeconds)) };
+    }
+    return 0;
   }
 }
 

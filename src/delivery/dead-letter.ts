@@ -2,9 +2,11 @@
  * The dead-letter consumer: a PushJob lands here after its last retry. What
  * is still open in the ledger becomes `failed` `retries_exhausted`, so
  * nothing stays "retrying" forever, the event's deliveries show the failure,
- * and `POST /v1/events/:id/replay` can send it again. A row another
- * invocation still holds under its lease is left to it, and the message
- * comes back once the lease is over to close whatever is still open. A
+ * and `POST /v1/events/:id/replay` can send it again. It closes only what
+ * its own message still owns: a row another invocation holds under its
+ * lease, or that another message waits for (not due yet), is left to it,
+ * and the dead letter comes back when it would be its own, to close
+ * whatever is still open then. A
  * RecordJob that ran out of retries is written here, one more time.
  *
  * There is no dead-letter queue for this queue: a message it cannot record
@@ -96,9 +98,9 @@ export async function consumeDeadLetters(batch: MessageBatch<unknown>, env: Env,
     return report;
   }
 
-  // Rows still under a live lease: come back once it is over (and a second later).
+  // Rows another message still owns: come back once they would be this one's (and a second later).
   const heldUntil = new Map<string, number>();
-  for (const row of held) heldUntil.set(notificationKey(row), Math.max(heldUntil.get(notificationKey(row)) ?? 0, row.claimedUntil));
+  for (const row of held) heldUntil.set(notificationKey(row), Math.max(heldUntil.get(notificationKey(row)) ?? 0, row.until));
   for (const { message, job } of pushes) {
     const until = Math.max(0, ...job.notifications.map((n) => heldUntil.get(notificationKey(keyOf(job, n))) ?? 0));
     if (until > 0) {

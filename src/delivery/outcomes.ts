@@ -24,9 +24,17 @@ export interface Attempted {
 export interface Settled {
   outcomes: Outcome[];
   environmentFixes: { token: string; environment: "production" | "sandbox" }[];
-  /** notificationKey -> seconds until its next attempt, for notifications to retry. */
-  delays: Map<string, number>;
+  /** notificationKey -> the seconds until each of its retried deliveries' next attempt. */
+  delays: Map<string, number[]>;
 }
+
+/**
+ * Send attempts one delivery gets: the first and the push queue's 12
+ * retries (max_retries in wrangler.toml), about 13 hours with the backoff.
+ * A delivery whose last attempt would retry fails `retries_exhausted`
+ * (replayable) in its own record step: its message no longer decides.
+ */
+export const MAX_DELIVERY_ATTEMPTS = 13;
 
 export function settle(attempted: readonly Attempted[], finishedAt: number, random: () => number): Settled {
   const settled: Settled = { outcomes: [], environmentFixes: [], delays: new Map() };
@@ -53,12 +61,16 @@ export function settle(attempted: readonly Attempted[], finishedAt: number, rand
       case "misconfigured": {
         // A wrong setting deletes nothing and loses nothing: the delivery waits for the operator's fix
         // like any retry (the retries span about 13 hours), then fails and can be replayed.
+        if (attempts >= MAX_DELIVERY_ATTEMPTS) {
+          outcome.error = "retries_exhausted";
+          break;
+        }
         outcome.status = "retrying";
         outcome.error = result.kind === "retry" ? result.reason : `provider_misconfigured:${result.reason}`;
         const delay = retryDelaySeconds(attempts, result.kind === "retry" ? result.retryAfter : undefined, random);
         outcome.nextAttemptAt = finishedAt + delay * 1000;
         const key = notificationKey(outcome);
-        settled.delays.set(key, Math.max(settled.delays.get(key) ?? 0, delay));
+        settled.delays.set(key, [...(settled.delays.get(key) ?? []), delay]);
         break;
       }
       case "failed":

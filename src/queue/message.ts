@@ -28,6 +28,12 @@ export interface PushJob {
   notifications: QueuedNotification[];
   /** Set by `POST /v1/events/:id/replay`: deliveries recorded `failed` may be sent again. */
   retry_failed?: true;
+  /**
+   * Set on a message split off another one to wait on its own (the
+   * consumer's delays.ts): the deliveries of the messages it continues, so
+   * that its own count (Queues' `attempts`) adds to theirs.
+   */
+  attempts_before?: number;
 }
 
 /** A queue body this version of the relay can work on (messages are our own, so a shallow check). */

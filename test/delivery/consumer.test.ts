@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { claimDeliveries } from "../../src/db/ledger-writes";
 import { ledgerNotification, targetFor } from "../../src/delivery/plan";
 import { LEASE_MS } from "../../src/delivery/consumer";
+import type { PushJob } from "../../src/queue/message";
 import { api, apnsToken, fcmToken, uniqueId } from "../support/webhook";
 import { drainLikeTheQueue, eventDeliveries, fakeProviders, job, queued, registerDevice, runBatch } from "../support/delivery";
 import { captureLogs } from "../support/logs";
@@ -362,5 +363,61 @@ describe("consumer: a claim is always closed", () => {
     expect(again.acked).toEqual(again.ids);
     const closed = (await eventDeliveries(event.event_id))!.deliveries;
     expect(Object.fromEntries(closed.map((d) => [d.device_token, d.status]))).toEqual({ [missed]: "sent", [fine]: "sent" });
+  });
+});
+
+describe("consumer: retries belong to a delivery", () => {
+  /** A queue that keeps what the consumer sends it, with each message's delay. */
+  function keepingQueue() {
+    const sent: { body: PushJob; delaySeconds?: number }[] = [];
+    const queue = { sendBatch: async (messages: Iterable<{ body: PushJob; delaySeconds?: number }>) => void sent.push(...messages) };
+    return { sent, queue: queue as unknown as Queue };
+  }
+
+  it("a device's long wait never holds back the others of its message: each wait goes back on its own", async () => {
+    const [slow, quick, fine] = [uniqueId("slow"), uniqueId("quick"), uniqueId("fine")];
+    const tokens = { slow: fcmToken(), quick: fcmToken(), fine: fcmToken() };
+    await registerDevice({ provider: "fcm", token: tokens.slow, custom_id: slow });
+    await registerDevice({ provider: "fcm", token: tokens.quick, custom_id: quick });
+    await registerDevice({ provider: "fcm", token: tokens.fine, custom_id: fine });
+    const event = job([queued({ i: 0, custom_id: slow }), queued({ i: 1, custom_id: quick }), queued({ i: 2, custom_id: fine })]);
+    const answers = fakeProviders((m) =>
+      m.token === tokens.slow
+        ? { kind: "retry", reason: "QUOTA_EXCEEDED", retryAfter: 90 }
+        : m.token === tokens.quick
+          ? { kind: "retry", reason: "UNAVAILABLE" }
+          : { kind: "sent", id: "ok" },
+    );
+    const start = Date.now();
+    const { sent, queue } = keepingQueue();
+    const first = await runBatch([event], { providers: answers, now: () => start, random: () => 0 }, 1, { PUSH_QUEUE: queue });
+
+    // Acked; the two waits went back as messages of their own: 15 s (backoff) and 90 s (Retry-After).
+    expect(first.acked).toEqual(first.ids);
+    expect(first.report.split).toBe(2);
+    expect(sent.map((m) => [m.delaySeconds, m.body.notifications.map((n) => n.i), m.body.attempts_before]).sort()).toEqual([
+      [15, [1], 1],
+      [90, [0], 1],
+    ]);
+
+    const providers = fakeProviders();
+    const [quickJob, slowJob] = [...sent].sort((a, b) => a.delaySeconds! - b.delaySeconds!).map((m) => m.body);
+    const atQuick = await runBatch([quickJob!], { providers, now: () => start + 15_000 });
+    expect(atQuick.acked).toEqual(atQuick.ids);
+    expect(providers.fcm.sent.map((m) => m.token)).toEqual([tokens.quick]);
+    await runBatch([slowJob!], { providers, now: () => start + 90_000 });
+    expect(providers.fcm.sent.map((m) => m.token)).toEqual([tokens.quick, tokens.slow]);
+    expect((await eventDeliveries(event.event_id))!.summary).toEqual({ sent: 3 });
+  });
+
+  it("a delivery gets 13 attempts of its own, then fails retries_exhausted in its own record step", async () => {
+    const customId = uniqueId("emp");
+    await registerDevice({ provider: "fcm", token: fcmToken(), custom_id: customId });
+    const event = job([queued({ custom_id: customId })]);
+    const providers = fakeProviders(() => ({ kind: "retry", reason: "UNAVAILABLE" }));
+    const deadLetters = await drainLikeTheQueue([event], { providers }, 20);
+    expect(deadLetters).toEqual([]);
+    expect(providers.fcm.sent).toHaveLength(13);
+    expect((await eventDeliveries(event.event_id))!.deliveries[0]).toMatchObject({ status: "failed", error: "retries_exhausted", attempts: 13 });
   });
 });

@@ -53,6 +53,28 @@ async function claimedElsewhere(holder: string, now: number) {
   return { event, token };
 }
 
+describe("dead letters close only what their own message still owns", () => {
+  it("a row another message waits for (not due yet) is left to it; the dead letter comes back a minute past its due time", async () => {
+    const customId = uniqueId("emp");
+    await registerDevice({ provider: "fcm", token: fcmToken(), custom_id: customId });
+    const event = job([queued({ custom_id: customId })]);
+    const start = Date.now();
+    // The delivery waits 90 s, in a message of its own; a copy of the event runs out of retries meanwhile.
+    await runBatch([event], { providers: fakeProviders(() => ({ kind: "retry", reason: "QUOTA_EXCEEDED", retryAfter: 90 })), now: () => start });
+
+    const early = await deadLetters([event], { now: start + 10_000 });
+    expect(early.retried).toEqual(early.ids);
+    expect(early.report.retryDelays[early.ids[0]!]).toBe(80 + 60 + 1);
+    expect((await eventDeliveries(event.event_id))!.deliveries[0]).toMatchObject({ status: "retrying" });
+
+    // Its owner sends it in time: the dead letter then has nothing to close.
+    await runBatch([event], { providers: fakeProviders(), now: () => start + 90_000 });
+    const back = await deadLetters([event], { now: start + 151_000, attempts: 2 });
+    expect(back.acked).toEqual(back.ids);
+    expect((await eventDeliveries(event.event_id))!.deliveries[0]).toMatchObject({ status: "sent" });
+  });
+});
+
 describe("dead letters meeting a live lease", () => {
   it("wait for the lease to end, then fail the row the dead holder left sending, and a replay sends it", async () => {
     const start = Date.now();

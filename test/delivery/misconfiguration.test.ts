@@ -132,8 +132,9 @@ describe("a wrong setting deletes nothing", () => {
     await failRate({ rate: 1, preset: "sender_id_mismatch", token_prefix: prefix });
     const providers = await ownProviders({}, [app]);
     await runBatch([event], { providers });
-    // Its retries are spent: the dead-letter queue records what is open as failed.
-    await consumeDeadLetters(createMessageBatch<PushJob>("learnink-push-dlq", [{ id: uniqueId("dlq"), timestamp: new Date(), attempts: 13, body: event }]), env);
+    // Its retries are spent: the dead-letter queue, once the last wait is over, records what is open as failed.
+    const dead = createMessageBatch<PushJob>("learnink-push-dlq", [{ id: uniqueId("dlq"), timestamp: new Date(), attempts: 13, body: event }]);
+    await consumeDeadLetters(dead, env, Date.now() + 3_600_000);
     expect((await eventDeliveries(event.event_id))!.summary).toEqual({ failed: 3 });
     expect(await deviceCount(users.map((u) => u.token))).toBe(3);
 

@@ -7,6 +7,8 @@
 import { describe, expect, inject, it } from "vitest";
 import { LEASE_MS } from "../../src/delivery/consumer";
 import { DEAD_LETTER_MAX_RETRIES } from "../../src/delivery/dead-letter";
+import { PUSH_MAX_RETRIES } from "../../src/delivery/delays";
+import { MAX_DELIVERY_ATTEMPTS } from "../../src/delivery/outcomes";
 import { recordRetryDelaySeconds } from "../../src/delivery/record-later";
 import type {} from "../setup/provided";
 
@@ -33,6 +35,11 @@ describe("wrangler.toml queues", () => {
     expect(deadLetterConsumer?.max_retries).toBe(DEAD_LETTER_MAX_RETRIES);
     expect(deadLetterConsumer?.retry_delay).toBeGreaterThan(0);
     expect(deadLetterConsumer?.dead_letter_queue).toBeUndefined();
+  });
+
+  it("the push consumer retries as often as its code counts on: a delivery gets the first attempt and every retry", () => {
+    expect(pushConsumer?.max_retries).toBe(PUSH_MAX_RETRIES);
+    expect(MAX_DELIVERY_ATTEMPTS).toBe(PUSH_MAX_RETRIES + 1);
   });
 
   it("a record message's retries on the push queue end inside the claim's lease", () => {

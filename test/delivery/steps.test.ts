@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import type { DeviceRow } from "../../src/db/devices";
 import type { ClaimedRow } from "../../src/db/ledger-writes";
 import { CREDENTIAL_SUBREQUESTS, SUBREQUESTS_PER_SEND, sendGate } from "../../src/delivery/budget";
-import { DEFERRED_RETRY_SECONDS, heldRetryDelay, messageDelay, waitsOf } from "../../src/delivery/delays";
+import { DEFERRED_RETRY_SECONDS, groupDelays, heldRetryDelay, type MessageAction, messageAction, PUSH_MAX_RETRIES, type Waiting, waitsOf } from "../../src/delivery/delays";
 import { planDeliveries, uniqueWorks } from "../../src/delivery/plan";
 import { DEFERRED, splitStarted, triage } from "../../src/delivery/triage";
 import type { PushJob } from "../../src/queue/message";
@@ -55,21 +55,45 @@ describe("triage", () => {
   });
 });
 
-describe("message delays", () => {
+describe("message actions", () => {
   const message = job("e", [0, 1]);
   const key = (index: number) => `${index}\u0000e`;
+  const [n0, n1] = message.notifications;
   it.each([
-    { name: "everything final: acked", waiting: {}, attempts: 1, delay: 0 },
-    { name: "the longest outcome wait of its notifications", waiting: { outcomes: new Map([[key(0), 30], [key(1), 90]]) }, attempts: 1, delay: 90 },
-    { name: "another event's wait is not its own", waiting: { outcomes: new Map([["0\u0000other", 500]]) }, attempts: 1, delay: 0 },
-    { name: "a row never started comes back at once", waiting: { released: [{ eventId: "e", index: 1, token: "t" }] }, attempts: 1, delay: DEFERRED_RETRY_SECONDS },
-    { name: "a row not due waits until it is", waiting: { notDue: [row({ index: 1, status: "retrying", nextAttemptAt: NOW + 42_500 })] }, attempts: 1, delay: 43 },
-    { name: "a held row: 10 s at first", waiting: { elsewhere: [row({ claimedBy: "other", claimedUntil: NOW + 900_000 })] }, attempts: 1, delay: 10 },
-    { name: "a held row: doubling with attempts", waiting: { elsewhere: [row({ claimedBy: "other", claimedUntil: NOW + 900_000 })] }, attempts: 4, delay: 80 },
-    { name: "a held row: never past its lease", waiting: { elsewhere: [row({ claimedBy: "other", claimedUntil: NOW + 5_000 })] }, attempts: 12, delay: 6 },
-  ])("$name", ({ waiting, attempts, delay }) => {
+    { name: "everything final: acked", waiting: {}, attempts: 1, action: { kind: "ack" } },
+    { name: "one wait: the message is retried after it", waiting: { outcomes: new Map([[key(1), [30]]]) }, attempts: 1, action: { kind: "retry", delaySeconds: 30 } },
+    { name: "waits within twice each other go together, after the longest", waiting: { outcomes: new Map([[key(0), [30]], [key(1), [45]]]) }, attempts: 1, action: { kind: "retry", delaySeconds: 45 } },
+    {
+      name: "a long wait never holds back a short one: the message splits",
+      waiting: { outcomes: new Map([[key(0), [30]], [key(1), [90]]]) },
+      attempts: 1,
+      action: { kind: "split", groups: [{ delaySeconds: 30, notifications: [n0] }, { delaySeconds: 90, notifications: [n1] }] },
+    },
+    {
+      name: "two devices of one notification wait apart: it goes back in both groups",
+      waiting: { outcomes: new Map([[key(0), [30, 10_800]]]) },
+      attempts: 1,
+      action: { kind: "split", groups: [{ delaySeconds: 30, notifications: [n0] }, { delaySeconds: 10_800, notifications: [n0] }] },
+    },
+    {
+      name: "on its last delivery the message is never retried, only split",
+      waiting: { outcomes: new Map([[key(1), [30]]]) },
+      attempts: PUSH_MAX_RETRIES + 1,
+      action: { kind: "split", groups: [{ delaySeconds: 30, notifications: [n1] }] },
+    },
+    { name: "another event's wait is not its own", waiting: { outcomes: new Map([["0\u0000other", [500]]]) }, attempts: 1, action: { kind: "ack" } },
+    { name: "a row never started comes back at once", waiting: { released: [{ eventId: "e", index: 1, token: "t" }] }, attempts: 1, action: { kind: "retry", delaySeconds: DEFERRED_RETRY_SECONDS } },
+    { name: "a row not due waits until it is", waiting: { notDue: [row({ index: 1, status: "retrying", nextAttemptAt: NOW + 42_500 })] }, attempts: 1, action: { kind: "retry", delaySeconds: 43 } },
+    { name: "a held row: 10 s at first", waiting: { elsewhere: [row({ claimedBy: "other", claimedUntil: NOW + 900_000 })] }, attempts: 1, action: { kind: "retry", delaySeconds: 10 } },
+    { name: "a held row: doubling with attempts", waiting: { elsewhere: [row({ claimedBy: "other", claimedUntil: NOW + 900_000 })] }, attempts: 4, action: { kind: "retry", delaySeconds: 80 } },
+    { name: "a held row: never past its lease", waiting: { elsewhere: [row({ claimedBy: "other", claimedUntil: NOW + 5_000 })] }, attempts: 12, action: { kind: "retry", delaySeconds: 6 } },
+  ] as { name: string; waiting: Partial<Waiting>; attempts: number; action: MessageAction }[])("$name", ({ waiting, attempts, action }) => {
     const waits = waitsOf({ outcomes: new Map(), released: [], notDue: [], elsewhere: [], now: NOW, ...waiting });
-    expect(messageDelay(message, attempts, waits)).toBe(delay);
+    expect(messageAction(message, attempts, waits)).toEqual(action);
+  });
+
+  it("groups delays so that each group's longest is at most twice its shortest", () => {
+    expect(Object.fromEntries(groupDelays([16, 30, 31, 90, 100, 400]))).toEqual({ 16: 31, 30: 31, 31: 31, 90: 100, 100: 100, 400: 400 });
   });
 
   it("outlives a dead holder's 15-minute lease within 7 looks", () => {

@@ -7,12 +7,13 @@ import type { PushJob } from "../../src/queue/message";
 import { api, API_KEY, fcmToken, RELAY, uniqueId } from "../support/webhook";
 import { eventDeliveries, fakeProviders, job, queued, registerDevice, runBatch } from "../support/delivery";
 
+/** Dead-letters `jobs` an hour on, when every wait of their last attempt is long over. */
 async function deadLetter(jobs: PushJob[]) {
   const batch = createMessageBatch<PushJob>(
     "learnink-push-dlq",
     jobs.map((body, i) => ({ id: `dlq-${i}-${crypto.randomUUID()}`, timestamp: new Date(), attempts: 1, body })),
   );
-  await consumeDeadLetters(batch, env);
+  await consumeDeadLetters(batch, env, Date.now() + 3_600_000);
 }
 
 /** Calls the replay route with a queue that keeps what it is given. */
