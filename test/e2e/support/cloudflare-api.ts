@@ -11,6 +11,17 @@
  * stand-in does not know answers 404 with the API's "Could not route"
  * error (code 7003) and is listed in `unknown`, which a test expects empty.
  *
+ * Faults make it answer as real accounts sometimes do: `account.inject()`
+ * gives a route (method and path, or a pattern) a status and an error code,
+ * once or always, with a Retry-After for a 429. A token without a
+ * permission is a 403 with code 10000 ("Authentication error"), as the
+ * real API answers it.
+ *
+ * Lists page as the API documents each one: Worker versions (`result.items`)
+ * and D1 databases by `page` and `per_page` with `result_info` {page,
+ * per_page, count, total_count}; a queue's consumers in one page (the API's
+ * "SinglePage", no result_info).
+ *
  * The shapes follow wrangler 4.164's use of the API (its bundled
  * cloudflare client and the calls in wrangler-dist/cli.js).
  */
@@ -26,6 +37,23 @@ export interface RecordedRequest {
   path: string;
   query: string;
   status: number;
+  /** When it arrived (ms since the epoch). */
+  at: number;
+}
+
+/** An answer the stand-in gives instead of routing: see `CloudflareAccount.inject`. */
+export interface Fault {
+  /** Only requests with this method (any when unset). */
+  method?: string;
+  /** The path below /client/v4, exactly or as a pattern. */
+  path: string | RegExp;
+  status: number;
+  code: number;
+  message?: string;
+  /** "once" (the default): the next matching request only; "always": every one. */
+  times?: "once" | "always";
+  /** Sent as the Retry-After header (seconds), as a 429 carries it. */
+  retryAfter?: number;
 }
 
 interface ApiError {
@@ -55,9 +83,13 @@ interface D1Database {
 interface QueueConsumer {
   consumer_id: string;
   type: "worker";
+  /** The API's name for the Worker (wrangler 4.164 reads `script` from a queue's consumers; the consumers list names it `script_name`). */
   script: string;
+  script_name: string;
+  queue_name: string;
   settings: Record<string, unknown>;
-  dead_letter_queue?: string;
+  /** Empty when none, as the API documents it. */
+  dead_letter_queue: string;
   created_on: string;
 }
 
@@ -119,6 +151,7 @@ export class CloudflareAccount {
   readonly scripts = new Map<string, WorkerScript>();
   readonly requests: RecordedRequest[] = [];
   readonly unknown: RecordedRequest[] = [];
+  readonly faults: Fault[] = [];
   /** SQL statements that wrote (not SELECTs), over every database. */
   sqlWrites = 0;
   subdomain: string | null;
@@ -132,6 +165,19 @@ export class CloudflareAccount {
   /** Requests that changed something (anything but GET and D1 queries, counted in `sqlWrites`), as "METHOD /path". */
   mutations(): string[] {
     return this.requests.filter((r) => r.method !== "GET" && !r.path.endsWith("/query") && r.status < 400).map((r) => `${r.method} ${r.path}`);
+  }
+
+  /** Answers the next matching request (or every one) with a failure instead of routing it. */
+  inject(fault: Fault): void {
+    this.faults.push(fault);
+  }
+
+  /** The fault a request meets, if any; a "once" fault is used up. */
+  faultFor(method: string, path: string): Fault | undefined {
+    const index = this.faults.findIndex((f) => (!f.method || f.method === method) && (typeof f.path === "string" ? f.path === path : f.path.test(path)));
+    const fault = this.faults[index];
+    if (fault && (fault.times ?? "once") === "once") this.faults.splice(index, 1);
+    return fault;
   }
 
   /** Rows of a query on a stand-in database, by name. */
@@ -424,19 +470,25 @@ async function route(account: CloudflareAccount, request: IncomingMessage, metho
   if (at(2) === "queues" && at(4) === "consumers") {
     const queue = queueById(account, at(3));
     if (method === "GET" && segments.length === 5) return envelope(queue.consumers);
+    if (method === "DELETE" && segments.length === 6) {
+      const index = queue.consumers.findIndex((c) => c.consumer_id === at(5));
+      if (index === -1) throw fail(404, 11008, "Consumer not found [code: 11008]");
+      queue.consumers.splice(index, 1);
+      return envelope(null);
+    }
     const input = jsonBody(body);
     const script = String(input.script_name ?? input.script ?? "");
     if (method === "POST" && segments.length === 5) {
       scriptBy(account, script);
       if (queue.consumers.some((c) => c.script === script)) throw fail(400, 11004, "A consumer for this Worker already exists on the queue [code: 11004]");
-      const consumer = consumerFrom(account, input, script);
+      const consumer = consumerFrom(account, input, { script, queue: queue.queue_name });
       queue.consumers.push(consumer);
       return envelope(consumer);
     }
     const existing = queue.consumers.find((c) => c.consumer_id === at(5));
     if (!existing) throw fail(404, 11008, "Consumer not found [code: 11008]");
     if (method === "PUT") {
-      Object.assign(existing, consumerFrom(account, input, script || existing.script), { consumer_id: existing.consumer_id });
+      Object.assign(existing, consumerFrom(account, input, { script: script || existing.script, queue: queue.queue_name }), { consumer_id: existing.consumer_id });
       return envelope(existing);
     }
   }
@@ -505,7 +557,8 @@ async function route(account: CloudflareAccount, request: IncomingMessage, metho
     if (tail === "versions" && method === "POST") return envelope({ ...versionView(await newVersion(account, script, request, body, "upload")), startup_time_ms: 5 });
     if (tail === "versions" && method === "GET") {
       const newestFirst = [...script.versions].reverse().map(versionView);
-      return envelope({ items: newestFirst.slice(0, Number(query.get("per_page") ?? 10)) }, { page: 1, per_page: 10, count: newestFirst.length, total_count: newestFirst.length });
+      const listed = page(newestFirst, query, 10);
+      return { ...listed, result: { items: listed.result } };
     }
     if (at(5) === "versions" && segments.length === 7 && method === "GET") {
       const version = script.versions.find((v) => v.id === at(6));
@@ -564,17 +617,20 @@ function queueView(queue: Queue) {
   };
 }
 
-function consumerFrom(account: CloudflareAccount, input: Record<string, unknown>, script: string): QueueConsumer {
+function consumerFrom(account: CloudflareAccount, input: Record<string, unknown>, names: { script: string; queue: string }): QueueConsumer {
   const deadLetter = input.dead_letter_queue;
   if (typeof deadLetter === "string" && deadLetter !== "" && !account.queues.has(deadLetter)) {
     throw fail(400, 11000, `Queue "${deadLetter}" does not exist [code: 11000]`);
   }
+  // Settings wrangler leaves out (undefined) are absent from its JSON: the API keeps only what was sent.
   return {
     consumer_id: hexId(),
     type: "worker",
-    script,
+    script: names.script,
+    script_name: names.script,
+    queue_name: names.queue,
     settings: (input.settings as Record<string, unknown> | undefined) ?? {},
-    ...(typeof deadLetter === "string" && deadLetter !== "" ? { dead_letter_queue: deadLetter } : {}),
+    dead_letter_queue: typeof deadLetter === "string" ? deadLetter : "",
     created_on: now(),
   };
 }
@@ -586,8 +642,18 @@ export async function startCloudflareApi(options: CloudflareApiOptions): Promise
     const url = new URL(request.url ?? "/", "http://standin");
     const method = request.method ?? "GET";
     const path = url.pathname.replace(/^\/client\/v4/, "");
-    const record: RecordedRequest = { method, path, query: url.search, status: 200 };
+    const record: RecordedRequest = { method, path, query: url.search, status: 200, at: Date.now() };
     account.requests.push(record);
+    const fault = account.faultFor(method, path);
+    if (fault) {
+      record.status = fault.status;
+      const headers: Record<string, string> = { "content-type": "application/json" };
+      if (fault.retryAfter !== undefined) headers["retry-after"] = String(fault.retryAfter);
+      response.writeHead(fault.status, headers);
+      const message = fault.message ?? (fault.status === 403 ? "Authentication error" : `Injected failure (HTTP ${fault.status})`);
+      response.end(JSON.stringify({ success: false, errors: [{ code: fault.code, message }], messages: [], result: null }));
+      return;
+    }
     route(account, request, method, path, url.searchParams).then(
       (result) => {
         response.writeHead(200, { "content-type": "application/json" });
