@@ -10,19 +10,30 @@ export interface Permission {
   scope: "Account" | "User";
   /** What the deploy uses it for. */
   usedFor: string;
+  /** When the token needs it. */
+  needed: string;
   /** The API paths (below /accounts/:id, or the user-level path) it covers. */
   paths: RegExp;
 }
 
 export const PERMISSIONS: Permission[] = [
-  { name: "Workers Scripts Edit", scope: "Account", usedFor: "upload the Worker, set its secrets, crons and workers.dev switch, read its versions", paths: /^\/accounts\/[^/]+\/workers\// },
-  { name: "D1 Edit", scope: "Account", usedFor: "create the database, apply and read its migrations", paths: /^\/accounts\/[^/]+\/d1\// },
-  { name: "Queues Edit", scope: "Account", usedFor: "create both queues, attach the Worker as their consumer and read its settings", paths: /^\/accounts\/[^/]+\/queues/ },
-  { name: "Account Settings Read", scope: "Account", usedFor: "read the account itself, as wrangler does", paths: /^\/accounts(\/[^/]+)?$/ },
-  { name: "Workers Tail Read", scope: "Account", usedFor: "only `npx wrangler tail` (live logs); the deploy does not need it", paths: /\/tails/ },
-  { name: "User Details Read", scope: "User", usedFor: "only to pick an account when CLOUDFLARE_ACCOUNT_ID (or account_id) is unset", paths: /^\/user(\/|$)/ },
-  { name: "Memberships Read", scope: "User", usedFor: "only to pick an account when CLOUDFLARE_ACCOUNT_ID (or account_id) is unset", paths: /^\/memberships/ },
+  { name: "Workers Scripts Edit", scope: "Account", usedFor: "upload the Worker, set its secrets, crons and workers.dev switch, read its versions and bindings", needed: "always", paths: /^\/accounts\/[^/]+\/workers\// },
+  { name: "D1 Edit", scope: "Account", usedFor: "create the database `learnink-push-relay`, apply and read its migrations", needed: "always", paths: /^\/accounts\/[^/]+\/d1\// },
+  { name: "Queues Edit", scope: "Account", usedFor: "create `learnink-push` and `learnink-push-dlq`, attach the Worker as their consumer, read the consumers' settings back", needed: "always", paths: /^\/accounts\/[^/]+\/queues/ },
+  { name: "Account Settings Read", scope: "Account", usedFor: "read the account's own details (read-only; part of the template)", needed: "recommended: keep it from the template", paths: /^\/accounts(\/[^/]+)?$/ },
+  { name: "Workers Tail Read", scope: "Account", usedFor: "`npx wrangler tail` (live logs)", needed: "only for `wrangler tail`", paths: /\/tails/ },
+  { name: "User Details Read", scope: "User", usedFor: "find which accounts the token reaches", needed: "only when `CLOUDFLARE_ACCOUNT_ID` (or `account_id` in `wrangler.toml`) is unset", paths: /^\/user(\/|$)/ },
+  { name: "Memberships Read", scope: "User", usedFor: "the same: pick the account", needed: "only when `CLOUDFLARE_ACCOUNT_ID` (or `account_id`) is unset", paths: /^\/memberships/ },
 ];
+
+/** The permissions table as docs/deploy-token.md shows it (a test keeps the page equal to it). */
+export function permissionsTable(): string[] {
+  return [
+    "| Scope | Permission | What the deploy uses it for | Needed |",
+    "|---|---|---|---|",
+    ...PERMISSIONS.map((p) => `| ${p.scope} | ${p.name} | ${p.usedFor} | ${p.needed} |`),
+  ];
+}
 
 /** The permission a call to `path` needs, or null for a path this list does not know. */
 export function permissionFor(path: string): Permission | null {
