@@ -249,6 +249,15 @@ function smokeTest(origin: string): string[] {
 }
 
 
+/** What `wrangler auth token --json` printed; anything else is a login to redo. */
+function parseCredentials(stdout: string): Credentials {
+  try {
+    return JSON.parse(stdout) as Credentials;
+  } catch {
+    throw new DeployError("wrangler printed no credentials (`wrangler auth token --json`): run `npx wrangler login` (or set CLOUDFLARE_API_TOKEN).");
+  }
+}
+
 interface Connection {
   account: Account;
   env: Record<string, string>;
@@ -259,7 +268,7 @@ async function connect(config: DeployConfig): Promise<Connection> {
   say("Checking the Cloudflare login...");
   const account = await chooseAccount(config);
   const env = { CLOUDFLARE_ACCOUNT_ID: account.id };
-  const token = JSON.parse(await wrangler(["auth", "token", "--json"], env)) as Credentials;
+  const token = parseCredentials(await wrangler(["auth", "token", "--json"], env));
   say(`  account ${account.name === account.id ? account.id : `${account.name} (${account.id})`}`);
   return { account, env, api: cloudflareApi(token) };
 }
@@ -368,8 +377,8 @@ function readConfig(): DeployConfig {
   try {
     return deployConfig(unstable_readConfig({ config: WRANGLER_TOML }));
   } catch (error) {
-    if (error instanceof ConfigError) throw new DeployError(`wrangler.toml: ${error.message}`);
-    throw error;
+    // A ConfigError of ours, or wrangler's own parse or validation error: either way a sentence about the file.
+    throw new DeployError(`wrangler.toml: ${error instanceof Error ? error.message : String(error)}`);
   }
 }
 
@@ -413,6 +422,7 @@ function explain(error: unknown): string | null {
   if (error instanceof UsageError) return `${error.message}\n\n${USAGE}`;
   if (error instanceof DeployError || error instanceof CloudflareUnreachable) return error.message;
   if (error instanceof PromptCancelled) return "Cancelled.";
+  if (error instanceof ConfigError) return `wrangler.toml: ${error.message}`;
   if (!(error instanceof CloudflareApiError)) return null;
   const call = `${error.method} ${error.path}`;
   if (error.status === 403) return refusalSentence(call, error.path);

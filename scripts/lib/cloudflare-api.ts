@@ -92,28 +92,32 @@ export function hasMorePages(info: ResultInfo | undefined, page: number, read: n
 
 const sleep = (seconds: number) => new Promise((resolve) => setTimeout(resolve, seconds * 1000));
 
-export function cloudflareApi(credentials: Credentials, base = process.env.CLOUDFLARE_API_BASE_URL || DEFAULT_API_BASE, doFetch: typeof fetch = fetch): CloudflareApi {
+/** One request; a network failure becomes CloudflareUnreachable (a sentence, not a stack trace). */
+async function send(doFetch: typeof fetch, url: URL, init: RequestInit): Promise<Response> {
+  try {
+    return await doFetch(url, init);
+  } catch (error) {
+    const cause = error instanceof Error && error.cause instanceof Error ? error.cause.message : String(error);
+    throw new CloudflareUnreachable(`Cannot reach the Cloudflare API at ${url.origin} (${cause}): check the network, then run the command again.`);
+  }
+}
+
+type Call = <T>(method: string, path: string, query?: Record<string, string>, body?: unknown) => Promise<Envelope<T>>;
+
+/** Calls the API: waits out a 429 as its Retry-After says (a few times), throws CloudflareApiError for any failure. */
+function caller(credentials: Credentials, base: string, doFetch: typeof fetch): Call {
   const headers: Record<string, string> =
     credentials.type === "api_key" ? { "x-auth-key": credentials.key, "x-auth-email": credentials.email } : { authorization: `Bearer ${credentials.token}` };
-
-  async function send(method: string, url: URL, body: unknown): Promise<Response> {
-    try {
-      return await doFetch(url, {
-        method,
-        headers: body === undefined ? headers : { ...headers, "content-type": "application/json" },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-    } catch (error) {
-      const cause = error instanceof Error && error.cause instanceof Error ? error.cause.message : String(error);
-      throw new CloudflareUnreachable(`Cannot reach the Cloudflare API at ${url.origin} (${cause}): check the network, then run the command again.`);
-    }
-  }
-
-  async function call<T>(method: string, path: string, query: Record<string, string> = {}, body?: unknown): Promise<Envelope<T>> {
+  return async <T>(method: string, path: string, query: Record<string, string> = {}, body?: unknown): Promise<Envelope<T>> => {
     const url = new URL(`${base.replace(/\/$/, "")}${path}`);
     for (const [name, value] of Object.entries(query)) url.searchParams.set(name, value);
+    const init: RequestInit = {
+      method,
+      headers: body === undefined ? headers : { ...headers, "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    };
     for (let attempt = 1; ; attempt++) {
-      const response = await send(method, url, body);
+      const response = await send(doFetch, url, init);
       const text = await response.text();
       const wait = retryAfterSeconds(response.headers.get("retry-after"));
       if (response.status === 429 && attempt < RATE_LIMIT_TRIES && wait <= MAX_RETRY_AFTER_S) {
@@ -130,23 +134,27 @@ export function cloudflareApi(credentials: Credentials, base = process.env.CLOUD
       if (!response.ok || !envelope.success) throw new CloudflareApiError({ method, path }, response.status, envelope.errors ?? []);
       return envelope;
     }
-  }
+  };
+}
 
-  async function list<T>(path: string, options: ListOptions<T> = {}): Promise<T[]> {
-    const pick = options.items ?? ((result: unknown) => result as T[]);
-    const items: T[] = [];
-    for (let page = 1; ; page++) {
-      const envelope = await call<unknown>("GET", path, { ...options.query, page: String(page) });
-      const entries = pick(envelope.result);
-      items.push(...entries);
-      if (options.until?.(items)) return items;
-      if (!hasMorePages(envelope.result_info, page, items.length, entries.length)) return items;
-    }
+/** Every page of a list, as its result_info says (or until the caller has what it looks for). */
+async function listAll<T>(call: Call, path: string, options: ListOptions<T> = {}): Promise<T[]> {
+  const pick = options.items ?? ((result: unknown) => result as T[]);
+  const items: T[] = [];
+  for (let page = 1; ; page++) {
+    const envelope = await call<unknown>("GET", path, { ...options.query, page: String(page) });
+    const entries = pick(envelope.result);
+    items.push(...entries);
+    if (options.until?.(items)) return items;
+    if (!hasMorePages(envelope.result_info, page, items.length, entries.length)) return items;
   }
+}
 
+export function cloudflareApi(credentials: Credentials, base = process.env.CLOUDFLARE_API_BASE_URL || DEFAULT_API_BASE, doFetch: typeof fetch = fetch): CloudflareApi {
+  const call = caller(credentials, base, doFetch);
   return {
     get: async (path, query) => (await call<never>("GET", path, query)).result,
     post: async (path, body) => (await call<never>("POST", path, {}, body)).result,
-    list,
+    list: (path, options) => listAll(call, path, options),
   };
 }

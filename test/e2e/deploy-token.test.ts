@@ -8,7 +8,7 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { hasMorePages, retryAfterSeconds } from "../../scripts/lib/cloudflare-api.ts";
+import { CloudflareApiError, CloudflareUnreachable, cloudflareApi, hasMorePages, retryAfterSeconds } from "../../scripts/lib/cloudflare-api.ts";
 import { TOKEN_DOC, permissionFor, permissionsTable, refusalSentence, refusedPathInWranglerOutput } from "../../scripts/lib/permissions.ts";
 import { REPO } from "./support/local-run.js";
 
@@ -74,5 +74,56 @@ describe("reading the API", () => {
     ["an empty page ends it whatever the info says", [{ page: 2, per_page: 10, total_count: 99 }, 2, 10, 0], false],
   ])("%s", (_, args, more) => {
     expect(hasMorePages(...args)).toBe(more);
+  });
+});
+
+/** A fetch that answers from a list of [status, body, headers] in turn, and records the URLs asked. */
+function scripted(answers: [number, unknown, Record<string, string>?][]) {
+  const urls: URL[] = [];
+  const doFetch = (async (input: URL | string) => {
+    urls.push(new URL(String(input)));
+    const [status, body, headers] = answers.shift() ?? [500, { success: false, errors: [{ code: 1, message: "no more answers" }] }];
+    return new Response(JSON.stringify(body), { status, headers: headers ?? {} });
+  }) as typeof fetch;
+  return { urls, api: cloudflareApi({ type: "api_token", token: "t" }, "http://api.test/client/v4", doFetch) };
+}
+
+const ok = (result: unknown, resultInfo?: Record<string, number>) => ({ success: true, errors: [], result, ...(resultInfo ? { result_info: resultInfo } : {}) });
+
+describe("the API client", () => {
+  it("reads every page of a list", async () => {
+    const { urls, api } = scripted([
+      [200, ok({ items: [{ id: "a" }, { id: "b" }] }, { page: 1, per_page: 2, count: 2, total_count: 3 })],
+      [200, ok({ items: [{ id: "c" }] }, { page: 2, per_page: 2, count: 1, total_count: 3 })],
+    ]);
+    const items = await api.list<{ id: string }>("/versions", { query: { per_page: "2" }, items: (r) => (r as { items: { id: string }[] }).items });
+    expect(items.map((v) => v.id)).toEqual(["a", "b", "c"]);
+    expect(urls.map((u) => u.searchParams.get("page"))).toEqual(["1", "2"]);
+  });
+
+  it("waits out a 429 and asks again", async () => {
+    const { urls, api } = scripted([
+      [429, { success: false, errors: [{ code: 971, message: "slow down" }] }, { "retry-after": "0" }],
+      [200, ok({ schedules: [] })],
+    ]);
+    expect(await api.get("/schedules")).toEqual({ schedules: [] });
+    expect(urls).toHaveLength(2);
+  });
+
+  it("gives up on a 429 that keeps coming, as an API error", async () => {
+    const limited: [number, unknown, Record<string, string>] = [429, { success: false, errors: [{ code: 971, message: "slow down" }] }, { "retry-after": "0" }];
+    const { api } = scripted([limited, limited, limited, limited, limited]);
+    await expect(api.get("/schedules")).rejects.toMatchObject({ status: 429, code: 971 });
+  });
+
+  it("names the call of a failure, and a network failure in a sentence", async () => {
+    const { api } = scripted([[403, { success: false, errors: [{ code: 10000, message: "Authentication error" }] }]]);
+    const error = await api.get("/accounts/x/d1/database/db").catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CloudflareApiError);
+    expect(error).toMatchObject({ method: "GET", path: "/accounts/x/d1/database/db", status: 403, code: 10000 });
+    const down = cloudflareApi({ type: "api_token", token: "t" }, "http://api.test", (async () => {
+      throw new TypeError("fetch failed", { cause: new Error("ECONNREFUSED") });
+    }) as typeof fetch);
+    await expect(down.get("/x")).rejects.toBeInstanceOf(CloudflareUnreachable);
   });
 });
