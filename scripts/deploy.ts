@@ -406,12 +406,13 @@ async function main(): Promise<number> {
     await applySteps(steps, reading.connection.env, reading.tag, config.worker);
     state = await verify(config, reading, migrations);
   }
-  say("Verified:");
-  for (const line of verifiedSummary(config, state, migrations)) say(`  ${line}`);
 
   const origin = workersDevOrigin(config.worker, reading.state.subdomain!);
   const present = await askForSecrets(state, reading.connection.env, `${origin}${WEBHOOK_PATH}`);
   const stillRequired = reportSecrets(config, present);
+  say();
+  say("Verified (read back from the account):");
+  for (const line of verifiedSummary(config, state, migrations)) say(`  ${line}`);
   await afterVerifiedDeploy({ config, accountId: reading.connection.account.id, origin, secrets: present });
   reportEnd(origin, stillRequired);
   return 0;

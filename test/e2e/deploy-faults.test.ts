@@ -58,7 +58,7 @@ describe("a deploy that trusts only what it read back", () => {
     expect(rerun.output).not.toContain("Nothing to change");
     expect(consumerScripts(api)).toEqual({ [QUEUE]: WORKER, [DLQ]: WORKER });
     expect(api.account.queues.get(QUEUE)!.consumers[0]).toMatchObject({ settings: { batch_size: 4, max_wait_time_ms: 1000, max_retries: 12 }, dead_letter_queue: DLQ });
-    expect(rerun.output).toContain("Verified:");
+    expect(rerun.output).toContain("Verified (read back from the account):");
     expect(rerun.output).toContain(`queue ${QUEUE}: consumed by ${WORKER} (batch 4, timeout 1 s, 12 retries, dead letters to ${DLQ})`);
     expect(api.account.unknown).toEqual([]);
   }, 2 * RUN_TIMEOUT_MS);
@@ -133,7 +133,7 @@ describe("tokens", () => {
       expect(run.code, run.output).toBe(0);
       expect(api.account.requests.filter((r) => !r.path.startsWith(`/accounts/${ACCOUNT}/`))).toEqual([]);
       expect(consumerScripts(api)).toEqual({ [QUEUE]: WORKER, [DLQ]: WORKER });
-      expect(run.output).toContain("Verified:");
+      expect(run.output).toContain("Verified (read back from the account):");
     } finally {
       await api.close();
     }

@@ -343,8 +343,8 @@ function versionView(v: WorkerVersion) {
 }
 
 /** A new version from an upload's metadata and modules; secrets carry over from the active version. */
-async function newVersion(account: CloudflareAccount, script: WorkerScript, request: IncomingMessage, body: Buffer, trigger: string): Promise<WorkerVersion> {
-  const parts = await formParts(request, body);
+async function newVersion(account: CloudflareAccount, script: WorkerScript, upload: { request: IncomingMessage; body: Buffer }, trigger: string): Promise<WorkerVersion> {
+  const parts = await formParts(upload.request, upload.body);
   const metadataPart = parts.get("metadata");
   if (!metadataPart) throw fail(400, 10021, "Expected a metadata part");
   const metadata = JSON.parse(metadataPart.text) as {
@@ -412,26 +412,38 @@ function secretVersion(script: WorkerScript): WorkerVersion {
   return version;
 }
 
-async function route(account: CloudflareAccount, request: IncomingMessage, method: string, path: string, query: URLSearchParams): Promise<unknown> {
-  const auth = request.headers.authorization;
-  if (auth !== `Bearer ${account.options.token}`) throw fail(400, 6003, "Invalid request headers [code: 6003]");
-  const body = await readBody(request);
-  const { accountId } = account.options;
-  const segments = path.split("/").filter((s) => s !== "");
-  const at = (i: number) => segments[i] ?? "";
+/** A request as the route functions see it. */
+interface Req {
+  account: CloudflareAccount;
+  request: IncomingMessage;
+  method: string;
+  path: string;
+  query: URLSearchParams;
+  body: Buffer;
+  segments: string[];
+  at: (i: number) => string;
+  /** The path below /accounts/:account_id. */
+  rest: string;
+}
 
+/** What a route function returns for a request that is not its own. */
+const NOT_ROUTED = Symbol("not routed");
+
+const noRoute = (path: string) => fail(404, 7003, `Could not route to ${path}, perhaps your object identifier is invalid? [code: 7003]`);
+
+/** The user-level routes, which an account-owned token cannot use. */
+function userRoute({ account, method, path, query }: Req): unknown {
+  const { accountId } = account.options;
   if (method === "GET" && path === "/user/tokens/verify") return envelope({ id: hexId(), status: "active" });
   if (method === "GET" && path === "/user") return envelope({ id: "user-standin", email: account.options.email ?? "deployer@example.com" });
   if (method === "GET" && path === "/accounts") return page([{ id: accountId, name: account.options.accountName ?? "Stand-in account" }], query);
   if (method === "GET" && path === "/memberships") {
     return page([{ id: "membership", account: { id: accountId, name: account.options.accountName ?? "Stand-in account" }, roles: ["Administrator"], status: "accepted" }], query);
   }
+  return NOT_ROUTED;
+}
 
-  if (at(0) !== "accounts") throw fail(404, 7003, `Could not route to ${path}, perhaps your object identifier is invalid? [code: 7003]`);
-  if (at(1) !== accountId) throw fail(403, 10000, "Authentication error [code: 10000]");
-  const rest = `/${segments.slice(2).join("/")}`;
-
-  // D1
+function d1Route({ account, method, query, body, segments, at, rest }: Req): unknown {
   if (rest === "/d1/database" && method === "GET") {
     const name = query.get("name");
     return page([...account.databases.values()].filter((d) => !name || d.name === name).map(d1Info), query, 1000);
@@ -451,8 +463,10 @@ async function route(account: CloudflareAccount, request: IncomingMessage, metho
     if (typeof sql !== "string") throw fail(400, 7400, "Missing sql [code: 7400]");
     return envelope(runD1Query(account, db, sql, Array.isArray(params) ? (params as SQLInputValue[]) : []));
   }
+  return NOT_ROUTED;
+}
 
-  // Queues
+function queuesRoute({ account, method, query, body, segments, at, rest }: Req): unknown {
   if (rest === "/queues" && method === "GET") {
     const names = query.getAll("name");
     const queues = [...account.queues.values()].filter((q) => names.length === 0 || names.includes(q.queue_name));
@@ -492,8 +506,10 @@ async function route(account: CloudflareAccount, request: IncomingMessage, metho
       return envelope(existing);
     }
   }
+  return NOT_ROUTED;
+}
 
-  // Workers
+function workersRoute({ account, method, body, segments, at, rest }: Req): unknown {
   if (rest === "/workers/subdomain" && method === "GET") {
     if (account.subdomain === null) throw fail(404, 10007, "This account has no workers.dev subdomain [code: 10007]");
     return envelope({ subdomain: account.subdomain });
@@ -535,72 +551,101 @@ async function route(account: CloudflareAccount, request: IncomingMessage, metho
       });
     }
   }
-  if (at(2) === "workers" && at(3) === "scripts") {
-    const name = at(4);
-    const tail = segments.slice(5).join("/");
-    if (tail === "" && method === "PUT") {
-      let script = account.scripts.get(name);
-      if (!script) {
-        script = { id: hexId(), created_on: now(), modified_on: now(), versions: [], deployments: [], secrets: new Map(), schedules: [], subdomainEnabled: false, previewsEnabled: false, observability: null };
-        account.scripts.set(name, script);
-      }
-      try {
-        const version = await newVersion(account, script, request, body, "upload");
-        deploy(script, version);
-        return envelope({ id: name, etag: version.id, deployment_id: version.id, startup_time_ms: 5, handlers: ["fetch", "queue", "scheduled"], last_deployed_from: "wrangler" });
-      } catch (error) {
-        if (script.versions.length === 0) account.scripts.delete(name);
-        throw error;
-      }
+  return NOT_ROUTED;
+}
+
+/** A Worker script: its upload, versions and deployments, then its settings. */
+async function scriptRoute(req: Req): Promise<unknown> {
+  const { account, request, method, query, body, segments, at } = req;
+  const name = at(4);
+  const tail = segments.slice(5).join("/");
+  if (tail === "" && method === "PUT") {
+    let script = account.scripts.get(name);
+    if (!script) {
+      script = { id: hexId(), created_on: now(), modified_on: now(), versions: [], deployments: [], secrets: new Map(), schedules: [], subdomainEnabled: false, previewsEnabled: false, observability: null };
+      account.scripts.set(name, script);
     }
-    const script = scriptBy(account, name);
-    if (tail === "versions" && method === "POST") return envelope({ ...versionView(await newVersion(account, script, request, body, "upload")), startup_time_ms: 5 });
-    if (tail === "versions" && method === "GET") {
-      const newestFirst = [...script.versions].reverse().map(versionView);
-      const listed = page(newestFirst, query, 10);
-      return { ...listed, result: { items: listed.result } };
-    }
-    if (at(5) === "versions" && segments.length === 7 && method === "GET") {
-      const version = script.versions.find((v) => v.id === at(6));
-      if (!version) throw fail(404, 10217, "Version not found [code: 10217]");
-      return envelope(versionView(version));
-    }
-    if (tail === "deployments" && method === "POST") {
-      const input = jsonBody(body) as { versions?: { version_id: string; percentage: number }[]; annotations?: Record<string, string> };
-      const version = script.versions.find((v) => v.id === input.versions?.[0]?.version_id);
-      if (!version) throw fail(400, 10217, "Version not found [code: 10217]");
-      return envelope(deploy(script, version, input.annotations ?? {}));
-    }
-    if (tail === "deployments" && method === "GET") return envelope({ deployments: [...script.deployments].reverse() });
-    if (tail === "secrets" && method === "GET") return envelope([...script.secrets.keys()].map((n) => ({ name: n, type: "secret_text" })));
-    if (tail === "secrets" && method === "PUT") {
-      const { name: secretName, text, type } = jsonBody(body);
-      if (typeof secretName !== "string" || typeof text !== "string" || type !== "secret_text") throw fail(400, 10021, "Invalid secret [code: 10021]");
-      script.secrets.set(secretName, text);
-      secretVersion(script);
-      return envelope({ name: secretName, type });
-    }
-    if (tail === "schedules" && method === "PUT") {
-      const crons = JSON.parse(body.toString("utf8") || "[]") as { cron: string }[];
-      script.schedules = crons.map((c) => ({ cron: c.cron, created_on: now(), modified_on: now() }));
-      return envelope({ schedules: script.schedules });
-    }
-    if (tail === "schedules" && method === "GET") return envelope({ schedules: script.schedules });
-    if (tail === "subdomain" && method === "GET") return envelope({ enabled: script.subdomainEnabled, previews_enabled: script.previewsEnabled });
-    if (tail === "subdomain" && method === "POST") {
-      const input = jsonBody(body);
-      script.subdomainEnabled = input.enabled === true;
-      script.previewsEnabled = input.previews_enabled === true;
-      return envelope({ enabled: script.subdomainEnabled, previews_enabled: script.previewsEnabled });
-    }
-    if (tail === "settings" && method === "GET") return envelope({ bindings: activeVersion(script)?.bindings ?? [], observability: script.observability });
-    if (tail === "script-settings" && method === "PATCH") {
-      const input = jsonBody(body);
-      if (input.observability !== undefined) script.observability = input.observability;
-      return envelope({ observability: script.observability, logpush: false, tail_consumers: null });
+    try {
+      const version = await newVersion(account, script, { request, body }, "upload");
+      deploy(script, version);
+      return envelope({ id: name, etag: version.id, deployment_id: version.id, startup_time_ms: 5, handlers: ["fetch", "queue", "scheduled"], last_deployed_from: "wrangler" });
+    } catch (error) {
+      if (script.versions.length === 0) account.scripts.delete(name);
+      throw error;
     }
   }
-  throw fail(404, 7003, `Could not route to ${path}, perhaps your object identifier is invalid? [code: 7003]`);
+  const script = scriptBy(account, name);
+  if (tail === "versions" && method === "POST") return envelope({ ...versionView(await newVersion(account, script, { request, body }, "upload")), startup_time_ms: 5 });
+  if (tail === "versions" && method === "GET") {
+    const newestFirst = [...script.versions].reverse().map(versionView);
+    const listed = page(newestFirst, query, 10);
+    return { ...listed, result: { items: listed.result } };
+  }
+  if (at(5) === "versions" && segments.length === 7 && method === "GET") {
+    const version = script.versions.find((v) => v.id === at(6));
+    if (!version) throw fail(404, 10217, "Version not found [code: 10217]");
+    return envelope(versionView(version));
+  }
+  if (tail === "deployments" && method === "POST") {
+    const input = jsonBody(body) as { versions?: { version_id: string; percentage: number }[]; annotations?: Record<string, string> };
+    const version = script.versions.find((v) => v.id === input.versions?.[0]?.version_id);
+    if (!version) throw fail(400, 10217, "Version not found [code: 10217]");
+    return envelope(deploy(script, version, input.annotations ?? {}));
+  }
+  if (tail === "deployments" && method === "GET") return envelope({ deployments: [...script.deployments].reverse() });
+  return scriptSettingsRoute(req, script, tail);
+}
+
+/** A Worker script's secrets, crons, workers.dev switch and settings. */
+function scriptSettingsRoute({ method, body }: Req, script: WorkerScript, tail: string): unknown {
+  if (tail === "secrets" && method === "GET") return envelope([...script.secrets.keys()].map((n) => ({ name: n, type: "secret_text" })));
+  if (tail === "secrets" && method === "PUT") {
+    const { name: secretName, text, type } = jsonBody(body);
+    if (typeof secretName !== "string" || typeof text !== "string" || type !== "secret_text") throw fail(400, 10021, "Invalid secret [code: 10021]");
+    script.secrets.set(secretName, text);
+    secretVersion(script);
+    return envelope({ name: secretName, type });
+  }
+  if (tail === "schedules" && method === "PUT") {
+    const crons = JSON.parse(body.toString("utf8") || "[]") as { cron: string }[];
+    script.schedules = crons.map((c) => ({ cron: c.cron, created_on: now(), modified_on: now() }));
+    return envelope({ schedules: script.schedules });
+  }
+  if (tail === "schedules" && method === "GET") return envelope({ schedules: script.schedules });
+  if (tail === "subdomain" && method === "GET") return envelope({ enabled: script.subdomainEnabled, previews_enabled: script.previewsEnabled });
+  if (tail === "subdomain" && method === "POST") {
+    const input = jsonBody(body);
+    script.subdomainEnabled = input.enabled === true;
+    script.previewsEnabled = input.previews_enabled === true;
+    return envelope({ enabled: script.subdomainEnabled, previews_enabled: script.previewsEnabled });
+  }
+  if (tail === "settings" && method === "GET") return envelope({ bindings: activeVersion(script)?.bindings ?? [], observability: script.observability });
+  if (tail === "script-settings" && method === "PATCH") {
+    const input = jsonBody(body);
+    if (input.observability !== undefined) script.observability = input.observability;
+    return envelope({ observability: script.observability, logpush: false, tail_consumers: null });
+  }
+  return NOT_ROUTED;
+}
+
+/** Answers one request: the result envelope, or throws a Failure. */
+async function route(account: CloudflareAccount, request: IncomingMessage, target: { method: string; path: string; query: URLSearchParams }): Promise<unknown> {
+  const { method, path, query } = target;
+  if (request.headers.authorization !== `Bearer ${account.options.token}`) throw fail(400, 6003, "Invalid request headers [code: 6003]");
+  const segments = path.split("/").filter((s) => s !== "");
+  const at = (i: number) => segments[i] ?? "";
+  const req: Req = { account, request, method, path, query, body: await readBody(request), segments, at, rest: `/${segments.slice(2).join("/")}` };
+  const user = userRoute(req);
+  if (user !== NOT_ROUTED) return user;
+  if (at(0) !== "accounts") throw noRoute(path);
+  if (at(1) !== account.options.accountId) throw fail(403, 10000, "Authentication error [code: 10000]");
+  for (const area of [d1Route, queuesRoute, workersRoute]) {
+    const answer = area(req);
+    if (answer !== NOT_ROUTED) return answer;
+  }
+  const answer = at(2) === "workers" && at(3) === "scripts" ? await scriptRoute(req) : NOT_ROUTED;
+  if (answer !== NOT_ROUTED) return answer;
+  throw noRoute(path);
 }
 
 function queueView(queue: Queue) {
@@ -654,7 +699,7 @@ export async function startCloudflareApi(options: CloudflareApiOptions): Promise
       response.end(JSON.stringify({ success: false, errors: [{ code: fault.code, message }], messages: [], result: null }));
       return;
     }
-    route(account, request, method, path, url.searchParams).then(
+    route(account, request, { method, path, query: url.searchParams }).then(
       (result) => {
         response.writeHead(200, { "content-type": "application/json" });
         response.end(JSON.stringify(result));
