@@ -105,7 +105,7 @@ async function send(doFetch: typeof fetch, url: URL, init: RequestInit): Promise
 type Call = <T>(method: string, path: string, query?: Record<string, string>, body?: unknown) => Promise<Envelope<T>>;
 
 /** Calls the API: waits out a 429 as its Retry-After says (a few times), throws CloudflareApiError for any failure. */
-function caller(credentials: Credentials, base: string, doFetch: typeof fetch): Call {
+function caller(credentials: Credentials, base: string, doFetch: typeof fetch, notify: (line: string) => void): Call {
   const headers: Record<string, string> =
     credentials.type === "api_key" ? { "x-auth-key": credentials.key, "x-auth-email": credentials.email } : { authorization: `Bearer ${credentials.token}` };
   return async <T>(method: string, path: string, query: Record<string, string> = {}, body?: unknown): Promise<Envelope<T>> => {
@@ -121,7 +121,7 @@ function caller(credentials: Credentials, base: string, doFetch: typeof fetch): 
       const text = await response.text();
       const wait = retryAfterSeconds(response.headers.get("retry-after"));
       if (response.status === 429 && attempt < RATE_LIMIT_TRIES && wait <= MAX_RETRY_AFTER_S) {
-        process.stdout.write(`  (the API asks to slow down: waiting ${wait} s before ${method} ${path} again)\n`);
+        notify(`  (the API asks to slow down: waiting ${wait} s before ${method} ${path} again)`);
         await sleep(wait);
         continue;
       }
@@ -150,8 +150,14 @@ async function listAll<T>(call: Call, path: string, options: ListOptions<T> = {}
   }
 }
 
-export function cloudflareApi(credentials: Credentials, base = process.env.CLOUDFLARE_API_BASE_URL || DEFAULT_API_BASE, doFetch: typeof fetch = fetch): CloudflareApi {
-  const call = caller(credentials, base, doFetch);
+/** The client; `notify` hears each wait for a 429 (the deploy prints it). */
+export function cloudflareApi(
+  credentials: Credentials,
+  base = process.env.CLOUDFLARE_API_BASE_URL || DEFAULT_API_BASE,
+  doFetch: typeof fetch = fetch,
+  notify: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
+): CloudflareApi {
+  const call = caller(credentials, base, doFetch, notify);
   return {
     get: async (path, query) => (await call<never>("GET", path, query)).result,
     post: async (path, body) => (await call<never>("POST", path, {}, body)).result,

@@ -85,7 +85,8 @@ function scripted(answers: [number, unknown, Record<string, string>?][]) {
     const [status, body, headers] = answers.shift() ?? [500, { success: false, errors: [{ code: 1, message: "no more answers" }] }];
     return new Response(JSON.stringify(body), { status, headers: headers ?? {} });
   }) as typeof fetch;
-  return { urls, api: cloudflareApi({ type: "api_token", token: "t" }, "http://api.test/client/v4", doFetch) };
+  const waits: string[] = [];
+  return { urls, waits, api: cloudflareApi({ type: "api_token", token: "t" }, "http://api.test/client/v4", doFetch, (line) => waits.push(line)) };
 }
 
 const ok = (result: unknown, resultInfo?: Record<string, number>) => ({ success: true, errors: [], result, ...(resultInfo ? { result_info: resultInfo } : {}) });
@@ -102,12 +103,13 @@ describe("the API client", () => {
   });
 
   it("waits out a 429 and asks again", async () => {
-    const { urls, api } = scripted([
+    const { urls, waits, api } = scripted([
       [429, { success: false, errors: [{ code: 971, message: "slow down" }] }, { "retry-after": "0" }],
       [200, ok({ schedules: [] })],
     ]);
     expect(await api.get("/schedules")).toEqual({ schedules: [] });
     expect(urls).toHaveLength(2);
+    expect(waits).toEqual(["  (the API asks to slow down: waiting 0 s before GET /schedules again)"]);
   });
 
   it("gives up on a 429 that keeps coming, as an API error", async () => {

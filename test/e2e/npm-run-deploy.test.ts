@@ -115,6 +115,7 @@ describe("npm run deploy against the Cloudflare API stand-in", () => {
     const run = await deploy(checkout, api);
     expect(run.code, run.output).toBe(0);
     expect(run.output).toContain("Nothing to change");
+    expect(run.output).toContain("Verified (read back from the account):");
     expect(api.account.mutations().slice(mutations)).toEqual([]);
     expect(api.account.sqlWrites).toBe(sqlWrites);
     expect(run.output).not.toContain("secret put RELAY_API_KEY");
