@@ -25,7 +25,11 @@ async function orNull<T>(read: Promise<T>): Promise<T | null> {
   }
 }
 
-/** Versions read per page while looking for the active one (the list is newest first). */
+/**
+ * Versions read per page while looking for the active one (the list is
+ * newest first, and a secret change adds a version, so the active one is
+ * usually on the first page; every page after it is read when not).
+ */
 const VERSIONS_PER_PAGE = "50";
 
 /** Migration names a database recorded; none when its migrations table does not exist yet. */

@@ -68,9 +68,13 @@ export interface ListOptions<T> {
   until?: (items: T[]) => boolean;
 }
 
-/** Tries per call while the API answers 429 (each waits as Retry-After says). */
+/**
+ * Tries per call while the API answers 429, each after the wait its
+ * Retry-After asks. wrangler 4.164 tries 3 times; the deploy reads some
+ * twenty paths in a row, so it allows a little more before giving up.
+ */
 const RATE_LIMIT_TRIES = 5;
-/** The longest Retry-After waited out (seconds); beyond it the run stops and says so. */
+/** The longest Retry-After waited out (seconds), as wrangler 4.164 (60 s); beyond it the run stops with the API's error. */
 const MAX_RETRY_AFTER_S = 60;
 
 /** Seconds a 429 asks to wait: Retry-After as seconds or as an HTTP date; 1 s when absent. */
