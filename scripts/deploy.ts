@@ -32,21 +32,19 @@ import {
   type DeployConfig,
   type Step,
   deployConfig,
-  describeMissingSecrets,
   describeStep,
   dryRunPlan,
   fingerprint,
   isTriggerStep,
-  missingSecrets,
   planSteps,
-  settingsWarnings,
   verifiedSummary,
   workersDevOrigin,
 } from "./lib/deploy-plan.ts";
+import { askForSecrets, reportSecrets } from "./lib/deploy-secrets.ts";
 import { refusalSentence, refusedPathInWranglerOutput } from "./lib/permissions.ts";
 import { ROOT, WEBHOOK_PATH } from "./lib/project.ts";
-import { PromptCancelled, ask, askHidden } from "./lib/prompt.ts";
-import { SECRETS, type SecretSpec } from "./lib/secrets.ts";
+import { PromptCancelled, ask } from "./lib/prompt.ts";
+import { SECRETS } from "./lib/secrets.ts";
 import { runWrangler } from "./lib/wrangler.ts";
 
 const USAGE = `Usage: npm run deploy -- [options]
@@ -205,41 +203,6 @@ async function applySteps(steps: Step[], env: Record<string, string>, tag: strin
   await runStep(triggers[0]!, env, tag);
 }
 
-/** Reads one secret's value from the terminal; null when skipped. */
-async function promptSecret(spec: SecretSpec, webhookUrl: string): Promise<string | null> {
-  say();
-  say(`${spec.name} (${spec.required ? "required" : "optional"}): ${spec.what}`);
-  if (spec.name === "LEARNINK_WEBHOOK_SECRET") {
-    say(`  In the LearnInk dashboard add a webhook endpoint ${webhookUrl} for notifications.sent, and copy its signing secret.`);
-  }
-  for (;;) {
-    let value: string;
-    if (spec.input.kind === "file") {
-      const path = await ask(`  Path to ${spec.input.example} (Enter to skip): `);
-      if (path === "") return null;
-      try {
-        value = await readFile(path.replace(/^~(?=\/)/, process.env.HOME ?? "~"), "utf8");
-      } catch (error) {
-        say(`  Cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
-        continue;
-      }
-    } else {
-      // A required key is generated on Enter; an optional one on "g" (Enter skips it).
-      const generate = spec.input.generate;
-      const hint = !generate ? "Enter skips" : spec.required ? "Enter generates one" : "g generates one, Enter skips";
-      value = await askHidden(`  Value (hidden; ${hint}): `);
-      if (generate && (value === "g" || (value === "" && spec.required))) {
-        value = generate();
-        say(`  Generated; keep it, it is shown only now: ${value}`);
-      }
-      if (value === "") return null;
-    }
-    const problem = spec.check?.(value);
-    if (!problem) return value;
-    say(`  Not used: ${problem}.`);
-  }
-}
-
 function smokeTest(origin: string): string[] {
   return [
     `  curl ${origin}/healthz`,
@@ -324,41 +287,6 @@ async function verify(config: DeployConfig, reading: Reading, migrations: Map<st
   return state;
 }
 
-/** Asks for the missing secrets in a terminal; returns the names the Worker has afterwards. */
-async function askForSecrets(state: AccountState, env: Record<string, string>, webhookUrl: string): Promise<Set<string>> {
-  const present = new Set(state.secrets);
-  const missing = missingSecrets(SECRETS, present);
-  if (missing.required.length + missing.optional.length === 0 || !process.stdin.isTTY || !process.stdout.isTTY) return present;
-  say();
-  say("Missing secrets: type or paste each (sent straight to Cloudflare, stored nowhere else); Enter skips.");
-  for (const spec of [...missing.required, ...missing.optional]) {
-    const value = await promptSecret(spec, webhookUrl);
-    if (value === null) continue;
-    await wrangler(["secret", "put", spec.name], env, value);
-    present.add(spec.name);
-    say(`  ${spec.name} set.`);
-  }
-  return present;
-}
-
-function reportSecrets(config: DeployConfig, present: Set<string>): string[] {
-  say();
-  const still = missingSecrets(SECRETS, present);
-  if (still.required.length + still.optional.length > 0) {
-    say("Secrets not set yet (each `secret put` asks for the value, or reads it from a file):");
-    for (const line of describeMissingSecrets(still)) say(line);
-  } else {
-    say("Secrets: all set.");
-  }
-  const warnings = settingsWarnings(config.vars, present);
-  if (warnings.length > 0) {
-    say();
-    say("Settings to check (then run `npm run deploy` again):");
-    for (const warning of warnings) say(`  ${warning}`);
-  }
-  return still.required.map((s) => s.name);
-}
-
 function reportEnd(origin: string, stillRequired: string[]): void {
   const webhookUrl = `${origin}${WEBHOOK_PATH}`;
   say();
@@ -408,7 +336,10 @@ async function main(): Promise<number> {
   }
 
   const origin = workersDevOrigin(config.worker, reading.state.subdomain!);
-  const present = await askForSecrets(state, reading.connection.env, `${origin}${WEBHOOK_PATH}`);
+  const env = reading.connection.env;
+  const present = await askForSecrets(state.secrets, `${origin}${WEBHOOK_PATH}`, async (name, value) => {
+    await wrangler(["secret", "put", name], env, value);
+  });
   const stillRequired = reportSecrets(config, present);
   say();
   say("Verified (read back from the account):");
