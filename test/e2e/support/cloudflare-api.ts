@@ -20,7 +20,9 @@
  * Lists page as the API documents each one: Worker versions (`result.items`)
  * and D1 databases by `page` and `per_page` with `result_info` {page,
  * per_page, count, total_count}; a queue's consumers in one page (the API's
- * "SinglePage", no result_info).
+ * "SinglePage", no result_info). The queue list is typed a single page by
+ * the API's own SDK, yet wrangler 4.164 pages it by total_count: it carries
+ * the same result_info, so either reading works.
  *
  * The shapes follow wrangler 4.164's use of the API (its bundled
  * cloudflare client and the calls in wrangler-dist/cli.js).
