@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest";
 import {
   type AccountState,
   ConfigError,
+  type Step,
   type WranglerConfigSubset,
   deployConfig,
   deployedFingerprint,
@@ -25,7 +26,7 @@ const wrangler = (overrides: Partial<WranglerConfigSubset> = {}): WranglerConfig
   d1_databases: [{ binding: "DB", database_name: "relay-db", migrations_dir: "migrations" }],
   queues: {
     producers: [{ binding: "PUSH_QUEUE", queue: "push" }],
-    consumers: [{ queue: "push", dead_letter_queue: "push-dlq" }, { queue: "push-dlq" }],
+    consumers: [{ queue: "push", dead_letter_queue: "push-dlq", max_batch_size: 4, max_batch_timeout: 1, max_retries: 12 }, { queue: "push-dlq", retry_delay: 60 }],
   },
   triggers: { crons: ["17 * * * *"] },
   ...overrides,
@@ -39,6 +40,18 @@ const everything = (overrides: Partial<AccountState> = {}): AccountState => ({
   workerExists: true,
   secrets: new Set(),
   subdomain: "acme",
+  consumers: new Map([
+    ["push", [{ script: "relay", settings: { batch_size: 4, max_wait_time_ms: 1000, max_retries: 12 }, deadLetterQueue: "push-dlq" }]],
+    ["push-dlq", [{ script: "relay", settings: { batch_size: 10, retry_delay: 60 }, deadLetterQueue: null }]],
+  ]),
+  crons: ["17 * * * *"],
+  workersDev: true,
+  activeBindings: [
+    { type: "d1", name: "DB", id: "uuid-1" },
+    { type: "queue", name: "PUSH_QUEUE", queue_name: "push" },
+    { type: "plain_text", name: "LEARNINK_ORG_ID", text: "acme" },
+    { type: "secret_text", name: "RELAY_API_KEY" },
+  ],
   ...overrides,
 });
 
@@ -50,6 +63,11 @@ describe("deployConfig", () => {
     expect(config.queues).toEqual(["push", "push-dlq"]);
     expect(config.databases).toEqual([{ binding: "DB", name: "relay-db", id: null, migrationsDir: "migrations", migrationsTable: "d1_migrations" }]);
     expect(config.crons).toEqual(["17 * * * *"]);
+    expect(config.consumers).toEqual([
+      { queue: "push", deadLetterQueue: "push-dlq", batchSize: 4, maxWaitTimeMs: 1000, maxRetries: 12 },
+      { queue: "push-dlq", retryDelay: 60 },
+    ]);
+    expect(config.workersDev).toBe(true);
   });
 
   it.each([
@@ -70,9 +88,30 @@ describe("pendingMigrations", () => {
   });
 });
 
+/** A step as a short string for the tables. */
+function label(step: Step): string {
+  switch (step.kind) {
+    case "apply_migrations":
+      return `${step.kind}:${step.pending.join(",")}`;
+    case "create_database":
+    case "create_queue":
+      return `${step.kind}:${step.name}`;
+    case "deploy":
+      return [step.kind, step.reason, ...(step.detail ? [step.detail.join("; ")] : [])].join(":");
+    case "attach_consumer":
+      return `${step.kind}:${step.queue}`;
+    case "update_consumer":
+      return `${step.kind}:${step.queue}:${step.differences.join("; ")}`;
+    case "update_crons":
+      return `${step.kind}:${step.wanted.join(",")}`;
+    case "set_workers_dev":
+      return `${step.kind}:${step.enabled}`;
+  }
+}
+
 describe("planSteps", () => {
   const config = deployConfig(wrangler());
-  const kinds = (state: AccountState, fp = "build-aaaa") => planSteps(config, state, FILES, fp).map((s) => (s.kind === "apply_migrations" ? `${s.kind}:${s.pending.join(",")}` : "name" in s ? `${s.kind}:${s.name}` : `${s.kind}:${s.reason}`));
+  const kinds = (state: AccountState, fp = "build-aaaa") => planSteps(config, state, FILES, fp).map(label);
 
   it.each<[string, AccountState, string, string[]]>([
     ["an empty account", everything({ databases: new Map(), queues: new Set(), appliedMigrations: new Map(), workerExists: false, deployedFingerprint: null }), "build-aaaa", [
@@ -87,6 +126,16 @@ describe("planSteps", () => {
     ["a changed bundle", everything(), "build-bbbb", ["deploy:changed"]],
     ["a Worker deployed by other means", everything({ deployedFingerprint: null }), "build-aaaa", ["deploy:changed"]],
     ["everything in place", everything(), "build-aaaa", []],
+    ["the consumer detached", everything({ consumers: new Map([["push", []], ["push-dlq", everything().consumers.get("push-dlq")!]]) }), "build-aaaa", ["attach_consumer:push"]],
+    ["another Worker consuming the queue", everything({ consumers: new Map([["push", [{ script: "other", settings: {}, deadLetterQueue: null }]], ["push-dlq", everything().consumers.get("push-dlq")!]]) }), "build-aaaa", ["attach_consumer:push"]],
+    ["the consumer's settings changed", everything({ consumers: new Map([["push", [{ script: "relay", settings: { batch_size: 10, max_wait_time_ms: 1000, max_retries: 3 }, deadLetterQueue: null }]], ["push-dlq", everything().consumers.get("push-dlq")!]]) }), "build-aaaa", ["update_consumer:push:max_batch_size 10, configured 4; max_retries 3, configured 12; dead-letter queue none, configured push-dlq"]],
+    ["the dead-letter consumer's retry delay changed", everything({ consumers: new Map([["push", everything().consumers.get("push")!], ["push-dlq", [{ script: "relay", settings: { retry_delay: 5 }, deadLetterQueue: null }]]]) }), "build-aaaa", ["update_consumer:push-dlq:retry_delay 5, configured 60"]],
+    ["no crons", everything({ crons: [] }), "build-aaaa", ["update_crons:17 * * * *"]],
+    ["workers.dev turned off", everything({ workersDev: false }), "build-aaaa", ["set_workers_dev:true"]],
+    ["a var changed in the dashboard", everything({ activeBindings: [...everything().activeBindings!.slice(0, 2), { type: "plain_text", name: "LEARNINK_ORG_ID", text: "other" }] }), "build-aaaa", ["deploy:bindings:LEARNINK_ORG_ID points elsewhere"]],
+    ["a binding added in the dashboard", everything({ activeBindings: [...everything().activeBindings!, { type: "kv_namespace", name: "CACHE" }] }), "build-aaaa", ["deploy:bindings:CACHE not in wrangler.toml"]],
+    ["the database binding missing", everything({ activeBindings: everything().activeBindings!.slice(1) }), "build-aaaa", ["deploy:bindings:DB missing"]],
+    ["a new bundle and a detached consumer", everything({ consumers: new Map([["push", []], ["push-dlq", everything().consumers.get("push-dlq")!]]) }), "build-bbbb", ["deploy:changed", "attach_consumer:push"]],
   ])("%s", (_, state, fp, expected) => {
     expect(kinds(state, fp)).toEqual(expected);
   });

@@ -14,32 +14,11 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SECRETS } from "../../scripts/lib/secrets.ts";
 import { type CloudflareApiStandin, startCloudflareApi } from "./support/cloudflare-api.js";
+import { ACCOUNT, DATABASE, DLQ, QUEUE, RUN_TIMEOUT_MS, type Run, TOKEN, WORKER, deployEnv, runDeploy } from "./support/deploy-run.js";
 import { REPO, freshCheckout, removeDir, runCommand } from "./support/local-run.js";
 
-const TOKEN = "standin-api-token";
-const ACCOUNT = "0123456789abcdef0123456789abcdef";
-const WORKER = "learnink-push-relay";
-const DATABASE = "learnink-push-relay";
-const QUEUE = "learnink-push";
-const DLQ = "learnink-push-dlq";
-const RUN_TIMEOUT_MS = 180_000;
-
-interface Run {
-  code: number | null;
-  output: string;
-}
-
-/** The stand-in's URL and token, and none of the developer's own Cloudflare settings. */
-function deployEnv(baseUrl: string, token: string | null): Record<string, string | undefined> {
-  const env: Record<string, string | undefined> = {};
-  for (const name of Object.keys(process.env)) if (name.startsWith("CLOUDFLARE_") || name.startsWith("CF_")) env[name] = undefined;
-  // The suite runs in CI too; the script must not depend on it.
-  return { ...env, CLOUDFLARE_API_BASE_URL: baseUrl, CLOUDFLARE_API_TOKEN: token ?? undefined, WRANGLER_SEND_METRICS: "false", CI: undefined };
-}
-
 async function deploy(cwd: string, api: CloudflareApiStandin, args: string[] = [], token: string | null = TOKEN): Promise<Run> {
-  const run = await runCommand(cwd, process.execPath, [join(cwd, "scripts", "deploy.ts"), ...args], deployEnv(api.baseUrl, token), RUN_TIMEOUT_MS - 5_000);
-  return { code: run.code, output: `${run.stdout}${run.stderr}` };
+  return runDeploy(cwd, api, { args, token });
 }
 
 let api: CloudflareApiStandin;
@@ -136,6 +115,7 @@ describe("npm run deploy against the Cloudflare API stand-in", () => {
     const run = await deploy(checkout, api);
     expect(run.code, run.output).toBe(0);
     expect(run.output).toContain("Nothing to change");
+    expect(run.output).toContain("Verified (read back from the account):");
     expect(api.account.mutations().slice(mutations)).toEqual([]);
     expect(api.account.sqlWrites).toBe(sqlWrites);
     expect(run.output).not.toContain("secret put RELAY_API_KEY");

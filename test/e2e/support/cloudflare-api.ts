@@ -11,6 +11,19 @@
  * stand-in does not know answers 404 with the API's "Could not route"
  * error (code 7003) and is listed in `unknown`, which a test expects empty.
  *
+ * Faults make it answer as real accounts sometimes do: `account.inject()`
+ * gives a route (method and path, or a pattern) a status and an error code,
+ * once or always, with a Retry-After for a 429. A token without a
+ * permission is a 403 with code 10000 ("Authentication error"), as the
+ * real API answers it.
+ *
+ * Lists page as the API documents each one: Worker versions (`result.items`)
+ * and D1 databases by `page` and `per_page` with `result_info` {page,
+ * per_page, count, total_count}; a queue's consumers in one page (the API's
+ * "SinglePage", no result_info). The queue list is typed a single page by
+ * the API's own SDK, yet wrangler 4.164 pages it by total_count: it carries
+ * the same result_info, so either reading works.
+ *
  * The shapes follow wrangler 4.164's use of the API (its bundled
  * cloudflare client and the calls in wrangler-dist/cli.js).
  */
@@ -26,6 +39,23 @@ export interface RecordedRequest {
   path: string;
   query: string;
   status: number;
+  /** When it arrived (ms since the epoch). */
+  at: number;
+}
+
+/** An answer the stand-in gives instead of routing: see `CloudflareAccount.inject`. */
+export interface Fault {
+  /** Only requests with this method (any when unset). */
+  method?: string;
+  /** The path below /client/v4, exactly or as a pattern. */
+  path: string | RegExp;
+  status: number;
+  code: number;
+  message?: string;
+  /** "once" (the default): the next matching request only; "always": every one. */
+  times?: "once" | "always";
+  /** Sent as the Retry-After header (seconds), as a 429 carries it. */
+  retryAfter?: number;
 }
 
 interface ApiError {
@@ -55,9 +85,13 @@ interface D1Database {
 interface QueueConsumer {
   consumer_id: string;
   type: "worker";
+  /** The API's name for the Worker (wrangler 4.164 reads `script` from a queue's consumers; the consumers list names it `script_name`). */
   script: string;
+  script_name: string;
+  queue_name: string;
   settings: Record<string, unknown>;
-  dead_letter_queue?: string;
+  /** Empty when none, as the API documents it. */
+  dead_letter_queue: string;
   created_on: string;
 }
 
@@ -119,6 +153,7 @@ export class CloudflareAccount {
   readonly scripts = new Map<string, WorkerScript>();
   readonly requests: RecordedRequest[] = [];
   readonly unknown: RecordedRequest[] = [];
+  readonly faults: Fault[] = [];
   /** SQL statements that wrote (not SELECTs), over every database. */
   sqlWrites = 0;
   subdomain: string | null;
@@ -132,6 +167,19 @@ export class CloudflareAccount {
   /** Requests that changed something (anything but GET and D1 queries, counted in `sqlWrites`), as "METHOD /path". */
   mutations(): string[] {
     return this.requests.filter((r) => r.method !== "GET" && !r.path.endsWith("/query") && r.status < 400).map((r) => `${r.method} ${r.path}`);
+  }
+
+  /** Answers the next matching request (or every one) with a failure instead of routing it. */
+  inject(fault: Fault): void {
+    this.faults.push(fault);
+  }
+
+  /** The fault a request meets, if any; a "once" fault is used up. */
+  faultFor(method: string, path: string): Fault | undefined {
+    const index = this.faults.findIndex((f) => (!f.method || f.method === method) && (typeof f.path === "string" ? f.path === path : f.path.test(path)));
+    const fault = this.faults[index];
+    if (fault && (fault.times ?? "once") === "once") this.faults.splice(index, 1);
+    return fault;
   }
 
   /** Rows of a query on a stand-in database, by name. */
@@ -297,8 +345,8 @@ function versionView(v: WorkerVersion) {
 }
 
 /** A new version from an upload's metadata and modules; secrets carry over from the active version. */
-async function newVersion(account: CloudflareAccount, script: WorkerScript, request: IncomingMessage, body: Buffer, trigger: string): Promise<WorkerVersion> {
-  const parts = await formParts(request, body);
+async function newVersion(account: CloudflareAccount, script: WorkerScript, upload: { request: IncomingMessage; body: Buffer }, trigger: string): Promise<WorkerVersion> {
+  const parts = await formParts(upload.request, upload.body);
   const metadataPart = parts.get("metadata");
   if (!metadataPart) throw fail(400, 10021, "Expected a metadata part");
   const metadata = JSON.parse(metadataPart.text) as {
@@ -366,26 +414,38 @@ function secretVersion(script: WorkerScript): WorkerVersion {
   return version;
 }
 
-async function route(account: CloudflareAccount, request: IncomingMessage, method: string, path: string, query: URLSearchParams): Promise<unknown> {
-  const auth = request.headers.authorization;
-  if (auth !== `Bearer ${account.options.token}`) throw fail(400, 6003, "Invalid request headers [code: 6003]");
-  const body = await readBody(request);
-  const { accountId } = account.options;
-  const segments = path.split("/").filter((s) => s !== "");
-  const at = (i: number) => segments[i] ?? "";
+/** A request as the route functions see it. */
+interface Req {
+  account: CloudflareAccount;
+  request: IncomingMessage;
+  method: string;
+  path: string;
+  query: URLSearchParams;
+  body: Buffer;
+  segments: string[];
+  at: (i: number) => string;
+  /** The path below /accounts/:account_id. */
+  rest: string;
+}
 
+/** What a route function returns for a request that is not its own. */
+const NOT_ROUTED = Symbol("not routed");
+
+const noRoute = (path: string) => fail(404, 7003, `Could not route to ${path}, perhaps your object identifier is invalid? [code: 7003]`);
+
+/** The user-level routes, which an account-owned token cannot use. */
+function userRoute({ account, method, path, query }: Req): unknown {
+  const { accountId } = account.options;
   if (method === "GET" && path === "/user/tokens/verify") return envelope({ id: hexId(), status: "active" });
   if (method === "GET" && path === "/user") return envelope({ id: "user-standin", email: account.options.email ?? "deployer@example.com" });
   if (method === "GET" && path === "/accounts") return page([{ id: accountId, name: account.options.accountName ?? "Stand-in account" }], query);
   if (method === "GET" && path === "/memberships") {
     return page([{ id: "membership", account: { id: accountId, name: account.options.accountName ?? "Stand-in account" }, roles: ["Administrator"], status: "accepted" }], query);
   }
+  return NOT_ROUTED;
+}
 
-  if (at(0) !== "accounts") throw fail(404, 7003, `Could not route to ${path}, perhaps your object identifier is invalid? [code: 7003]`);
-  if (at(1) !== accountId) throw fail(403, 10000, "Authentication error [code: 10000]");
-  const rest = `/${segments.slice(2).join("/")}`;
-
-  // D1
+function d1Route({ account, method, query, body, segments, at, rest }: Req): unknown {
   if (rest === "/d1/database" && method === "GET") {
     const name = query.get("name");
     return page([...account.databases.values()].filter((d) => !name || d.name === name).map(d1Info), query, 1000);
@@ -405,8 +465,10 @@ async function route(account: CloudflareAccount, request: IncomingMessage, metho
     if (typeof sql !== "string") throw fail(400, 7400, "Missing sql [code: 7400]");
     return envelope(runD1Query(account, db, sql, Array.isArray(params) ? (params as SQLInputValue[]) : []));
   }
+  return NOT_ROUTED;
+}
 
-  // Queues
+function queuesRoute({ account, method, query, body, segments, at, rest }: Req): unknown {
   if (rest === "/queues" && method === "GET") {
     const names = query.getAll("name");
     const queues = [...account.queues.values()].filter((q) => names.length === 0 || names.includes(q.queue_name));
@@ -424,24 +486,32 @@ async function route(account: CloudflareAccount, request: IncomingMessage, metho
   if (at(2) === "queues" && at(4) === "consumers") {
     const queue = queueById(account, at(3));
     if (method === "GET" && segments.length === 5) return envelope(queue.consumers);
+    if (method === "DELETE" && segments.length === 6) {
+      const index = queue.consumers.findIndex((c) => c.consumer_id === at(5));
+      if (index === -1) throw fail(404, 11008, "Consumer not found [code: 11008]");
+      queue.consumers.splice(index, 1);
+      return envelope(null);
+    }
     const input = jsonBody(body);
     const script = String(input.script_name ?? input.script ?? "");
     if (method === "POST" && segments.length === 5) {
       scriptBy(account, script);
       if (queue.consumers.some((c) => c.script === script)) throw fail(400, 11004, "A consumer for this Worker already exists on the queue [code: 11004]");
-      const consumer = consumerFrom(account, input, script);
+      const consumer = consumerFrom(account, input, { script, queue: queue.queue_name });
       queue.consumers.push(consumer);
       return envelope(consumer);
     }
     const existing = queue.consumers.find((c) => c.consumer_id === at(5));
     if (!existing) throw fail(404, 11008, "Consumer not found [code: 11008]");
     if (method === "PUT") {
-      Object.assign(existing, consumerFrom(account, input, script || existing.script), { consumer_id: existing.consumer_id });
+      Object.assign(existing, consumerFrom(account, input, { script: script || existing.script, queue: queue.queue_name }), { consumer_id: existing.consumer_id });
       return envelope(existing);
     }
   }
+  return NOT_ROUTED;
+}
 
-  // Workers
+function workersRoute({ account, method, body, segments, at, rest }: Req): unknown {
   if (rest === "/workers/subdomain" && method === "GET") {
     if (account.subdomain === null) throw fail(404, 10007, "This account has no workers.dev subdomain [code: 10007]");
     return envelope({ subdomain: account.subdomain });
@@ -483,71 +553,101 @@ async function route(account: CloudflareAccount, request: IncomingMessage, metho
       });
     }
   }
-  if (at(2) === "workers" && at(3) === "scripts") {
-    const name = at(4);
-    const tail = segments.slice(5).join("/");
-    if (tail === "" && method === "PUT") {
-      let script = account.scripts.get(name);
-      if (!script) {
-        script = { id: hexId(), created_on: now(), modified_on: now(), versions: [], deployments: [], secrets: new Map(), schedules: [], subdomainEnabled: false, previewsEnabled: false, observability: null };
-        account.scripts.set(name, script);
-      }
-      try {
-        const version = await newVersion(account, script, request, body, "upload");
-        deploy(script, version);
-        return envelope({ id: name, etag: version.id, deployment_id: version.id, startup_time_ms: 5, handlers: ["fetch", "queue", "scheduled"], last_deployed_from: "wrangler" });
-      } catch (error) {
-        if (script.versions.length === 0) account.scripts.delete(name);
-        throw error;
-      }
+  return NOT_ROUTED;
+}
+
+/** A Worker script: its upload, versions and deployments, then its settings. */
+async function scriptRoute(req: Req): Promise<unknown> {
+  const { account, request, method, query, body, segments, at } = req;
+  const name = at(4);
+  const tail = segments.slice(5).join("/");
+  if (tail === "" && method === "PUT") {
+    let script = account.scripts.get(name);
+    if (!script) {
+      script = { id: hexId(), created_on: now(), modified_on: now(), versions: [], deployments: [], secrets: new Map(), schedules: [], subdomainEnabled: false, previewsEnabled: false, observability: null };
+      account.scripts.set(name, script);
     }
-    const script = scriptBy(account, name);
-    if (tail === "versions" && method === "POST") return envelope({ ...versionView(await newVersion(account, script, request, body, "upload")), startup_time_ms: 5 });
-    if (tail === "versions" && method === "GET") {
-      const newestFirst = [...script.versions].reverse().map(versionView);
-      return envelope({ items: newestFirst.slice(0, Number(query.get("per_page") ?? 10)) }, { page: 1, per_page: 10, count: newestFirst.length, total_count: newestFirst.length });
-    }
-    if (at(5) === "versions" && segments.length === 7 && method === "GET") {
-      const version = script.versions.find((v) => v.id === at(6));
-      if (!version) throw fail(404, 10217, "Version not found [code: 10217]");
-      return envelope(versionView(version));
-    }
-    if (tail === "deployments" && method === "POST") {
-      const input = jsonBody(body) as { versions?: { version_id: string; percentage: number }[]; annotations?: Record<string, string> };
-      const version = script.versions.find((v) => v.id === input.versions?.[0]?.version_id);
-      if (!version) throw fail(400, 10217, "Version not found [code: 10217]");
-      return envelope(deploy(script, version, input.annotations ?? {}));
-    }
-    if (tail === "deployments" && method === "GET") return envelope({ deployments: [...script.deployments].reverse() });
-    if (tail === "secrets" && method === "GET") return envelope([...script.secrets.keys()].map((n) => ({ name: n, type: "secret_text" })));
-    if (tail === "secrets" && method === "PUT") {
-      const { name: secretName, text, type } = jsonBody(body);
-      if (typeof secretName !== "string" || typeof text !== "string" || type !== "secret_text") throw fail(400, 10021, "Invalid secret [code: 10021]");
-      script.secrets.set(secretName, text);
-      secretVersion(script);
-      return envelope({ name: secretName, type });
-    }
-    if (tail === "schedules" && method === "PUT") {
-      const crons = JSON.parse(body.toString("utf8") || "[]") as { cron: string }[];
-      script.schedules = crons.map((c) => ({ cron: c.cron, created_on: now(), modified_on: now() }));
-      return envelope({ schedules: script.schedules });
-    }
-    if (tail === "schedules" && method === "GET") return envelope({ schedules: script.schedules });
-    if (tail === "subdomain" && method === "GET") return envelope({ enabled: script.subdomainEnabled, previews_enabled: script.previewsEnabled });
-    if (tail === "subdomain" && method === "POST") {
-      const input = jsonBody(body);
-      script.subdomainEnabled = input.enabled === true;
-      script.previewsEnabled = input.previews_enabled === true;
-      return envelope({ enabled: script.subdomainEnabled, previews_enabled: script.previewsEnabled });
-    }
-    if (tail === "settings" && method === "GET") return envelope({ bindings: activeVersion(script)?.bindings ?? [], observability: script.observability });
-    if (tail === "script-settings" && method === "PATCH") {
-      const input = jsonBody(body);
-      if (input.observability !== undefined) script.observability = input.observability;
-      return envelope({ observability: script.observability, logpush: false, tail_consumers: null });
+    try {
+      const version = await newVersion(account, script, { request, body }, "upload");
+      deploy(script, version);
+      return envelope({ id: name, etag: version.id, deployment_id: version.id, startup_time_ms: 5, handlers: ["fetch", "queue", "scheduled"], last_deployed_from: "wrangler" });
+    } catch (error) {
+      if (script.versions.length === 0) account.scripts.delete(name);
+      throw error;
     }
   }
-  throw fail(404, 7003, `Could not route to ${path}, perhaps your object identifier is invalid? [code: 7003]`);
+  const script = scriptBy(account, name);
+  if (tail === "versions" && method === "POST") return envelope({ ...versionView(await newVersion(account, script, { request, body }, "upload")), startup_time_ms: 5 });
+  if (tail === "versions" && method === "GET") {
+    const newestFirst = [...script.versions].reverse().map(versionView);
+    const listed = page(newestFirst, query, 10);
+    return { ...listed, result: { items: listed.result } };
+  }
+  if (at(5) === "versions" && segments.length === 7 && method === "GET") {
+    const version = script.versions.find((v) => v.id === at(6));
+    if (!version) throw fail(404, 10217, "Version not found [code: 10217]");
+    return envelope(versionView(version));
+  }
+  if (tail === "deployments" && method === "POST") {
+    const input = jsonBody(body) as { versions?: { version_id: string; percentage: number }[]; annotations?: Record<string, string> };
+    const version = script.versions.find((v) => v.id === input.versions?.[0]?.version_id);
+    if (!version) throw fail(400, 10217, "Version not found [code: 10217]");
+    return envelope(deploy(script, version, input.annotations ?? {}));
+  }
+  if (tail === "deployments" && method === "GET") return envelope({ deployments: [...script.deployments].reverse() });
+  return scriptSettingsRoute(req, script, tail);
+}
+
+/** A Worker script's secrets, crons, workers.dev switch and settings. */
+function scriptSettingsRoute({ method, body }: Req, script: WorkerScript, tail: string): unknown {
+  if (tail === "secrets" && method === "GET") return envelope([...script.secrets.keys()].map((n) => ({ name: n, type: "secret_text" })));
+  if (tail === "secrets" && method === "PUT") {
+    const { name: secretName, text, type } = jsonBody(body);
+    if (typeof secretName !== "string" || typeof text !== "string" || type !== "secret_text") throw fail(400, 10021, "Invalid secret [code: 10021]");
+    script.secrets.set(secretName, text);
+    secretVersion(script);
+    return envelope({ name: secretName, type });
+  }
+  if (tail === "schedules" && method === "PUT") {
+    const crons = JSON.parse(body.toString("utf8") || "[]") as { cron: string }[];
+    script.schedules = crons.map((c) => ({ cron: c.cron, created_on: now(), modified_on: now() }));
+    return envelope({ schedules: script.schedules });
+  }
+  if (tail === "schedules" && method === "GET") return envelope({ schedules: script.schedules });
+  if (tail === "subdomain" && method === "GET") return envelope({ enabled: script.subdomainEnabled, previews_enabled: script.previewsEnabled });
+  if (tail === "subdomain" && method === "POST") {
+    const input = jsonBody(body);
+    script.subdomainEnabled = input.enabled === true;
+    script.previewsEnabled = input.previews_enabled === true;
+    return envelope({ enabled: script.subdomainEnabled, previews_enabled: script.previewsEnabled });
+  }
+  if (tail === "settings" && method === "GET") return envelope({ bindings: activeVersion(script)?.bindings ?? [], observability: script.observability });
+  if (tail === "script-settings" && method === "PATCH") {
+    const input = jsonBody(body);
+    if (input.observability !== undefined) script.observability = input.observability;
+    return envelope({ observability: script.observability, logpush: false, tail_consumers: null });
+  }
+  return NOT_ROUTED;
+}
+
+/** Answers one request: the result envelope, or throws a Failure. */
+async function route(account: CloudflareAccount, request: IncomingMessage, target: { method: string; path: string; query: URLSearchParams }): Promise<unknown> {
+  const { method, path, query } = target;
+  if (request.headers.authorization !== `Bearer ${account.options.token}`) throw fail(400, 6003, "Invalid request headers [code: 6003]");
+  const segments = path.split("/").filter((s) => s !== "");
+  const at = (i: number) => segments[i] ?? "";
+  const req: Req = { account, request, method, path, query, body: await readBody(request), segments, at, rest: `/${segments.slice(2).join("/")}` };
+  const user = userRoute(req);
+  if (user !== NOT_ROUTED) return user;
+  if (at(0) !== "accounts") throw noRoute(path);
+  if (at(1) !== account.options.accountId) throw fail(403, 10000, "Authentication error [code: 10000]");
+  for (const area of [d1Route, queuesRoute, workersRoute]) {
+    const answer = area(req);
+    if (answer !== NOT_ROUTED) return answer;
+  }
+  const answer = at(2) === "workers" && at(3) === "scripts" ? await scriptRoute(req) : NOT_ROUTED;
+  if (answer !== NOT_ROUTED) return answer;
+  throw noRoute(path);
 }
 
 function queueView(queue: Queue) {
@@ -564,17 +664,20 @@ function queueView(queue: Queue) {
   };
 }
 
-function consumerFrom(account: CloudflareAccount, input: Record<string, unknown>, script: string): QueueConsumer {
+function consumerFrom(account: CloudflareAccount, input: Record<string, unknown>, names: { script: string; queue: string }): QueueConsumer {
   const deadLetter = input.dead_letter_queue;
   if (typeof deadLetter === "string" && deadLetter !== "" && !account.queues.has(deadLetter)) {
     throw fail(400, 11000, `Queue "${deadLetter}" does not exist [code: 11000]`);
   }
+  // Settings wrangler leaves out (undefined) are absent from its JSON: the API keeps only what was sent.
   return {
     consumer_id: hexId(),
     type: "worker",
-    script,
+    script: names.script,
+    script_name: names.script,
+    queue_name: names.queue,
     settings: (input.settings as Record<string, unknown> | undefined) ?? {},
-    ...(typeof deadLetter === "string" && deadLetter !== "" ? { dead_letter_queue: deadLetter } : {}),
+    dead_letter_queue: typeof deadLetter === "string" ? deadLetter : "",
     created_on: now(),
   };
 }
@@ -586,9 +689,19 @@ export async function startCloudflareApi(options: CloudflareApiOptions): Promise
     const url = new URL(request.url ?? "/", "http://standin");
     const method = request.method ?? "GET";
     const path = url.pathname.replace(/^\/client\/v4/, "");
-    const record: RecordedRequest = { method, path, query: url.search, status: 200 };
+    const record: RecordedRequest = { method, path, query: url.search, status: 200, at: Date.now() };
     account.requests.push(record);
-    route(account, request, method, path, url.searchParams).then(
+    const fault = account.faultFor(method, path);
+    if (fault) {
+      record.status = fault.status;
+      const headers: Record<string, string> = { "content-type": "application/json" };
+      if (fault.retryAfter !== undefined) headers["retry-after"] = String(fault.retryAfter);
+      response.writeHead(fault.status, headers);
+      const message = fault.message ?? (fault.status === 403 ? "Authentication error" : `Injected failure (HTTP ${fault.status})`);
+      response.end(JSON.stringify({ success: false, errors: [{ code: fault.code, message }], messages: [], result: null }));
+      return;
+    }
+    route(account, request, { method, path, query: url.searchParams }).then(
       (result) => {
         response.writeHead(200, { "content-type": "application/json" });
         response.end(JSON.stringify(result));
