@@ -22,12 +22,15 @@ export interface DeliveryRow {
   path: string | null;
   latency_ms: number | null;
   next_attempt_at: number | null;
+  /** When the user opened the notification (epoch ms), whichever device they tapped it on. */
+  opened_at: number | null;
   created_at: number;
   updated_at: number;
 }
 
 const DELIVERY_COLUMNS = `d.idx, d.device_token, d.provider, d.app, d.status, d.attempts, d.provider_id, d.error,
-  n.user_id, n.custom_id, n.path, d.latency_ms, d.next_attempt_at, d.created_at, d.updated_at`;
+  n.user_id, n.custom_id, n.path, d.latency_ms, d.next_attempt_at,
+  CASE WHEN d.status = 'sent' THEN n.opened_at END AS opened_at, d.created_at, d.updated_at`;
 
 /** A page of an event's deliveries, in (index, token) order after `after`. */
 export async function eventDeliveries(
@@ -48,13 +51,16 @@ export async function eventDeliveries(
   return results;
 }
 
-/** Counts of an event's deliveries by status. */
-export async function eventSummary(db: D1Database, eventId: string): Promise<Partial<Record<DeliveryStatus, number>>> {
-  const { results } = await db
-    .prepare("SELECT status, COUNT(*) AS n FROM deliveries WHERE event_id = ?1 GROUP BY status")
-    .bind(eventId)
-    .all<{ status: DeliveryStatus; n: number }>();
-  return Object.fromEntries(results.map((r) => [r.status, r.n]));
+/** Counts of an event's deliveries by status, and `opened`: its notifications the user opened. */
+export async function eventSummary(db: D1Database, eventId: string): Promise<Partial<Record<DeliveryStatus | "opened", number>>> {
+  const [statuses, opened] = await db.batch<{ status: DeliveryStatus; n: number }>([
+    db.prepare("SELECT status, COUNT(*) AS n FROM deliveries WHERE event_id = ?1 GROUP BY status").bind(eventId),
+    db.prepare("SELECT 'opened' AS status, COUNT(*) AS n FROM notifications WHERE event_id = ?1 AND opened_at IS NOT NULL").bind(eventId),
+  ]);
+  const summary: Partial<Record<DeliveryStatus | "opened", number>> = Object.fromEntries(statuses!.results.map((r) => [r.status, r.n]));
+  const opens = opened!.results[0]?.n ?? 0;
+  if (opens > 0) summary.opened = opens;
+  return summary;
 }
 
 /** The notifications of an event that have at least one `failed` delivery, for a replay. */

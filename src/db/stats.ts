@@ -22,6 +22,8 @@ export interface Stats {
   deliveries: Record<StatWindow, Counts>;
   /** Per window: deliveries by app ('none' without a device), then status. */
   deliveries_by_app: Record<StatWindow, Counts>;
+  /** Per window: notifications their users opened (POST /v1/opens), by the time of the open. */
+  opens: Record<StatWindow, number>;
   retry_queue: { deliveries: number; next_attempt_at: number | null };
   /** Devices that may be sent to, by provider, then environment. */
   devices: Counts;
@@ -41,17 +43,21 @@ export const STATS_SQL = {
                WHERE updated_at >= ?1 AND status IN ('retrying', 'sending')`,
   devices: `SELECT provider, environment, quarantined_at IS NOT NULL AS quarantined, COUNT(*) AS n
             FROM devices GROUP BY 1, 2, 3`,
+  // The partial index of opened notifications (migration 0012), by the time of the open.
+  opens: `SELECT COUNT(*) AS n FROM notifications WHERE opened_at >= ?1`,
 } as const;
 
 export async function readStats(db: D1Database, now: number): Promise<Stats> {
   const windows = Object.entries(STAT_WINDOWS) as [StatWindow, number][];
   const statements = windows.map(([, span]) => db.prepare(STATS_SQL.window).bind(now - span));
   statements.push(db.prepare(STATS_SQL.retryQueue).bind(now - OPEN_ROWS_SPAN_MS), db.prepare(STATS_SQL.devices), alertsStatement(db, now));
+  statements.push(...windows.map(([, span]) => db.prepare(STATS_SQL.opens).bind(now - span)));
   const results = await db.batch<Record<string, string | number | null>>(statements);
 
   const stats: Stats = {
     deliveries: {} as Stats["deliveries"],
     deliveries_by_app: {} as Stats["deliveries_by_app"],
+    opens: Object.fromEntries(windows.map(([name], i) => [name, Number(results[windows.length + 3 + i]!.results[0]?.n ?? 0)])) as Stats["opens"],
     retry_queue: { deliveries: 0, next_attempt_at: null },
     devices: {},
     quarantined: {},

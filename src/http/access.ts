@@ -23,6 +23,7 @@ const GRANTS: readonly { method: string; path: RegExp; kinds: readonly Credentia
   { method: "PUT", path: /^\/v1\/devices$/, kinds: ["register", "device"] },
   { method: "DELETE", path: /^\/v1\/devices\/[^/]+$/, kinds: ["register", "device"] },
   { method: "POST", path: /^\/v1\/device-tokens$/, kinds: ["register"] },
+  { method: "POST", path: /^\/v1\/opens$/, kinds: ["device"] },
 ];
 
 const granted = (kind: CredentialKind, method: string, path: string) =>
@@ -30,7 +31,7 @@ const granted = (kind: CredentialKind, method: string, path: string) =>
 
 const SCOPE: Record<Exclude<CredentialKind, "admin">, string> = {
   register: "a register key may only register and remove devices and mint device tokens",
-  device: "a device token may only register and remove its own user's devices",
+  device: "a device token may only register and remove its own user's devices and report their opens",
 };
 
 /** 401 without a valid credential, 403 beyond its scope, 429 for an address that keeps failing. */

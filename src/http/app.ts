@@ -10,6 +10,7 @@ import { deviceRoutes } from "../devices/routes";
 import { RateLimitedError, RelayError } from "../errors";
 import { log } from "../log";
 import { quarantineRoutes } from "../ops/quarantine";
+import { opensRoutes } from "../ops/opens";
 import { opsRoutes } from "../ops/routes";
 import { webhookRoutes } from "../webhook/route";
 import { requireAccess } from "./access";
@@ -23,6 +24,7 @@ app.use("/v1/*", requireAccess);
 app.route("/v1", deviceRoutes);
 app.route("/v1", deviceTokenRoutes);
 app.route("/v1", opsRoutes);
+app.route("/v1", opensRoutes);
 app.route("/v1", quarantineRoutes);
 app.route("/admin", consoleRoutes);
 

@@ -28,6 +28,7 @@ function presentDelivery(row: DeliveryRow) {
     path: row.path,
     latency_ms: row.latency_ms,
     next_attempt_at: row.next_attempt_at === null ? null : new Date(row.next_attempt_at).toISOString(),
+    opened_at: row.opened_at === null ? null : new Date(row.opened_at).toISOString(),
     created_at: new Date(row.created_at).toISOString(),
     updated_at: new Date(row.updated_at).toISOString(),
   };

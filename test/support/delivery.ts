@@ -103,6 +103,8 @@ export interface DeliveryJson {
   attempts: number;
   provider_id: string | null;
   error: string | null;
+  next_attempt_at: string | null;
+  opened_at: string | null;
 }
 
 /** GET /v1/stats, as the API presents it. */
