@@ -5,7 +5,7 @@
  */
 import type { Provider, UserIdKind } from "../devices/types";
 import type { QueuedNotification } from "../queue/message";
-import { type DeliveryStatus, DEVICE_QUARANTINED } from "./ledger";
+import { type DeliveryStatus, DEVICE_QUARANTINED, shownStatus } from "./ledger";
 
 /** A delivery row with its notification's recipient and tap path. */
 export interface DeliveryRow {
@@ -28,7 +28,7 @@ export interface DeliveryRow {
   updated_at: number;
 }
 
-const DELIVERY_COLUMNS = `d.idx, d.device_token, d.provider, d.app, d.status, d.attempts, d.provider_id, d.error,
+const DELIVERY_COLUMNS = `d.idx, d.device_token, d.provider, d.app, ${shownStatus("d")} AS status, d.attempts, d.provider_id, d.error,
   n.user_id, n.custom_id, n.path, d.latency_ms, d.next_attempt_at,
   CASE WHEN d.status = 'sent' THEN n.opened_at END AS opened_at, d.created_at, d.updated_at`;
 
@@ -43,7 +43,7 @@ export async function eventDeliveries(
     .prepare(
       `SELECT ${DELIVERY_COLUMNS}
        FROM deliveries AS d LEFT JOIN notifications AS n ON n.event_id = d.event_id AND n.idx = d.idx
-       WHERE d.event_id = ?1 AND (d.idx, d.device_token) > (?2, ?3) AND (?4 IS NULL OR d.status = ?4)
+       WHERE d.event_id = ?1 AND (d.idx, d.device_token) > (?2, ?3) AND (?4 IS NULL OR ${shownStatus("d")} = ?4)
        ORDER BY d.idx, d.device_token LIMIT ?5`,
     )
     .bind(eventId, after.idx, after.token, options.status ?? null, options.limit)
@@ -54,7 +54,7 @@ export async function eventDeliveries(
 /** Counts of an event's deliveries by status, and `opened`: its notifications the user opened. */
 export async function eventSummary(db: D1Database, eventId: string): Promise<Partial<Record<DeliveryStatus | "opened", number>>> {
   const [statuses, opened] = await db.batch<{ status: DeliveryStatus; n: number }>([
-    db.prepare("SELECT status, COUNT(*) AS n FROM deliveries WHERE event_id = ?1 GROUP BY status").bind(eventId),
+    db.prepare(`SELECT ${shownStatus("d")} AS status, COUNT(*) AS n FROM deliveries AS d WHERE d.event_id = ?1 GROUP BY 1`).bind(eventId),
     db.prepare("SELECT 'opened' AS status, COUNT(*) AS n FROM notifications WHERE event_id = ?1 AND opened_at IS NOT NULL").bind(eventId),
   ]);
   const summary: Partial<Record<DeliveryStatus | "opened", number>> = Object.fromEntries(statuses!.results.map((r) => [r.status, r.n]));

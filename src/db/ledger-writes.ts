@@ -9,7 +9,7 @@
 import type { Provider } from "../devices/types";
 import { type AlarmInput, type AlertChanges, recordAlarms } from "./alerts";
 import { chunkJson } from "./json-chunks";
-import { claimableRow, DEVICE_QUARANTINED, type DeliveryKey, deliveryKey, type DeliveryStatus, type NotificationKey, notificationKey, openRow, ROW_OF_ITEM } from "./ledger";
+import { claimableRow, DEVICE_QUARANTINED, type QUIET_HOURS, type DeliveryKey, deliveryKey, type DeliveryStatus, type NotificationKey, notificationKey, openRow, ROW_OF_ITEM } from "./ledger";
 import { type PruneInput, type PruneResult, pruneDevices } from "./pruning";
 import { readStaged } from "./staged";
 import { moveMark } from "./sweep-marks";
@@ -197,6 +197,12 @@ function uniqueNotifications(keys: readonly NotificationKey[]): NotificationKey[
   return [...seen.values()];
 }
 
+/** A claimed row that goes back unsent: until when (default now), and why (default `deferred`). */
+export interface Released extends DeliveryKey {
+  until?: number;
+  reason?: typeof QUIET_HOURS;
+}
+
 /** The outcome of one claimed row. */
 export interface Outcome extends DeliveryKey {
   /** `no_device` only from a provider that reaches users rather than devices (OneSignal). */
@@ -225,10 +231,11 @@ export interface RecordOptions extends PruneInput, AlarmInput {
   /** Open rows (`retrying`, or `sending` past its lease) for devices that no longer exist. */
   orphans: readonly DeliveryKey[];
   /**
-   * Rows this claim took but never sent (the invocation's budget ran out):
-   * `retrying` again, due at once, and the claim's attempt is not counted.
+   * Rows this claim took but never sent: `retrying` again, and the claim's
+   * attempt is not counted. Due at once when the invocation's budget ran
+   * out (`deferred`); at `until` when held for the quiet hours.
    */
-  released?: readonly DeliveryKey[];
+  released?: readonly Released[];
 }
 
 const compactOutcome = (o: Outcome) => ({
@@ -283,12 +290,14 @@ export async function recordOutcomes(db: D1Database, outcomes: readonly Outcome[
         .bind(JSON.stringify(options.orphans.map(compactRow)), options.now),
     );
   }
-  for (const chunk of chunkJson((options.released ?? []).map(compactRow))) {
+  const released = (options.released ?? []).map((r) => ({ ...compactRow(r), u: r.until ?? null, r: r.reason ?? null }));
+  for (const chunk of chunkJson(released)) {
     statements.push(
       db
         .prepare(
-          `UPDATE deliveries SET status = 'retrying', attempts = MAX(0, attempts - 1), error = 'deferred',
-             next_attempt_at = ?2, claimed_by = NULL, claimed_until = NULL, updated_at = ?2
+          `UPDATE deliveries SET status = 'retrying', attempts = MAX(0, attempts - 1),
+             error = COALESCE(j.value->>'r', 'deferred'), next_attempt_at = COALESCE(j.value->>'u', ?2),
+             claimed_by = NULL, claimed_until = NULL, updated_at = ?2
            FROM json_each(?1) AS j
            WHERE ${ROW_OF_ITEM} AND deliveries.claimed_by = ?3`,
         )

@@ -10,8 +10,10 @@
  * out are queued as RecordJobs and written by a later invocation
  * (record-later.ts), so they are not sent again.
  */
-import type { DeliveryKey } from "../db/ledger";
-import { type ClaimedRow, claimDeliveries, type RecordOptions, recordOutcomes } from "../db/ledger-writes";
+import { type DeliveryKey, QUIET_HOURS } from "../db/ledger";
+import { type ClaimedRow, claimDeliveries, type RecordOptions, recordOutcomes, type Released } from "../db/ledger-writes";
+import type { Attempted } from "./outcomes";
+import { heldUntil, type QuietHours, quietHoursOf } from "./quiet-hours";
 import type { Provider } from "../devices/types";
 import { log } from "../log";
 import { oneSignalConfig, type OneSignalSettings } from "../push/onesignal/config";
@@ -77,6 +79,8 @@ export interface BatchReport {
   deferred: number;
   /** Rows left `retrying` because they are not due yet (a duplicate or early message). */
   notDue: number;
+  /** Claimed rows held for the quiet hours on their device's clock. */
+  held: number;
   outcomes: Record<string, number>;
   /** The consumer's own D1 round trips: lookup, claim, record. */
   d1RoundTrips: number;
@@ -127,6 +131,7 @@ export async function consumePushBatch(
     claimed: 0,
     deferred: 0,
     notDue: 0,
+    held: 0,
     outcomes: {},
     d1RoundTrips: 0,
     subrequests: 0,
@@ -213,6 +218,7 @@ export async function consumePushBatch(
     claimed: report.claimed,
     deferred: report.deferred,
     not_due: report.notDue,
+    held: report.held,
     d1_round_trips: report.d1RoundTrips,
     subrequests: report.subrequests,
     d1_rows_read: report.d1RowsRead,
@@ -271,13 +277,17 @@ async function deliver(
     deadline: claimedAt + deps.sendBudgetMs,
     now: deps.now,
   });
+  // Pushes that would land in the quiet hours on their device's clock wait for the window's end, unsent.
+  const { now: toSend, held } = holdForQuietHours(mine, quietHoursOf(env, quietHoursProblem), claimedAt);
+  report.held = held.length;
   // A task is one request: a row for FCM and APNs, up to 100 rows of one app for Expo.
-  await runPool(sendTasks(mine, deps.providers), deps.concurrency, (task) => sendTask(task, env.LEARNINK_ORG_ID, deps.providers), canStart);
+  await runPool(sendTasks(toSend, deps.providers), deps.concurrency, (task) => sendTask(task, env.LEARNINK_ORG_ID, deps.providers), canStart);
 
   const finishedAt = deps.now();
   // Rows never started go back as they were: no attempt counted, due at once.
-  const { sent, released } = splitStarted(mine);
-  report.deferred = released.length;
+  const { sent, released: deferred } = splitStarted(toSend);
+  report.deferred = deferred.length;
+  const released = [...deferred, ...held];
   const settled = settle(sent, finishedAt, deps.random);
   for (const outcome of settled.outcomes) report.outcomes[outcome.status] = (report.outcomes[outcome.status] ?? 0) + 1;
   const signals = readSignals(sent, claimedAt);
@@ -314,6 +324,21 @@ async function deliver(
     else ack(message);
   }
 }
+
+/** What the quiet hours hold back (their rows go back `retrying` until the window ends), and what goes now. */
+function holdForQuietHours(mine: Attempted[], quiet: QuietHours | null, now: number): { now: Attempted[]; held: Released[] } {
+  if (quiet === null) return { now: mine, held: [] };
+  const held: Released[] = [];
+  const toSend: Attempted[] = [];
+  for (const attempt of mine) {
+    const until = heldUntil(quiet, attempt.device.time_zone, now);
+    if (until === null) toSend.push(attempt);
+    else held.push({ eventId: attempt.work.job.event_id, index: attempt.work.n.i, token: attempt.device.token, until, reason: QUIET_HOURS });
+  }
+  return { now: toSend, held };
+}
+
+const quietHoursProblem = (problem: string) => log("consumer_error", { reason: "quiet_hours_setting", problem }, "error");
 
 /** A message's deliveries so far: Queues' count, plus those of the messages it was split off. */
 const attemptsOf = (message: Message<unknown>, job: PushJob) => (job.attempts_before ?? 0) + message.attempts;

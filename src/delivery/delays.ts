@@ -35,8 +35,8 @@ export const GROUP_FACTOR = 2;
 export interface Waiting {
   /** notificationKey -> the seconds each of its retried deliveries asked for (backoff or Retry-After). */
   outcomes: ReadonlyMap<string, readonly number[]>;
-  /** Rows claimed but never started. */
-  released: readonly DeliveryKey[];
+  /** Rows claimed but never started: due at once, or at `until` (held for the quiet hours). */
+  released: readonly (DeliveryKey & { until?: number })[];
   /** `retrying` rows not due yet: they wait until they are. */
   notDue: readonly ClaimedRow[];
   /** Rows another invocation holds: looked at again as its lease runs down. */
@@ -72,7 +72,9 @@ export function waitsOf(waiting: Waiting): Waits {
   const seconds = new Map<string, number[]>();
   const add = (map: Map<string, number[]>, key: string, s: number) => map.set(key, [...(map.get(key) ?? []), s]);
   for (const [key, delays] of waiting.outcomes) for (const s of delays) add(seconds, key, s);
-  for (const row of waiting.released) add(seconds, notificationKey(row), DEFERRED_RETRY_SECONDS);
+  for (const row of waiting.released) {
+    add(seconds, notificationKey(row), row.until === undefined ? DEFERRED_RETRY_SECONDS : secondsUntil(row.until, waiting.now));
+  }
   for (const row of waiting.notDue) add(seconds, notificationKey(row), secondsUntil(row.nextAttemptAt ?? waiting.now, waiting.now));
   const heldLeaseLeft = new Map<string, number[]>();
   for (const row of waiting.elsewhere) add(heldLeaseLeft, notificationKey(row), Math.ceil(((row.claimedUntil ?? 0) - waiting.now) / 1000));

@@ -74,3 +74,44 @@ export function quietUntil(window: QuietWindow, zone: string, now: number): numb
   if (drift > DAY_SECONDS / 2) drift -= DAY_SECONDS;
   return Math.abs(drift) <= 2 * 3600 ? first + drift * 1000 : first;
 }
+
+/** The settings, parsed: the window and the clock of a device that names none. */
+export interface QuietHours {
+  window: QuietWindow;
+  defaultZone: string | null;
+}
+
+/** Settings already reported as unusable, so each is logged once per isolate. */
+const reported = new Set<string>();
+
+/**
+ * QUIET_HOURS and DEFAULT_TIME_ZONE as the consumer uses them; null when
+ * off. A setting that cannot be read turns the hold off (nothing is held
+ * back for ever by a typo) and says so in the log.
+ */
+export function quietHoursOf(settings: { QUIET_HOURS?: string; DEFAULT_TIME_ZONE?: string }, log: (problem: string) => void): QuietHours | null {
+  let window: QuietWindow | null;
+  try {
+    window = parseQuietHours(settings.QUIET_HOURS);
+  } catch (error) {
+    reportOnce(String((error as Error).message), log);
+    return null;
+  }
+  if (window === null) return null;
+  const zone = (settings.DEFAULT_TIME_ZONE ?? "").trim();
+  if (zone !== "" && !isTimeZone(zone)) reportOnce(`DEFAULT_TIME_ZONE "${zone.slice(0, 60)}" is no time zone this runtime knows: devices without a time_zone are not held`, log);
+  return { window, defaultZone: zone !== "" && isTimeZone(zone) ? zone : null };
+}
+
+function reportOnce(problem: string, log: (problem: string) => void): void {
+  if (reported.has(problem)) return;
+  reported.add(problem);
+  log(problem);
+}
+
+/** Until when a push to a device on `zone`'s clock is held (epoch ms), or null to send it now. */
+export function heldUntil(quiet: QuietHours | null, zone: string | null | undefined, now: number): number | null {
+  const clock = zone ?? quiet?.defaultZone ?? null;
+  if (quiet === null || clock === null || !isTimeZone(clock)) return null;
+  return quietUntil(quiet.window, clock, now);
+}

@@ -39,6 +39,7 @@ export async function registerDevice(device: {
   custom_id?: string;
   user_id?: string;
   environment?: "production" | "sandbox";
+  time_zone?: string;
 }): Promise<void> {
   const response = await api("/v1/devices", { method: "PUT", json: device });
   expect(response.status, await response.clone().text()).toBeLessThan(300);
