@@ -177,7 +177,7 @@ describe("APNs against the stand-ins", () => {
   });
 
   it.each([
-    { preset: "apns_unregistered", expected: { kind: "invalid_token", reason: "Unregistered" } },
+    { preset: "apns_unregistered", expected: { kind: "invalid_token", reason: "Unregistered", since: expect.any(Number) } },
     { preset: "apns_device_token_not_for_topic", expected: { kind: "misconfigured", reason: "DeviceTokenNotForTopic" } },
     { preset: "apns_too_many_requests", retryAfter: 5, expected: { kind: "retry", reason: "TooManyRequests", retryAfter: 5 } },
     { preset: "apns_service_unavailable", expected: { kind: "retry", reason: "ServiceUnavailable" } },
