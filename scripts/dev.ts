@@ -139,7 +139,7 @@ function banner({ url, env, modes, defaults, generated, vars, standinsUrl, keysA
     "",
     "Next, in another terminal:",
     `  1. register a device as the app does, with a device token for its user${registerKey.startsWith("$") ? " (RELAY_REGISTER_KEY set in your shell)" : ""}`,
-    `     (minted here by the relay with the register key; README "The app's half" signs one in a few lines of Node):`,
+    `     (minted here by the relay with the register key; docs/app-integration.md signs one in a few lines of Node):`,
     ...deviceTokenCommands({ origin: url, registerKey, ...device }).split("\n").map((l) => `     ${l}`),
     "  2. send an example notification, signed like LearnInk's:",
     `     npm run send-example${url === `http://${DEFAULT_HOST}:${DEFAULT_PORT}` ? "" : ` -- --url ${url}${WEBHOOK_PATH}`}`,

@@ -5,7 +5,7 @@
  * API, `npm run send-example`, and the push arriving at the stand-in with
  * what the phone would show; one event reaching a device of each provider
  * and a OneSignal user; a device registered by the app's own route (a device
- * token minted by README's backend code, and the banner's commands); then
+ * token minted by the app guide's backend code, and the banner's commands); then
  * real credentials in `.dev.vars` switching a stand-in off, and Ctrl-C
  * leaving nothing behind.
  */
@@ -32,10 +32,10 @@ const pushesOf = (standinsUrl: string, eventId: string): Promise<RecordedPush[]>
   new StandinClient(standinsUrl).pushes({ event_id: eventId });
 
 
-/** The company backend's device-token module, exactly as README "The app's half" shows it. */
-async function readmeDeviceTokenModule(dir: string): Promise<string> {
-  const block = /```js\n(\/\/ device-token\.mjs\n[\s\S]*?)```/.exec(await readFile(join(dir, "README.md"), "utf8"));
-  expect(block, "README shows device-token.mjs").not.toBeNull();
+/** The company backend's device-token module, exactly as docs/app-integration.md shows it. */
+async function guideDeviceTokenModule(dir: string): Promise<string> {
+  const block = /```js\n(\/\/ device-token\.mjs\n[\s\S]*?)```/.exec(await readFile(join(dir, "docs", "app-integration.md"), "utf8"));
+  expect(block, "docs/app-integration.md shows device-token.mjs").not.toBeNull();
   return block![1]!;
 }
 
@@ -165,16 +165,16 @@ describe("npm start on a fresh checkout", () => {
     ]);
   }, 30_000);
 
-  it("registers a device with a device token minted as the README shows, and a signed webhook then reaches it", async () => {
+  it("registers a device with a device token minted as docs/app-integration.md shows, and a signed webhook then reaches it", async () => {
     expect(relay.output()).toContain("RELAY_REGISTER_KEY and DEVICE_TOKEN_SECRET from .standins/local-secrets.json, generated for this checkout");
     const secrets = JSON.parse(await readFile(join(checkout, ".standins", "local-secrets.json"), "utf8")) as Record<string, string>;
     expect(Buffer.byteLength(secrets.DEVICE_TOKEN_SECRET!)).toBeGreaterThanOrEqual(32);
     expect(relay.output()).not.toContain(secrets.DEVICE_TOKEN_SECRET);
 
-    // The company backend: README's module, run by Node with the relay's secret in its environment.
+    // The company backend: the app guide's module, run by Node with the relay's secret in its environment.
     const backend = join(checkout, "backend");
     await mkdir(backend, { recursive: true });
-    await writeFile(join(backend, "device-token.mjs"), await readmeDeviceTokenModule(checkout));
+    await writeFile(join(backend, "device-token.mjs"), await guideDeviceTokenModule(checkout));
     const customId = uniqueId("emp-app");
     const minted = await runCommand(
       backend,
