@@ -18,13 +18,18 @@ import {
   registerCommand,
 } from "./lib/examples.ts";
 import { firstOf, fromDevVars, localValue, readLocalEnv } from "./lib/local-env.ts";
+import { readLocalRelay } from "./lib/local-relay.ts";
+import { scriptAnswers } from "./lib/standin-answers.ts";
 import { DEFAULT_HOST, DEFAULT_PORT, ROOT, WEBHOOK_PATH } from "./lib/project.ts";
 
 const DEFAULT_URL = `http://${DEFAULT_HOST}:${DEFAULT_PORT}${WEBHOOK_PATH}`;
+/** The relay `npm start` is running, on whatever port; else the default. */
+const running = readLocalRelay();
+const LOCAL_URL = running ? `${running.url}${WEBHOOK_PATH}` : DEFAULT_URL;
 
 const USAGE = `Usage: npm run send-example -- [options]
 
-  --url URL          the webhook endpoint (default ${DEFAULT_URL})
+  --url URL          the webhook endpoint (default: the relay npm start is running, else ${DEFAULT_URL})
   --secret whsec_... signing secret (default: LEARNINK_WEBHOOK_SECRET from .dev.vars, else .dev.vars.example)
   --type TYPE        event type (default notifications.sent; others are acknowledged and ignored)
   --custom-id ID     the user's custom_id (default ${EXAMPLE_CUSTOM_ID}; "" for none)
@@ -36,6 +41,9 @@ const USAGE = `Usage: npm run send-example -- [options]
                      (default: on for a relay on localhost/127.0.0.1)
   --api-key KEY      bearer key for --wait (default: RELAY_API_KEY from .dev.vars, else .dev.vars.example)
   --timeout S        seconds to wait for the deliveries (default 30)
+  --answer PRESET    npm start's stand-ins answer this user's devices with a scripted failure for this
+                     event: invalid_argument (failed), unavailable (retried, then sent), unregistered
+                     (device removed; quarantined in a burst), ... (standins/presets.ts lists them)
   -h, --help         this text`;
 
 class UsageError extends Error {}
@@ -49,7 +57,7 @@ function options() {
     parsed = parseArgs({
       allowNegative: true,
       options: {
-        url: { type: "string", default: DEFAULT_URL },
+        url: { type: "string", default: LOCAL_URL },
         secret: { type: "string" },
         type: { type: "string", default: "notifications.sent" },
         "custom-id": { type: "string", default: EXAMPLE_CUSTOM_ID },
@@ -62,6 +70,7 @@ function options() {
         wait: { type: "boolean" },
         "api-key": { type: "string" },
         timeout: { type: "string", default: "30" },
+        answer: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -101,6 +110,7 @@ function options() {
     wait: v.wait ?? local,
     apiKey: v["api-key"],
     timeoutMs: timeout * 1000,
+    answer: v.answer,
   };
 }
 
@@ -108,11 +118,46 @@ function options() {
 function describeFetchError(error: unknown, url: URL): string {
   const code = (error as { cause?: { code?: string } }).cause?.code;
   if (code === "ECONNREFUSED") {
-    const local = url.origin === new URL(DEFAULT_URL).origin;
+    const local = url.origin === new URL(LOCAL_URL).origin;
     return `Nothing is listening at ${url.origin}: is the relay running? Start it with \`npm start\`${local ? "" : ` (or check --url)`}.`;
   }
   if (code === "ENOTFOUND") return `Cannot resolve ${url.hostname}: check --url.`;
   return `Could not reach ${url.origin}: ${code ?? (error instanceof Error ? error.message : String(error))}`;
+}
+
+/** `--answer`: scripts npm start's stand-ins for this user's devices, one scripted answer per notification. */
+async function prepareAnswers(o: ReturnType<typeof options>, fallbackKey: string | undefined): Promise<void> {
+  const standinsUrl = running?.standins;
+  if (!standinsUrl || running?.url !== o.url.origin) throw new UsageError("--answer needs the stand-ins of the relay npm start is running, and that relay as --url.");
+  const apiKey = o.apiKey ?? fallbackKey;
+  if (!apiKey) throw new UsageError("--answer needs an API key (--api-key, or RELAY_API_KEY in .dev.vars).");
+  const user = o.customId ? { by: "custom_id" as const, id: o.customId } : { by: "user_id" as const, id: o.userId };
+  let devices: number;
+  try {
+    devices = await scriptAnswers({ origin: o.url.origin, apiKey, standinsUrl, user, preset: o.answer!, count: o.count });
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+  say(`Stand-ins: the next ${o.count > 1 ? `${o.count} pushes` : "push"} to each of ${user.by} ${user.id}'s ${devices} device(s) get ${o.answer}.`);
+}
+
+/**
+ * The event's counts when the ledger already has it settled (nothing
+ * sending or retrying), else null: a first send, or one still under way.
+ */
+async function settledBefore(origin: string, apiKey: string | undefined, eventId: string): Promise<Record<string, number> | null> {
+  if (!apiKey) return null;
+  try {
+    const response = await fetch(`${origin}/v1/events/${encodeURIComponent(eventId)}?limit=1`, { headers: { authorization: `Bearer ${apiKey}` } });
+    if (response.status !== 200) {
+      await response.body?.cancel();
+      return null;
+    }
+    const { summary } = (await response.json()) as { summary: Record<string, number> };
+    return summary.sending || summary.retrying ? null : summary;
+  } catch {
+    return null; // the POST below says what is wrong with the relay
+  }
 }
 
 function explainRejection(status: number, text: string, secretSource: string, url: URL): string[] {
@@ -154,6 +199,9 @@ async function main(): Promise<number> {
   const what = o.type === "notifications.sent" ? `${o.count} notification${o.count > 1 ? "s" : ""} for ${who}` : o.type;
   say(`POST ${o.url.href}  svix-id ${o.id}  (${what}, signed with the secret from ${secretSource})`);
 
+  if (o.answer !== undefined) await prepareAnswers(o, firstOf(localValue(env, "RELAY_API_KEY")));
+  // What the ledger already holds for this svix-id: a repeat changes nothing, and says so.
+  const before = o.type === "notifications.sent" && o.wait ? await settledBefore(o.url.origin, o.apiKey ?? firstOf(localValue(env, "RELAY_API_KEY")), o.id) : null;
   const sentAt = Date.now();
   let response: Response;
   try {
@@ -197,7 +245,11 @@ async function main(): Promise<number> {
       fail(`Look again later: GET ${o.url.origin}/v1/events/${o.id}`);
       return 1;
     }
-    say(`Settled ${((Date.now() - sentAt) / 1000).toFixed(1)} s after sending: ${counts}.`);
+    if (before) {
+      say(`Already delivered, nothing sent: svix-id ${o.id} was received before (${counts}); the relay never sends a notification twice.`);
+    } else {
+      say(`Settled ${((Date.now() - sentAt) / 1000).toFixed(1)} s after sending: ${counts}.`);
+    }
   } catch (error) {
     if (error instanceof PollError && error.status === 401) {
       fail("The relay refused the API key for GET /v1/events (401): pass --api-key, or set RELAY_API_KEY in .dev.vars to the relay's.");
