@@ -69,6 +69,18 @@ describe("npm start on a fresh checkout", () => {
     expect((await fetch(`${relay.url}/healthz`)).status).toBe(200);
   });
 
+  it("puts no generated secret on a command line, where ps would show it", async () => {
+    const secrets = JSON.parse(await readFile(join(checkout, ".standins", "local-secrets.json"), "utf8")) as Record<string, string>;
+    const keys = await readFile(join(checkout, ".standins", "keys.json"), "utf8");
+    // This checkout's processes: the dev script, wrangler and workerd (others on the machine are not ours to read).
+    const ours = (await runCommand(checkout, "ps", ["-eo", "args"])).stdout.split("\n").filter((line) => line.includes(checkout)).join("\n");
+    expect(ours).toContain(`--env-file ${join(checkout, ".standins", "wrangler-dev.env")}`);
+    for (const value of Object.values(secrets)) expect(ours).not.toContain(value);
+    expect(keys).toContain("PRIVATE KEY");
+    expect(ours).not.toContain("PRIVATE KEY");
+    expect(ours).not.toContain("--var");
+  });
+
   it("delivers send-example's notification to the stand-in FCM and APNs and records it as sent", async () => {
     const customId = uniqueId("emp");
     const [fcm, apns] = [fcmToken(), apnsToken()];
@@ -232,6 +244,21 @@ describe("npm start on a fresh checkout", () => {
     expect((ledger.body as EventAnswer).summary).toEqual({ no_device: 1 });
   }, 30_000);
 
+  it("finds the relay npm start runs, on its port; a repeated svix-id sends nothing; --answer scripts a failure", async () => {
+    const customId = uniqueId("emp-local");
+    expect((await api(relay, EXAMPLE_KEY, "/v1/devices", { method: "PUT", json: { custom_id: customId, provider: "fcm", token: fcmToken() } })).status).toBe(201);
+    const eventId = uniqueId("msg_repeat");
+    // No --url: the relay is not on the default port, and send-example finds it all the same.
+    const first = await runScript(checkout, "send-example", ["--id", eventId, "--custom-id", customId]);
+    expect(first.stdout).toContain(`POST ${relay.url}/webhooks/learnink`);
+    expect(first.stdout).toMatch(/Settled .* after sending: 1 sent\./);
+    const again = await runScript(checkout, "send-example", ["--id", eventId, "--custom-id", customId]);
+    expect(again.stdout).toContain(`Already delivered, nothing sent: svix-id ${eventId} was received before (1 sent)`);
+    expect(await pushesOf(relay.standinsUrl, eventId)).toHaveLength(1);
+    const failing = await runScript(checkout, "send-example", ["--custom-id", customId, "--answer", "invalid_argument"]);
+    expect(failing.stdout).toMatch(/#0 fcm …\S+ failed \(INVALID_ARGUMENT/);
+  }, 60_000);
+
   it("explains a 401 when the secret is not the relay's", async () => {
     const sent = await runScript(checkout, "send-example", ["--url", relay.url, "--secret", `whsec_${Buffer.from("not-the-relay-secret-32-bytes!!!").toString("base64")}`]);
     expect(sent.code).toBe(1);
@@ -248,6 +275,9 @@ describe("npm start on a fresh checkout", () => {
   it("stops the relay, workerd and the stand-ins on Ctrl-C", async () => {
     expect(await relay.stop()).toBe(0);
     expect(relay.output()).toContain("Stopped.");
+    // Neither the env file nor the relay's address outlives it.
+    await expect(readFile(join(checkout, ".standins", "wrangler-dev.env"))).rejects.toThrow();
+    await expect(readFile(join(checkout, ".wrangler", "local-relay.json"))).rejects.toThrow();
     await expect(fetch(`${relay.url}/healthz`)).rejects.toThrow();
     await expect(fetch(`${relay.standinsUrl}/__standin/stats`)).rejects.toThrow();
   }, 30_000);
