@@ -126,10 +126,9 @@ function describeFetchError(error: unknown, url: URL): string {
 }
 
 /** `--answer`: scripts npm start's stand-ins for this user's devices, one scripted answer per notification. */
-async function prepareAnswers(o: ReturnType<typeof options>, fallbackKey: string | undefined): Promise<void> {
+async function prepareAnswers(o: ReturnType<typeof options>, apiKey: string | undefined): Promise<void> {
   const standinsUrl = running?.standins;
   if (!standinsUrl || running?.url !== o.url.origin) throw new UsageError("--answer needs the stand-ins of the relay npm start is running, and that relay as --url.");
-  const apiKey = o.apiKey ?? fallbackKey;
   if (!apiKey) throw new UsageError("--answer needs an API key (--api-key, or RELAY_API_KEY in .dev.vars).");
   const user = o.customId ? { by: "custom_id" as const, id: o.customId } : { by: "user_id" as const, id: o.userId };
   let devices: number;
@@ -180,49 +179,17 @@ function explainRejection(status: number, text: string, secretSource: string, ur
   return [`The relay answered ${status}${code ? ` ${code}` : ""}.`];
 }
 
-async function main(): Promise<number> {
-  const o = options();
-  const env = readLocalEnv(ROOT);
-  const secret = o.secret ?? firstOf(localValue(env, "LEARNINK_WEBHOOK_SECRET"));
-  const secretSource = o.secret ? "--secret" : fromDevVars(env, "LEARNINK_WEBHOOK_SECRET") ? ".dev.vars" : ".dev.vars.example";
-  if (!secret) throw new UsageError("No webhook secret: pass --secret whsec_... or set LEARNINK_WEBHOOK_SECRET in .dev.vars.");
+type Options = ReturnType<typeof options>;
+type Env = ReturnType<typeof readLocalEnv>;
 
-  const event = exampleEvent(o);
-  const body = JSON.stringify(event);
-  let headers: Record<string, string>;
-  try {
-    headers = signedHeaders(secret, o.id, body);
-  } catch (error) {
-    throw new UsageError(`Cannot sign with this secret (${secretSource}): ${error instanceof Error ? error.message : String(error)}`);
-  }
-  const who = o.customId ? `custom_id ${o.customId}` : `user_id ${o.userId}`;
-  const what = o.type === "notifications.sent" ? `${o.count} notification${o.count > 1 ? "s" : ""} for ${who}` : o.type;
-  say(`POST ${o.url.href}  svix-id ${o.id}  (${what}, signed with the secret from ${secretSource})`);
+/** What the follow found: the counts for the last line, and whether a user had no device. */
+interface Settled {
+  counts: string;
+  noDevice: boolean;
+}
 
-  if (o.answer !== undefined) await prepareAnswers(o, firstOf(localValue(env, "RELAY_API_KEY")));
-  // What the ledger already holds for this svix-id: a repeat changes nothing, and says so.
-  const before = o.type === "notifications.sent" && o.wait ? await settledBefore(o.url.origin, o.apiKey ?? firstOf(localValue(env, "RELAY_API_KEY")), o.id) : null;
-  const sentAt = Date.now();
-  let response: Response;
-  try {
-    response = await fetch(o.url, { method: "POST", headers, body });
-  } catch (error) {
-    fail(describeFetchError(error, o.url));
-    return 1;
-  }
-  const text = await response.text();
-  say(`← ${response.status} ${text}`);
-  if (!response.ok) {
-    for (const line of explainRejection(response.status, text, secretSource, o.url)) fail(line);
-    return 1;
-  }
-  if (o.type !== "notifications.sent" || !o.wait) return 0;
-
-  const apiKey = o.apiKey ?? firstOf(localValue(env, "RELAY_API_KEY"));
-  if (!apiKey) {
-    fail("Not following the deliveries: no API key (pass --api-key or set RELAY_API_KEY in .dev.vars).");
-    return 0;
-  }
+/** Follows GET /v1/events/:svix_id until every delivery settled; null (after saying why) when it could not. */
+async function follow(o: Options, apiKey: string): Promise<Settled | null> {
   say(`Following GET ${o.url.origin}/v1/events/${o.id} ...`);
   let noDevice = false;
   try {
@@ -240,41 +207,85 @@ async function main(): Promise<number> {
     const counts = Object.entries(result.summary)
       .map(([status, n]) => `${n} ${status}`)
       .join(", ");
-    if (result.pending > 0) {
-      fail(`Still not settled after ${o.timeoutMs / 1000} s (${counts || "nothing recorded yet"}).`);
-      fail(`Look again later: GET ${o.url.origin}/v1/events/${o.id}`);
-      return 1;
-    }
-    if (before) {
-      say(`Already delivered, nothing sent: svix-id ${o.id} was received before (${counts}); the relay never sends a notification twice.`);
-    } else {
-      say(`Settled ${((Date.now() - sentAt) / 1000).toFixed(1)} s after sending: ${counts}.`);
-    }
+    if (result.pending === 0) return { counts, noDevice };
+    fail(`Still not settled after ${o.timeoutMs / 1000} s (${counts || "nothing recorded yet"}).`);
+    fail(`Look again later: GET ${o.url.origin}/v1/events/${o.id}`);
   } catch (error) {
     if (error instanceof PollError && error.status === 401) {
       fail("The relay refused the API key for GET /v1/events (401): pass --api-key, or set RELAY_API_KEY in .dev.vars to the relay's.");
-      return 1;
+    } else {
+      fail(error instanceof PollError ? error.message : describeFetchError(error, o.url));
     }
-    fail(error instanceof PollError ? error.message : describeFetchError(error, o.url));
+  }
+  return null;
+}
+
+/** After a no_device: the command that registers the example device for this user. */
+function suggestRegistration(o: Options, env: Env, apiKey: string, who: string): void {
+  say("");
+  say(`No device is registered for ${who}. Register one, then send again:`);
+  // Only the public example key is printed; any other stays in the shell variable.
+  const shownKey = o.apiKey === undefined && fromDevVars(env, "RELAY_API_KEY") === undefined ? apiKey : "$RELAY_API_KEY";
+  const command = registerCommand({
+    origin: o.url.origin,
+    apiKey: shownKey,
+    provider: "fcm",
+    token: EXAMPLE_FCM_TOKEN,
+    customId: o.customId,
+    userId: o.userId,
+  });
+  for (const line of command.split("\n")) say(`  ${line}`);
+}
+
+/** The signed request of the example event; UsageError when the secret cannot sign. */
+function signedExample(o: Options, env: Env): { headers: Record<string, string>; body: string; secretSource: string } {
+  const secret = o.secret ?? firstOf(localValue(env, "LEARNINK_WEBHOOK_SECRET"));
+  const secretSource = o.secret ? "--secret" : fromDevVars(env, "LEARNINK_WEBHOOK_SECRET") ? ".dev.vars" : ".dev.vars.example";
+  if (!secret) throw new UsageError("No webhook secret: pass --secret whsec_... or set LEARNINK_WEBHOOK_SECRET in .dev.vars.");
+  const body = JSON.stringify(exampleEvent(o));
+  try {
+    return { headers: signedHeaders(secret, o.id, body), body, secretSource };
+  } catch (error) {
+    throw new UsageError(`Cannot sign with this secret (${secretSource}): ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+async function main(): Promise<number> {
+  const o = options();
+  const env = readLocalEnv(ROOT);
+  const { headers, body, secretSource } = signedExample(o, env);
+  const who = o.customId ? `custom_id ${o.customId}` : `user_id ${o.userId}`;
+  const what = o.type === "notifications.sent" ? `${o.count} notification${o.count > 1 ? "s" : ""} for ${who}` : o.type;
+  say(`POST ${o.url.href}  svix-id ${o.id}  (${what}, signed with the secret from ${secretSource})`);
+
+  const apiKey = o.apiKey ?? firstOf(localValue(env, "RELAY_API_KEY"));
+  if (o.answer !== undefined) await prepareAnswers(o, apiKey);
+  // What the ledger already holds for this svix-id: a repeat changes nothing, and says so.
+  const before = o.type === "notifications.sent" && o.wait ? await settledBefore(o.url.origin, apiKey, o.id) : null;
+  const sentAt = Date.now();
+  let response: Response;
+  try {
+    response = await fetch(o.url, { method: "POST", headers, body });
+  } catch (error) {
+    fail(describeFetchError(error, o.url));
     return 1;
   }
-  if (noDevice) {
-    say("");
-    say(`No device is registered for ${who}. Register one, then send again:`);
-    // Only the public example key is printed; any other stays in the shell variable.
-    const shownKey = o.apiKey === undefined && fromDevVars(env, "RELAY_API_KEY") === undefined ? apiKey : "$RELAY_API_KEY";
-    const command = registerCommand({
-      origin: o.url.origin,
-      apiKey: shownKey,
-      provider: "fcm",
-      token: EXAMPLE_FCM_TOKEN,
-      customId: o.customId,
-      userId: o.userId,
-    });
-    for (const line of command.split("\n")) {
-      say(`  ${line}`);
-    }
+  const text = await response.text();
+  say(`← ${response.status} ${text}`);
+  if (!response.ok) {
+    for (const line of explainRejection(response.status, text, secretSource, o.url)) fail(line);
+    return 1;
   }
+  if (o.type !== "notifications.sent" || !o.wait) return 0;
+  if (!apiKey) {
+    fail("Not following the deliveries: no API key (pass --api-key or set RELAY_API_KEY in .dev.vars).");
+    return 0;
+  }
+  const settled = await follow(o, apiKey);
+  if (!settled) return 1;
+  if (before) say(`Already delivered, nothing sent: svix-id ${o.id} was received before (${settled.counts}); the relay never sends a notification twice.`);
+  else say(`Settled ${((Date.now() - sentAt) / 1000).toFixed(1)} s after sending: ${settled.counts}.`);
+  if (settled.noDevice) suggestRegistration(o, env, apiKey, who);
   return 0;
 }
 
