@@ -25,6 +25,21 @@ export const PRICES = {
   d1GbMonth: 0.75,
 } as const;
 
+/** Bytes per queue operation: 64 KB, 1 KB = 1,000 bytes. */
+const QUEUE_OPERATION_BYTES = 64_000;
+
+/**
+ * Queue operations for the messages consumer invocations received: each
+ * message is written and deleted once and read once per delivery (a retry
+ * reads it again), each per 64 KB started; `bytes` (what was enqueued)
+ * stands in for the messages' size, spread evenly over them.
+ */
+export function queueOperations(received: number, retried: number, bytes: number): number {
+  const enqueued = received - retried;
+  const perMessage = Math.max(1, Math.ceil(bytes / Math.max(1, enqueued) / QUEUE_OPERATION_BYTES));
+  return (2 * enqueued + received) * perMessage;
+}
+
 /** What one delivered notification used, as measured. */
 export interface PerNotification {
   requests: number;

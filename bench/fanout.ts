@@ -6,9 +6,10 @@
  * and subrequests per invocation, from its `delivery_batch` log lines) and
  * the ledger's word that every delivery is `sent` exactly once.
  */
-import { type CostLine, costPerMillion, type PerNotification } from "./cost.ts";
+import { type CostLine, costPerMillion, type PerNotification, queueOperations } from "./cost.ts";
 import { runPool } from "../src/pool.ts";
 import { startCpuMeter } from "./cpu.ts";
+import { databaseBytes, LEDGER_RETENTION_DAYS } from "./d1-usage.ts";
 import type { LocalRelay } from "./harness.ts";
 import type { DeliveryBatch } from "./logs.ts";
 import { benchDevices, type FleetMix, type FleetUser, mixedFleet, type SeededDevice, seedDevices } from "./seed.ts";
@@ -136,14 +137,6 @@ function byProvider(
   return figures;
 }
 
-/** RETENTION_DAYS of src/maintenance/retention.ts (the Worker's modules do not load in Node). */
-const LEDGER_RETENTION_DAYS = 30;
-
-/** The database's size in bytes, as D1 reports it after a query. */
-async function databaseBytes(relay: LocalRelay): Promise<number> {
-  return (await relay.db.prepare("SELECT 1").run()).meta.size_after ?? 0;
-}
-
 /** Deletes the event's rows as the retention sweep will, and returns what D1 reports for it. */
 async function retire(relay: LocalRelay, eventId: string): Promise<{ rows_read: number; rows_written: number }> {
   const results = await relay.db.batch(
@@ -189,7 +182,7 @@ export async function measureFanout(relay: LocalRelay, options: FanoutOptions): 
   if (options.providerLatencyMs) await delayAnswers(standins, devices, options.providerLatencyMs);
   const event = signer.sign(devices.map((d, i) => notification(d.user_id, i, options.announcement)));
 
-  const bytesBefore = await databaseBytes(relay);
+  const bytesBefore = await databaseBytes(relay.db);
   const cpu = startCpuMeter(relay.workerdPids);
   const nodeCpuBefore = process.cpuUsage();
   const sentAt = Date.now();
@@ -202,7 +195,7 @@ export async function measureFanout(relay: LocalRelay, options: FanoutOptions): 
   const ledger = await waitForLedger(relay, event.id, options.notifications, 60_000);
   const workerdCpuMs = cpu();
   const nodeCpu = process.cpuUsage(nodeCpuBefore);
-  const bytesAdded = (await databaseBytes(relay)) - bytesBefore;
+  const bytesAdded = (await databaseBytes(relay.db)) - bytesBefore;
 
   const counters = await standins.stats();
   const recorded = (await standins.pushes({ event_id: event.id })).map((p) => ({ token: p.token, at: p.received_at, provider: p.provider }));
@@ -219,16 +212,13 @@ export async function measureFanout(relay: LocalRelay, options: FanoutOptions): 
   const sum = (pick: (b: DeliveryBatch) => number) => batches.reduce((total, b) => total + (pick(b) ?? 0), 0);
   const retired = await retire(relay, event.id);
 
-  // Queue operations: each message is written and deleted once and read once per delivery
-  // (retries read again), each per 64 KB started; the event's JSON stands in for its messages' size.
-  const received = sum((b) => b.messages);
-  const enqueued = received - sum((b) => b.retried);
-  const opsPerMessage = Math.max(1, Math.ceil(event.body.length / Math.max(1, enqueued) / 64_000));
+  // The event's JSON stands in for its messages' size.
+  const queueOps = queueOperations(sum((b) => b.messages), sum((b) => b.retried), event.body.length);
   const n = options.notifications;
   const perNotification: PerNotification = {
     requests: (1 + batches.length) / n,
     cpu_ms: workerdCpuMs / n,
-    queue_operations: ((2 * enqueued + received) * opsPerMessage) / n,
+    queue_operations: queueOps / n,
     d1_rows_read: (sum((b) => b.d1_rows_read) + retired.rows_read) / n,
     d1_rows_written: (sum((b) => b.d1_rows_written) + retired.rows_written) / n,
     d1_bytes: Math.max(0, bytesAdded) / n,

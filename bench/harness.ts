@@ -53,6 +53,8 @@ export interface LocalRelay {
   consumes: boolean;
   /** The queue PUSH_QUEUE sends to (its consumer's log lines name it). */
   pushQueue: string;
+  /** Its consumer's `max_batch_timeout` from wrangler.toml, in seconds. */
+  batchTimeoutS: number;
   /** The D1 database bound as DB, reached from Node. */
   db: D1;
   log: RelayLog;
@@ -87,6 +89,12 @@ function pushQueueOf(producers: unknown): string {
   const producer = (producers as Record<string, { queueName?: string } | undefined> | undefined)?.PUSH_QUEUE;
   if (!producer?.queueName) throw new Error("wrangler.toml binds no PUSH_QUEUE producer");
   return producer.queueName;
+}
+
+/** The `max_batch_timeout` of the queue's consumer (Queues' default, 5 s, when unset). */
+function batchTimeoutOf(consumers: unknown, queue: string): number {
+  const consumer = (consumers as Record<string, { maxBatchTimeout?: number } | undefined> | undefined)?.[queue];
+  return consumer?.maxBatchTimeout ?? 5;
 }
 
 export interface RelayOptions {
@@ -145,6 +153,7 @@ export async function startLocalRelay(options: RelayOptions = {}): Promise<Local
     oneSignalAppId: standins.keys.onesignal.appId,
     consumes: options.consume !== false,
     pushQueue: pushQueueOf(workerOptions.queueProducers),
+    batchTimeoutS: batchTimeoutOf(workerOptions.queueConsumers, pushQueueOf(workerOptions.queueProducers)),
     secret,
     apiKey,
     db,

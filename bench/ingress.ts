@@ -7,7 +7,7 @@
  * (the consumer runs as configured) but end as `no_device` without a push.
  */
 import type { LocalRelay } from "./harness.ts";
-import { type RunFigures, runGet, runWebhooks } from "./load-generator.ts";
+import { type RunFigures, runGet, runWebhooks, type WebhookRun } from "./load-generator.ts";
 import { startCpuMeter } from "./cpu.ts";
 import { notification, type SignedWebhook, WebhookSigner } from "./webhooks.ts";
 
@@ -94,7 +94,8 @@ async function warmUp(relay: LocalRelay, options: IngressOptions, pool: ReturnTy
   await waitForLedger(relay, "msg_warm_", warm.accepted.size * options.notifications);
 }
 
-const withoutAnswers = ({ accepted: _a, rejected: _r, ...figures }: Awaited<ReturnType<typeof runWebhooks>>): RunFigures => figures;
+const withoutAnswers = ({ accepted: _a, answeredAt: _t, rejected: _r, messages: _m, rejectedNotifications: _n, ...figures }: WebhookRun): RunFigures =>
+  figures;
 
 export async function measureIngress(relay: LocalRelay, options: IngressOptions): Promise<IngressFigures> {
   const base = { url: relay.url, connections: options.connections, workerdPids: relay.workerdPids };

@@ -87,6 +87,11 @@ export function runGet(options: RunOptions, path: string): Promise<RunFigures> {
 export interface WebhookRun extends RunFigures {
   /** Webhooks answered 2xx: event id -> notifications accepted. */
   accepted: Map<string, number>;
+  /** When each accepted webhook's answer arrived (epoch ms): event id -> time. */
+  answeredAt: Map<string, number>;
+  /** Over the accepted answers: queue messages the webhook sent, notifications it rejected. */
+  messages: number;
+  rejectedNotifications: number;
   /** Status codes of the answers that were not 2xx. */
   rejected: Record<string, number>;
 }
@@ -98,7 +103,9 @@ export interface WebhookRun extends RunFigures {
  */
 export async function runWebhooks(options: RunOptions, next: () => SignedWebhook): Promise<WebhookRun> {
   const accepted = new Map<string, number>();
+  const answeredAt = new Map<string, number>();
   const rejected: Record<string, number> = {};
+  const counts = { messages: 0, rejectedNotifications: 0 };
   const run = await measure(options, () =>
     autocannon({
       url: options.url,
@@ -115,13 +122,16 @@ export async function runWebhooks(options: RunOptions, next: () => SignedWebhook
           },
           onResponse: (status, body) => {
             if (status >= 200 && status < 300) {
-              const answer = JSON.parse(body) as { event_id: string; notifications?: number };
+              const answer = JSON.parse(body) as { event_id: string; notifications?: number; messages?: number; rejected?: number };
               accepted.set(answer.event_id, answer.notifications ?? 0);
+              answeredAt.set(answer.event_id, Date.now());
+              counts.messages += answer.messages ?? 0;
+              counts.rejectedNotifications += answer.rejected ?? 0;
             } else rejected[status] = (rejected[status] ?? 0) + 1;
           },
         },
       ],
     }),
   );
-  return { ...run, accepted, rejected };
+  return { ...run, accepted, answeredAt, rejected, ...counts };
 }

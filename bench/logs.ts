@@ -15,6 +15,9 @@ export interface DeliveryBatch {
   /** What D1 reported reading and writing for the invocation (its `meta`). */
   d1_rows_read: number;
   d1_rows_written: number;
+  /** Outcomes put on the queue for a later invocation to record (when D1 refused them), and such jobs written. */
+  records_queued: number;
+  records_written: number;
   acked: number;
   retried: number;
   /** When the line was logged (epoch ms). */

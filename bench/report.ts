@@ -8,6 +8,9 @@ import { dirname } from "node:path";
 import type { FanoutFigures } from "./fanout.ts";
 import type { IngressFigures } from "./ingress.ts";
 import type { Machine } from "./machine.ts";
+import { formatStream, streamTargets } from "./stream-report.ts";
+import type { StreamFigures } from "./stream.ts";
+import { costTable, f, int, row } from "./table.ts";
 
 export interface Target {
   name: string;
@@ -20,6 +23,7 @@ export interface BenchResult {
   machine: Machine;
   ingress?: IngressFigures;
   fanout?: FanoutFigures;
+  stream?: StreamFigures;
   targets: Target[];
   /** Error lines the Worker logged during the run (first 50). */
   worker_errors: string[];
@@ -34,7 +38,7 @@ export const TARGETS = {
   d1RoundTripsPerBatch: 3,
 };
 
-export function targetsOf(ingress: IngressFigures | undefined, fanout: FanoutFigures | undefined): Target[] {
+export function targetsOf(ingress: IngressFigures | undefined, fanout: FanoutFigures | undefined, stream?: StreamFigures): Target[] {
   const targets: Target[] = [];
   if (ingress) {
     targets.push({
@@ -73,12 +77,10 @@ export function targetsOf(ingress: IngressFigures | undefined, fanout: FanoutFig
       },
     );
   }
+  if (stream) targets.push(...streamTargets(stream));
   return targets;
 }
 
-const f = (value: number | null, digits = 1) => (value === null || !Number.isFinite(value) ? "n/a" : value.toFixed(digits));
-const int = (value: number) => Math.round(value).toLocaleString("en-US");
-const row = (cells: string[], widths: number[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
 
 export function formatTable(result: BenchResult): string {
   const { machine, ingress, fanout } = result;
@@ -132,14 +134,11 @@ export function formatTable(result: BenchResult): string {
       ...(fanout.by_provider ? providerTable(fanout.by_provider) : []),
       "",
       "Cost per million notifications on Workers Paid, beyond the included allowances (bench/cost.ts cites the prices)",
-      row(["", "per notification", "per million", "$ per million"], [52, 16, 14, 14]),
-      ...fanout.cost.lines.map((l) =>
-        row([l.item, f(l.per_notification, 3), f(l.per_million, 1), `$${f(l.dollars_per_million, 3)}`], [52, 16, 14, 14]),
-      ),
-      row(["total", "", "", `$${f(fanout.cost.total, 2)}`], [52, 16, 14, 14]),
+      ...costTable(fanout.cost, "notification"),
       "",
     );
   }
+  if (result.stream) lines.push(...formatStream(result.stream), "");
   if (result.targets.length > 0) {
     lines.push("Targets");
     for (const t of result.targets) lines.push(`  ${t.met ? "met   " : "MISSED"}  ${t.name}: ${t.value} (target ${t.target})`);

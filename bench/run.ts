@@ -1,20 +1,23 @@
 /**
  * `npm run bench`: ingress against the no-op route, then a 10,000-device
- * fan-out, in local workerd against the stand-ins; prints a table and
- * writes bench/results/latest.json.
+ * fan-out, and with --stream a stream of small events, in local workerd
+ * against the stand-ins; prints a table and writes
+ * bench/results/latest.json.
  *
  *   npm run bench -- [--connections 32] [--requests 5000] [--rounds 3]
  *                    [--notifications 10000] [--fcm-share 0.6] [--provider-latency 0] [--mix SPEC | --mixed]
+ *                    [--stream [--events 2000] [--per-event 1] [--stream-connections 16] [--isolated 10]]
  *                    [--skip-ingress] [--skip-fanout] [--out FILE] [--strict]
  */
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { measureFanout } from "./fanout.ts";
 import type { FleetMix } from "./seed.ts";
-import { ROOT, startLocalRelay } from "./harness.ts";
+import { type LocalRelay, ROOT, startLocalRelay } from "./harness.ts";
 import { type IngressFigures, type IngressOptions, measureIngress, measureIngressAlone } from "./ingress.ts";
 import { describeMachine } from "./machine.ts";
 import { type BenchResult, formatTable, targetsOf, writeResult } from "./report.ts";
+import { measureStream, type StreamOptions } from "./stream.ts";
 
 const USAGE = `Usage: npm run bench -- [options]
 
@@ -30,6 +33,12 @@ const USAGE = `Usage: npm run bench -- [options]
   --mixed             the same as --mix fcm=4,apns=3,expo=2,onesignal=1
   --announcement      the fan-out's notifications all have the same text and path
                       (OneSignal sends such users in one request per queue message)
+  --stream            also a stream of small events: N signed webhooks of K notifications,
+                      one device per user, beside the no-op route; then isolated events
+  --events N          events in the stream (default 2000)
+  --per-event K       notifications per event, each for a user of its own (default 1)
+  --stream-connections C  concurrent connections for the stream (default 16)
+  --isolated N        isolated events after the stream, one at a time (default 10)
   --skip-ingress      measure the fan-out only
   --skip-fanout       measure ingress only
   --out FILE          where to write the JSON (default bench/results/latest.json)
@@ -54,6 +63,11 @@ function options() {
       mix: { type: "string" },
       mixed: { type: "boolean", default: false },
       announcement: { type: "boolean", default: false },
+      stream: { type: "boolean", default: false },
+      events: { type: "string", default: "2000" },
+      "per-event": { type: "string", default: "1" },
+      "stream-connections": { type: "string", default: "16" },
+      isolated: { type: "string", default: "10" },
       "skip-ingress": { type: "boolean", default: false },
       "skip-fanout": { type: "boolean", default: false },
       out: { type: "string", default: join(ROOT, "bench", "results", "latest.json") },
@@ -74,10 +88,23 @@ function options() {
     providerLatencyMs: values["provider-latency"] === "0" ? 0 : Math.round(positive(values["provider-latency"], "--provider-latency")),
     mix: values.mix !== undefined ? parseMix(values.mix) : values.mixed ? parseMix(MIXED) : undefined,
     announcement: values.announcement,
+    stream: values.stream ? streamOptions(values) : undefined,
     ingress: !values["skip-ingress"],
     fanout: !values["skip-fanout"],
     out: values.out,
     strict: values.strict,
+  };
+}
+
+/** --stream's events, notifications per event, connections and isolated events. */
+function streamOptions(values: Record<string, string | boolean | undefined>): StreamOptions {
+  const number = (name: string) => Math.round(positive(String(values[name]), `--${name}`));
+  return {
+    events: number("events"),
+    perEvent: number("per-event"),
+    connections: number("stream-connections"),
+    fcmShare: positive(String(values["fcm-share"]), "--fcm-share", 1),
+    isolated: number("isolated"),
   };
 }
 
@@ -108,41 +135,47 @@ async function ingressAlone(options: IngressOptions): Promise<number> {
   }
 }
 
+type Options = ReturnType<typeof options>;
+
+/** The halves asked for, on one relay, each reported beside what it is compared with. */
+async function measureAll(relay: LocalRelay, opts: Options): Promise<BenchResult> {
+  const machine = describeMachine(ROOT, relay.versions);
+  if (machine.load_before > 0.5) {
+    say(`Note: the load average is ${machine.load_before.toFixed(2)}; other work on the machine skews latency (CPU per request much less).`);
+  }
+  let ingress: IngressFigures | undefined;
+  if (opts.ingress) {
+    say(`Ingress: ${opts.rounds} rounds of ${opts.requests} requests at ${opts.connections} connections, no-op route then webhooks, then one connection...`);
+    ingress = await measureIngress(relay, { connections: opts.connections, requests: opts.requests, serialRequests: 1000, rounds: opts.rounds, notifications: 1 });
+  }
+  let fanout;
+  if (opts.fanout) {
+    const latency = opts.providerLatencyMs ? ` (stand-ins answering after ${opts.providerLatencyMs} ms)` : "";
+    say(`Fan-out: seeding ${opts.notifications} devices, then one event for all of them${latency}...`);
+    fanout = await measureFanout(relay, {
+      notifications: opts.notifications,
+      fcmShare: opts.fcmShare,
+      providerLatencyMs: opts.providerLatencyMs,
+      mix: opts.mix,
+      announcement: opts.announcement,
+    });
+  }
+  let stream;
+  if (opts.stream) {
+    const { events, perEvent, connections, isolated } = opts.stream;
+    say(`Stream: ${events} events of ${perEvent} notification(s) at ${connections} connections beside the no-op route, then ${isolated} isolated events...`);
+    stream = await measureStream(relay, opts.stream);
+  }
+  return { machine, ingress, fanout, stream, targets: targetsOf(ingress, fanout, stream), worker_errors: relay.log.errors };
+}
+
 async function main(): Promise<number> {
   const opts = options();
   say("Building the Worker and starting workerd and the stand-ins...");
   const relay = await startLocalRelay({ quiet: true, oneSignal: opts.mix?.onesignal !== undefined });
   let result: BenchResult;
   try {
-    const machine = describeMachine(ROOT, relay.versions);
-    if (machine.load_before > 0.5) {
-      say(`Note: the load average is ${machine.load_before.toFixed(2)}; other work on the machine skews latency (CPU per request much less).`);
-    }
-    const ingressOptions: IngressOptions = {
-      connections: opts.connections,
-      requests: opts.requests,
-      serialRequests: 1000,
-      rounds: opts.rounds,
-      notifications: 1,
-    };
-    let ingress: IngressFigures | undefined;
-    if (opts.ingress) {
-      say(`Ingress: ${opts.rounds} rounds of ${opts.requests} requests at ${opts.connections} connections, no-op route then webhooks, then one connection...`);
-      ingress = await measureIngress(relay, ingressOptions);
-    }
-    let fanout;
-    if (opts.fanout) {
-      const latency = opts.providerLatencyMs ? ` (stand-ins answering after ${opts.providerLatencyMs} ms)` : "";
-      say(`Fan-out: seeding ${opts.notifications} devices, then one event for all of them${latency}...`);
-      fanout = await measureFanout(relay, {
-        notifications: opts.notifications,
-        fcmShare: opts.fcmShare,
-        providerLatencyMs: opts.providerLatencyMs,
-        mix: opts.mix,
-        announcement: opts.announcement,
-      });
-    }
-    result = { machine, ingress, fanout, targets: targetsOf(ingress, fanout), worker_errors: relay.log.errors };
+    result = await measureAll(relay, opts);
   } finally {
     await relay.close();
   }
@@ -153,10 +186,17 @@ async function main(): Promise<number> {
     rounds: 1,
     notifications: 1,
   });
+  if (result.stream) result.stream.cpu_ms_per_webhook_without_consumer = await ingressAlone({
+    connections: result.stream.connections,
+    requests: result.stream.events,
+    serialRequests: 0,
+    rounds: 1,
+    notifications: result.stream.notifications_per_event,
+  });
   console.log(formatTable(result));
   await writeResult(opts.out, result);
   say(`\nWrote ${opts.out}`);
-  const correct = !result.fanout || result.fanout.ledger.sent_exactly_once;
+  const correct = (!result.fanout || result.fanout.ledger.sent_exactly_once) && (!result.stream || result.stream.exactly_once.passed);
   const missed = result.targets.some((t) => !t.met);
   return !correct || (opts.strict && missed) ? 1 : 0;
 }

@@ -88,7 +88,11 @@ export async function devicesOfUser(db: D1Database, by: UserIdKind, id: string):
   return results;
 }
 
-/** Every device of any of these custom_ids or user_ids that may be sent to (not quarantined), in one query. */
+/**
+ * Every device of any of these custom_ids or user_ids, in one query; those
+ * the pruning brake holds too, so that a user whose devices are all held is
+ * told apart from a user with none (the consumer sends to neither).
+ */
 export async function devicesOfUsers(
   db: D1Database,
   customIds: readonly string[],
@@ -96,9 +100,9 @@ export async function devicesOfUsers(
 ): Promise<DeviceRow[]> {
   const { results } = await db
     .prepare(
-      `SELECT * FROM devices WHERE custom_id IN (SELECT value FROM json_each(?1)) AND quarantined_at IS NULL
+      `SELECT * FROM devices WHERE custom_id IN (SELECT value FROM json_each(?1))
        UNION
-       SELECT * FROM devices WHERE user_id IN (SELECT value FROM json_each(?2)) AND quarantined_at IS NULL`,
+       SELECT * FROM devices WHERE user_id IN (SELECT value FROM json_each(?2))`,
     )
     .bind(JSON.stringify(customIds), JSON.stringify(userIds))
     .all<DeviceRow>();

@@ -5,7 +5,7 @@
  */
 import type { Provider, UserIdKind } from "../devices/types";
 import type { QueuedNotification } from "../queue/message";
-import type { DeliveryStatus } from "./ledger";
+import { type DeliveryStatus, DEVICE_QUARANTINED } from "./ledger";
 
 /** A delivery row with its notification's recipient and tap path. */
 export interface DeliveryRow {
@@ -110,4 +110,37 @@ export async function userDeliveries(
     .bind(id, limit, start.notifiedAt, start.eventId, start.index, start.token)
     .all<UserDeliveryRow>();
   return results;
+}
+
+/** Whose devices were restored: a user's ids as the devices table holds them. */
+export interface Owner {
+  custom_id: string | null;
+  user_id: string | null;
+}
+
+/** Events listed at most by heldEvents: an answer, not a report; the console's Failures page has the rest. */
+export const HELD_EVENTS_LISTED = 100;
+
+/**
+ * The events, newest first, with a notification recorded `failed`
+ * `device_quarantined` for one of these users: what to replay once their
+ * devices are restored. Found through the notifications' user indexes and
+ * each notification's placeholder row (primary key).
+ */
+export async function heldEvents(db: D1Database, owners: readonly Owner[]): Promise<string[]> {
+  if (owners.length === 0) return [];
+  const held = (column: "custom_id" | "user_id") => `
+    SELECT n.event_id, n.created_at FROM json_each(?1) AS j
+    JOIN notifications AS n ON n.${column} = j.value
+    JOIN deliveries AS d ON d.event_id = n.event_id AND d.idx = n.idx AND d.device_token = ''
+    WHERE d.status = 'failed' AND d.error = ?3`;
+  const ids = (column: "custom_id" | "user_id") => JSON.stringify([...new Set(owners.flatMap((o) => (o[column] === null ? [] : [o[column]])))]);
+  const { results } = await db
+    .prepare(
+      `SELECT event_id FROM (${held("custom_id")} UNION ALL ${held("user_id").replaceAll("?1", "?2")})
+       GROUP BY event_id ORDER BY MAX(created_at) DESC LIMIT ?4`,
+    )
+    .bind(ids("custom_id"), ids("user_id"), DEVICE_QUARANTINED, HELD_EVENTS_LISTED)
+    .all<{ event_id: string }>();
+  return results.map((r) => r.event_id);
 }

@@ -9,9 +9,10 @@
 import type { Provider } from "../devices/types";
 import { type AlarmInput, type AlertChanges, recordAlarms } from "./alerts";
 import { chunkJson } from "./json-chunks";
-import { claimableRow, type DeliveryKey, type DeliveryStatus, type NotificationKey, notificationKey, openRow, ROW_OF_ITEM } from "./ledger";
+import { claimableRow, DEVICE_QUARANTINED, type DeliveryKey, deliveryKey, type DeliveryStatus, type NotificationKey, notificationKey, openRow, ROW_OF_ITEM } from "./ledger";
 import { type PruneInput, type PruneResult, pruneDevices } from "./pruning";
 import { readStaged } from "./staged";
+import { moveMark } from "./sweep-marks";
 
 /** A notification as the ledger keeps it: text and recipient, stored once for all its devices. */
 export interface LedgerNotification extends NotificationKey {
@@ -28,6 +29,8 @@ export interface LedgerNotification extends NotificationKey {
 export interface DeliveryTarget extends DeliveryKey {
   provider: Provider | null;
   app: string | null;
+  /** On a placeholder: the user has devices, all held by the pruning brake (`failed` `device_quarantined`, replayable). */
+  held?: boolean;
 }
 
 /** The ledger's view of a row after the claim. */
@@ -41,6 +44,8 @@ export interface ClaimedRow extends DeliveryKey {
   nextAttemptAt: number | null;
   /** Send attempts so far, this claim's included. */
   attempts: number;
+  /** Why a final row failed (a placeholder's `device_quarantined`, say). */
+  error: string | null;
 }
 
 export interface Claim {
@@ -72,7 +77,7 @@ const compactNotification = (n: LedgerNotification) => ({
   b: n.body,
   pa: n.path,
 });
-const compactTarget = (t: DeliveryTarget) => ({ e: t.eventId, i: t.index, t: t.token, p: t.provider, a: t.app });
+const compactTarget = (t: DeliveryTarget) => ({ e: t.eventId, i: t.index, t: t.token, p: t.provider, a: t.app, h: t.held ? 1 : 0 });
 const compactKey = (k: NotificationKey) => ({ e: k.eventId, i: k.index });
 const compactRow = (k: DeliveryKey) => ({ e: k.eventId, i: k.index, t: k.token });
 
@@ -101,12 +106,16 @@ ON CONFLICT (event_id, idx) DO UPDATE SET
 WHERE notifications.user_id IS NULL OR notifications.title IS NULL
    OR notifications.body IS NULL OR notifications.path IS NULL`;
 
+/** A placeholder's status: `failed` while the brake holds the user's devices, else `no_device`. */
+const PLACEHOLDER = "CASE WHEN j.value->>'h' = 1 THEN 'failed' ELSE 'no_device' END";
+
 const CLAIM = `
-INSERT INTO deliveries (event_id, idx, device_token, provider, app, status, attempts,
+INSERT INTO deliveries (event_id, idx, device_token, provider, app, status, attempts, error,
                         claimed_by, claimed_until, created_at, updated_at)
 SELECT j.value->>'e', j.value->>'i', j.value->>'t', j.value->>'p', j.value->>'a',
-       CASE WHEN j.value->>'t' = '' THEN 'no_device' ELSE 'sending' END,
+       CASE WHEN j.value->>'t' = '' THEN ${PLACEHOLDER} ELSE 'sending' END,
        CASE WHEN j.value->>'t' = '' THEN 0 ELSE 1 END,
+       CASE WHEN j.value->>'t' = '' AND j.value->>'h' = 1 THEN '${DEVICE_QUARANTINED}' END,
        CASE WHEN j.value->>'t' = '' THEN NULL ELSE ?2 END,
        CASE WHEN j.value->>'t' = '' THEN NULL ELSE ?3 END,
        ?4, ?4
@@ -115,7 +124,7 @@ ON CONFLICT (event_id, idx, device_token) DO UPDATE SET
   status = excluded.status, attempts = deliveries.attempts + excluded.attempts,
   provider = excluded.provider, app = excluded.app,
   claimed_by = excluded.claimed_by, claimed_until = excluded.claimed_until,
-  error = NULL, next_attempt_at = NULL, updated_at = excluded.updated_at
+  error = excluded.error, next_attempt_at = NULL, updated_at = excluded.updated_at
 WHERE ${claimableRow("deliveries", "?4", "?6")} OR (?5 = 1 AND deliveries.status = 'failed')`;
 
 /**
@@ -173,7 +182,7 @@ export async function claimDeliveries(db: D1Database, claim: Claim, options: Cla
       .prepare(
         `SELECT d.event_id AS eventId, d.idx AS "index", d.device_token AS token, d.status AS status,
                 d.claimed_by AS claimedBy, d.claimed_until AS claimedUntil,
-                d.next_attempt_at AS nextAttemptAt, d.attempts AS attempts
+                d.next_attempt_at AS nextAttemptAt, d.attempts AS attempts, d.error AS error
          FROM ${ROWS_OF_NOTIFICATIONS}`,
       )
       .bind(JSON.stringify(uniqueNotifications([...claim.fresh, ...claim.replay]).map(compactKey))),
@@ -237,12 +246,19 @@ const compactOutcome = (o: Outcome) => ({
 export interface Recorded {
   pruned: PruneResult;
   alerts: AlertChanges;
+  /**
+   * Outcomes whose row was not this claim's any more (or never matched its
+   * key): nothing was written for them. Never expected; the caller must not
+   * take them as recorded.
+   */
+  missed: DeliveryKey[];
 }
 
 /** Writes the outcomes of this invocation's claims, in one transaction; null when there was nothing to write. */
 export async function recordOutcomes(db: D1Database, outcomes: readonly Outcome[], options: RecordOptions): Promise<Recorded | null> {
   const statements: D1PreparedStatement[] = [];
-  for (const chunk of chunkJson(outcomes.map(compactOutcome))) {
+  const chunks = chunkJson(outcomes.map(compactOutcome));
+  for (const chunk of chunks) {
     statements.push(
       db
         .prepare(
@@ -250,7 +266,8 @@ export async function recordOutcomes(db: D1Database, outcomes: readonly Outcome[
              next_attempt_at = j.value->>'n', latency_ms = j.value->>'l',
              claimed_by = NULL, claimed_until = NULL, updated_at = ?2
            FROM json_each(?1) AS j
-           WHERE ${ROW_OF_ITEM} AND deliveries.claimed_by = ?3`,
+           WHERE ${ROW_OF_ITEM} AND deliveries.claimed_by = ?3
+           RETURNING deliveries.event_id AS eventId, deliveries.idx AS "index", deliveries.device_token AS token`,
         )
         .bind(chunk, options.now, options.claimId),
     );
@@ -293,8 +310,11 @@ export async function recordOutcomes(db: D1Database, outcomes: readonly Outcome[
   const alarms = recordAlarms(db, options, options.now);
   statements.push(...pruning.statements, ...alarms.statements);
   if (statements.length === 0) return null;
-  const [pruned, alerts] = readStaged<[PruneResult, AlertChanges]>(await db.batch(statements), pruning, alarms);
-  return { pruned, alerts };
+  const results = await db.batch(statements);
+  const [pruned, alerts] = readStaged<[PruneResult, AlertChanges]>(results, pruning, alarms);
+  const matched = new Set(results.slice(0, chunks.length).flatMap((r) => (r.results as DeliveryKey[]).map(deliveryKey)));
+  const missed = outcomes.filter((o) => !matched.has(deliveryKey(o))).map(({ eventId, index, token }) => ({ eventId, index, token }));
+  return { pruned, alerts, missed };
 }
 
 /** A row still `sending` under a live lease: its holder may yet record an outcome. */
@@ -370,10 +390,27 @@ UPDATE deliveries SET status = 'failed', error = ?3,
   claimed_by = NULL, claimed_until = NULL, next_attempt_at = NULL, updated_at = ?4
 WHERE updated_at >= ?1 AND updated_at < ?2 AND status IN ('retrying', 'sending')`;
 
-/** Closes the open rows last updated within [from, to) as failed `error`; resolves with how many. */
-export async function closeOpenRows(db: D1Database, from: number, to: number, error: string, now: number): Promise<number> {
-  const result = await db.prepare(CLOSE_OPEN_ROWS_SQL).bind(from, to, error, now).run();
-  return result.meta.changes;
+/** A window of the time index to close, and the sweep mark that moves past it in the same transaction. */
+export interface CloseWindow {
+  from: number;
+  to: number;
+  error: string;
+  now: number;
+  mark: string;
+}
+
+/** Closes the open rows last updated within [from, to) as failed `error` and moves the mark to `to`; resolves with how many. */
+export async function closeOpenRows(db: D1Database, window: CloseWindow): Promise<number> {
+  const [closed] = await db.batch([
+    db.prepare(CLOSE_OPEN_ROWS_SQL).bind(window.from, window.to, window.error, window.now),
+    moveMark(db, window.mark, window.to),
+  ]);
+  return closed!.meta.changes;
+}
+
+/** Notes that the event is being replayed: the retention sweep keeps it while the replay may be on the queue. */
+export async function markReplayed(db: D1Database, eventId: string, now: number): Promise<void> {
+  await db.prepare("UPDATE events SET replayed_at = ?2 WHERE event_id = ?1").bind(eventId, now).run();
 }
 
 /** A notification that failed validation at the webhook, with whichever of its fields were usable text. */

@@ -20,6 +20,9 @@ export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 export const isDeliveryStatus = (value: string): value is DeliveryStatus =>
   (DELIVERY_STATUSES as readonly string[]).includes(value);
 
+/** The error of a notification whose user's devices are all held by the pruning brake: replayable once they are restored. */
+export const DEVICE_QUARANTINED = "device_quarantined";
+
 /** One notification of one event: `index` is its position in `data.notifications[]`. */
 export interface NotificationKey {
   eventId: string;

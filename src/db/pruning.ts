@@ -51,6 +51,12 @@ export interface DeadToken {
   provider: string;
   app: string;
   reason: string;
+  /**
+   * When it was known dead (epoch ms): the push's start, or APNs' 410
+   * `timestamp`. A device registered (or restored) after it is left alone:
+   * the answer is about a registration that no longer exists.
+   */
+  sentAt: number;
 }
 
 /** Flat lists, so the record step's fallback (record-later.ts) can split them between queue messages. */
@@ -91,7 +97,7 @@ WITH braking AS (
     HAVING SUM(c.answered) >= ?3 AND SUM(c.dead) > SUM(c.answered) * ?4))
 UPDATE devices SET quarantined_at = ?2, quarantine_reason = j.value->>'r'
 FROM json_each(?1) AS j JOIN braking AS b ON b.provider = j.value->>'p' AND b.app = j.value->>'a'
-WHERE devices.token = j.value->>'t' AND devices.quarantined_at IS NULL
+WHERE devices.token = j.value->>'t' AND devices.quarantined_at IS NULL AND devices.updated_at <= j.value->>'s'
 RETURNING devices.token AS token, devices.provider AS provider, devices.app AS app, devices.quarantine_reason AS reason`;
 
 /**
@@ -116,7 +122,7 @@ export function pruneDevices(db: D1Database, input: PruneInput, now: number): St
   }
   if (input.deadTokens.length === 0) return { statements, read: () => ({ removed: [], quarantined: [] }) };
 
-  const dead = JSON.stringify(input.deadTokens.map((d) => ({ t: d.token, p: d.provider, a: d.app, r: d.reason })));
+  const dead = JSON.stringify(input.deadTokens.map((d) => ({ t: d.token, p: d.provider, a: d.app, r: d.reason, s: d.sentAt })));
   const spans = JSON.stringify(BRAKE.spansMs.map((span) => bucketOf(now - span)));
   statements.push(
     db.prepare(QUARANTINE).bind(dead, now, BRAKE.minAnswers, BRAKE.deadShare, spans),
@@ -133,7 +139,8 @@ export function pruneDevices(db: D1Database, input: PruneInput, now: number): St
       .bind(dead, now),
     db
       .prepare(
-        `DELETE FROM devices WHERE token IN (SELECT j.value->>'t' FROM json_each(?1) AS j) AND quarantined_at IS NULL
+        `DELETE FROM devices WHERE quarantined_at IS NULL AND token IN (
+           SELECT j.value->>'t' FROM json_each(?1) AS j WHERE devices.updated_at <= j.value->>'s')
          RETURNING token`,
       )
       .bind(dead),

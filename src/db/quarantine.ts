@@ -73,6 +73,8 @@ export async function confirmRemoval(db: D1Database, token: string): Promise<boo
 export interface BulkResult {
   changed: number;
   remaining: number;
+  /** Whose devices it restored (none for a removal). */
+  owners: { custom_id: string | null; user_id: string | null }[];
 }
 
 /** Restores (or, with `remove`, deletes) up to BULK_LIMIT quarantined devices matching `filter`, longest held first. */
@@ -81,7 +83,8 @@ export async function bulkRelease(db: D1Database, filter: QuarantineFilter, remo
                             ORDER BY quarantined_at, token LIMIT ?4)`;
   const change = remove
     ? db.prepare(`DELETE FROM devices WHERE ${chosen}`)
-    : db.prepare(`UPDATE devices SET quarantined_at = NULL, quarantine_reason = NULL, updated_at = ?3 WHERE ${chosen}`);
+    : db.prepare(`UPDATE devices SET quarantined_at = NULL, quarantine_reason = NULL, updated_at = ?3 WHERE ${chosen}
+                  RETURNING custom_id, user_id`);
   const [changed, , left] = await db.batch([
     change.bind(filter.provider ?? null, filter.app ?? null, now, BULK_LIMIT),
     clearBrakeAlerts(db),
@@ -89,7 +92,11 @@ export async function bulkRelease(db: D1Database, filter: QuarantineFilter, remo
       .prepare(`SELECT COUNT(*) AS n FROM devices WHERE quarantined_at IS NOT NULL AND ${FILTER}`)
       .bind(filter.provider ?? null, filter.app ?? null),
   ]);
-  return { changed: changed!.meta.changes, remaining: (left!.results[0] as { n: number }).n };
+  return {
+    changed: changed!.meta.changes,
+    remaining: (left!.results[0] as { n: number }).n,
+    owners: remove ? [] : (changed!.results as BulkResult["owners"]),
+  };
 }
 
 /** Purges devices held longer than QUARANTINE_MS, at most `limit` per call; the number purged. */

@@ -10,7 +10,8 @@
  * out are queued as RecordJobs and written by a later invocation
  * (record-later.ts), so they are not sent again.
  */
-import { claimDeliveries, type RecordOptions, recordOutcomes } from "../db/ledger-writes";
+import type { DeliveryKey } from "../db/ledger";
+import { type ClaimedRow, claimDeliveries, type RecordOptions, recordOutcomes } from "../db/ledger-writes";
 import type { Provider } from "../devices/types";
 import { log } from "../log";
 import { oneSignalConfig, type OneSignalSettings } from "../push/onesignal/config";
@@ -87,6 +88,8 @@ export interface BatchReport {
   recordsQueued: number;
   /** RecordJobs of earlier invocations this one wrote. */
   recordsWritten: number;
+  /** Claimed rows the record step found no longer this claim's (an internal error: their messages wait for the lease). */
+  recordMissed: number;
   /** ReceiptJobs queued for the Expo pushes this invocation sent (read 15 minutes later). */
   receiptReadsQueued: number;
   acked: number;
@@ -128,6 +131,7 @@ export async function consumePushBatch(
     d1RowsWritten: 0,
     recordsQueued: 0,
     recordsWritten: 0,
+    recordMissed: 0,
     receiptReadsQueued: 0,
     acked: 0,
     retried: 0,
@@ -251,8 +255,8 @@ async function deliver(
   report.claimed = mine.length;
   report.notDue = notDue.length;
   for (const row of noDevice) {
-    report.outcomes.no_device = (report.outcomes.no_device ?? 0) + 1;
-    log("delivery", { event_id: row.eventId, index: row.index, provider: null, status: "no_device", error: null });
+    report.outcomes[row.status] = (report.outcomes[row.status] ?? 0) + 1;
+    log("delivery", { event_id: row.eventId, index: row.index, provider: null, status: row.status, error: row.error });
   }
 
   const canStart = sendGate({
@@ -270,7 +274,7 @@ async function deliver(
   report.deferred = released.length;
   const settled = settle(sent, finishedAt, deps.random);
   for (const outcome of settled.outcomes) report.outcomes[outcome.status] = (report.outcomes[outcome.status] ?? 0) + 1;
-  const signals = readSignals(sent);
+  const signals = readSignals(sent, claimedAt);
   const recordOptions: RecordOptions = {
     claimId,
     now: finishedAt,
@@ -279,11 +283,13 @@ async function deliver(
     orphans,
     released,
   };
+  const leaseUntil = claimedAt + deps.leaseMs;
   try {
     const recorded = await withRetries(() => recordOutcomes(env.DB, settled.outcomes, recordOptions));
     if (recorded) {
       report.d1RoundTrips++;
       logSignals(signals, recorded);
+      elsewhere.push(...unmatched(recorded.missed, claimId, leaseUntil, report));
     }
   } catch (error) {
     // The providers have answered: retrying the messages now would resend these pushes once the lease
@@ -292,7 +298,7 @@ async function deliver(
   }
 
   // What APNs and FCM made of the Expo pushes is in their receipts, read 15 minutes on.
-  report.receiptReadsQueued = await queueReceiptReads(env.PUSH_QUEUE, receiptJobsFor(sent));
+  report.receiptReadsQueued = await queueReceiptReads(env.PUSH_QUEUE, receiptJobsFor(sent, claimedAt));
 
   const waits = waitsOf({ outcomes: settled.delays, released, notDue, elsewhere, now: finishedAt });
   for (const { message, job } of jobs) {
@@ -300,6 +306,20 @@ async function deliver(
     if (delay > 0) retry(message, delay);
     else ack(message);
   }
+}
+
+/**
+ * Claimed rows the record step did not match: an internal error, never
+ * silence. They stay `sending` under this claim, so their messages come
+ * back like those of a row another invocation holds, and take the row over
+ * once the lease is over.
+ */
+function unmatched(missed: readonly DeliveryKey[], claimId: string, leaseUntil: number, report: BatchReport): ClaimedRow[] {
+  if (missed.length === 0) return [];
+  report.recordMissed = missed.length;
+  const first = missed.slice(0, 10).map((m) => `${m.eventId}#${m.index}`).join(" ");
+  log("consumer_error", { reason: "record_missed", rows: missed.length, first, retry_after_lease: new Date(leaseUntil).toISOString() }, "error");
+  return missed.map((key) => ({ ...key, status: "sending", claimedBy: claimId, claimedUntil: leaseUntil, nextAttemptAt: null, attempts: 0, error: null }));
 }
 
 /**

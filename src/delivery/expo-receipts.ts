@@ -46,7 +46,7 @@ interface Ticket {
 }
 
 /** The tickets of a batch's sent Expo pushes, as ReceiptJobs (per app, at most 1,000 ids and 120 KB each). */
-export function receiptJobsFor(sent: readonly Attempted[]): ReceiptJob[] {
+export function receiptJobsFor(sent: readonly Attempted[], sentAt: number): ReceiptJob[] {
   const byApp = new Map<string, Ticket[]>();
   for (const { work, device, result } of sent) {
     if (device.provider !== "expo" || result.kind !== "sent" || result.id === "") continue;
@@ -54,13 +54,16 @@ export function receiptJobsFor(sent: readonly Attempted[]): ReceiptJob[] {
     byApp.set(device.app, tickets);
     tickets.push({ eventId: work.job.event_id, index: work.n.i, token: device.token, id: result.id });
   }
-  return [...byApp].flatMap(([app, tickets]) => packTickets(app, 1, tickets));
+  return [...byApp].flatMap(([app, tickets]) => packTickets({ app, round: 1, sentAt }, tickets));
 }
 
 /** Packs tickets into jobs of at most 1,000 ids and MAX_MESSAGE_BYTES. */
-export function packTickets(app: string, round: number, tickets: readonly Ticket[]): ReceiptJob[] {
+export function packTickets(
+  { app, round, sentAt }: { app: string; round: number; sentAt: number | undefined },
+  tickets: readonly Ticket[],
+): ReceiptJob[] {
   const jobs: ReceiptJob[] = [];
-  const empty = (): ReceiptJob => ({ v: 1, kind: "expo_receipts", app, round, events: [] });
+  const empty = (): ReceiptJob => ({ v: 1, kind: "expo_receipts", app, round, ...(sentAt === undefined ? {} : { sent_at: sentAt }), events: [] });
   const baseBytes = utf8Bytes(JSON.stringify(empty()));
   let job = empty();
   let count = 0;
@@ -155,7 +158,8 @@ export async function readReceipts(job: ReceiptJob, attempts: number, env: Env, 
     const key = { eventId: ticket.eventId, index: ticket.index, token: ticket.token, ticket: ticket.id, error: `receipt:${verdict.reason}` };
     if (verdict.kind === "dead") {
       errors.push({ ...key, status: "invalid_token" });
-      dead.push({ token: ticket.token, provider: "expo", app: job.app, reason: verdict.reason });
+      // Jobs queued before they carried sent_at prune as they did: by the receipt alone.
+      dead.push({ token: ticket.token, provider: "expo", app: job.app, reason: verdict.reason, sentAt: job.sent_at ?? now });
     } else {
       errors.push({ ...key, status: "failed" });
       if (verdict.kind === "misconfigured") {
@@ -181,7 +185,7 @@ export async function readReceipts(job: ReceiptJob, attempts: number, env: Env, 
 
   let requeued = 0;
   if (pending.length > 0 && job.round < RECEIPT_ROUNDS) {
-    requeued = await queueReceiptReads(env.PUSH_QUEUE, packTickets(job.app, job.round + 1, pending));
+    requeued = await queueReceiptReads(env.PUSH_QUEUE, packTickets({ app: job.app, round: job.round + 1, sentAt: job.sent_at }, pending));
   }
   const missing = pending.length > 0 && requeued === 0 ? pending.length : 0;
   log(

@@ -56,9 +56,14 @@ export function ledgerNotification(job: PushJob, n: QueuedNotification): LedgerN
   };
 }
 
-/** The ledger row of notification `n` of `job` for `device` (null: the "no device" placeholder). */
-export function targetFor(job: PushJob, n: QueuedNotification, device: DeviceRow | null): DeliveryTarget {
-  return { ...keyOf(job, n), token: device?.token ?? "", provider: device?.provider ?? null, app: device?.app ?? null };
+/**
+ * The ledger row of notification `n` of `job` for `device`; null is the
+ * placeholder of a user without a device to send to, `held` when the
+ * pruning brake holds every device the user has.
+ */
+export function targetFor(job: PushJob, n: QueuedNotification, device: DeviceRow | null, held = false): DeliveryTarget {
+  const target = { ...keyOf(job, n), token: device?.token ?? "", provider: device?.provider ?? null, app: device?.app ?? null };
+  return held ? { ...target, held } : target;
 }
 
 export function planDeliveries(
@@ -70,10 +75,13 @@ export function planDeliveries(
   for (const [key, work] of works) {
     const { job, n } = work;
     plan.notifications.push(ledgerNotification(job, n));
-    const devices = devicesOf(n);
+    const found = devicesOf(n);
+    const devices = found.filter((d) => d.quarantined_at === null);
+    // All held by the brake: a failed placeholder a replay can take up once they are restored.
+    const held = devices.length === 0 && found.length > 0;
     if (devices.length > 0) plan.withDevices.push(keyOf(job, n));
     for (const device of devices.length > 0 ? devices : [null]) {
-      const target = targetFor(job, n, device);
+      const target = targetFor(job, n, device, held);
       plan.targets.set(deliveryKey(target), { work, device });
       (replayed.has(key) ? plan.replay : plan.fresh).push(target);
     }

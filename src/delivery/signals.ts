@@ -17,8 +17,12 @@ export type Signals = PruneInput & AlarmInput;
 
 const pairKey = (...parts: string[]) => parts.join("\u0000");
 
-/** Reads the batch's answers. Sends that got no answer about the token (retries, our own failures) count for nothing. */
-export function readSignals(attempted: readonly Attempted[]): Signals {
+/**
+ * Reads the batch's answers. Sends that got no answer about the token
+ * (retries, our own failures) count for nothing. `sentAt` is when the
+ * batch's sends began: a dead answer prunes only a registration older.
+ */
+export function readSignals(attempted: readonly Attempted[], sentAt: number): Signals {
   const answers = new Map<string, TokenAnswers>();
   const dead: DeadToken[] = [];
   const misconfigured = new Map<string, MisconfiguredAnswers>();
@@ -34,7 +38,7 @@ export function readSignals(attempted: readonly Attempted[]): Signals {
       tally.answered++;
       if (result.kind === "invalid_token") {
         tally.dead++;
-        dead.push({ token: device.token, provider, app, reason: result.reason });
+        dead.push({ token: device.token, provider, app, reason: result.reason, sentAt: result.since ?? sentAt });
       } else {
         const pushes = accepted.get(pairKey(provider, app)) ?? { provider, app, ios: false };
         accepted.set(pairKey(provider, app), pushes);
@@ -57,7 +61,7 @@ export function readSignals(attempted: readonly Attempted[]): Signals {
 }
 
 /** One log line per alert this batch raised, counted or cleared, and per provider and app the brake held devices of. */
-export function logSignals(signals: Pick<Signals, "misconfigured">, recorded: Recorded): void {
+export function logSignals(signals: Pick<Signals, "misconfigured">, recorded: Pick<Recorded, "pruned" | "alerts">): void {
   const batch = new Map(signals.misconfigured.map((m) => [pairKey(m.provider, m.app, m.reason), m]));
   for (const alert of recorded.alerts.raised) {
     const mine = batch.get(pairKey(alert.provider, alert.app, alert.reason));

@@ -22,7 +22,7 @@ export interface Triage {
   elsewhere: ClaimedRow[];
   /** `retrying` rows the claim left alone because they are not due yet. */
   notDue: ClaimedRow[];
-  /** "No device" placeholders. */
+  /** Placeholders: "no device", or `failed` while the brake holds the user's devices (or a dead letter's). */
   noDevice: ClaimedRow[];
 }
 
@@ -39,7 +39,7 @@ export function triage(rows: readonly ClaimedRow[], targets: Plan["targets"], cl
       sorted.elsewhere.push(row);
     } else if (row.status === "retrying") {
       sorted.notDue.push(row);
-    } else if (row.status === "no_device") {
+    } else if (row.token === "" && (row.status === "no_device" || row.status === "failed")) {
       sorted.noDevice.push(row);
     }
   }

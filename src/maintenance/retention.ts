@@ -4,11 +4,29 @@
  * million notifications a day that is a million notification rows and more
  * delivery rows to delete every day, so the sweep runs every hour (the cron
  * in wrangler.toml) and each run works in rounds until nothing is left or
- * its budget is spent; the next run goes on where it stopped.
+ * its budget is spent; the next run goes on where it stopped. An event
+ * with a delivery still open, or replayed lately, waits for a later run.
  */
 import { log } from "../log";
 
 export const RETENTION_DAYS = 30;
+/**
+ * An event replayed within this long is kept past its 30 days: its replay
+ * may still be on the queue (a message and its 12 retries are done within
+ * about 13 hours, the dead-letter queue's within 5 more), and a replay that
+ * found its sent rows gone would send them again.
+ */
+export const REPLAY_GRACE_MS = 2 * 86_400_000;
+
+/**
+ * Events old enough to go: received before ?1, not replayed since ?3, and
+ * with no delivery still open (its message will come back to it).
+ */
+export const EXPIRED_EVENTS_SQL = `
+SELECT event_id FROM events
+WHERE received_at < ?1 AND (replayed_at IS NULL OR replayed_at < ?3)
+  AND NOT EXISTS (SELECT 1 FROM deliveries AS d WHERE d.event_id = events.event_id AND d.status IN ('retrying', 'sending'))
+ORDER BY received_at LIMIT ?2`;
 
 export interface SweepLimits {
   /** Events taken per round: their ids travel as one JSON parameter. */
@@ -59,8 +77,8 @@ export async function sweepLedger(
   while (withinBudget()) {
     result.statements++;
     const { results } = await db
-      .prepare("SELECT event_id FROM events WHERE received_at < ?1 ORDER BY received_at LIMIT ?2")
-      .bind(cutoff, limits.eventsPerRound)
+      .prepare(EXPIRED_EVENTS_SQL)
+      .bind(cutoff, limits.eventsPerRound, now - REPLAY_GRACE_MS)
       .all<{ event_id: string }>();
     if (results.length === 0) {
       result.complete = true;

@@ -6,6 +6,7 @@
  */
 import { Hono } from "hono";
 import type { DeviceRow } from "../db/devices";
+import { heldEvents } from "../db/ledger-reads";
 import { bulkRelease, confirmRemoval, type QuarantineFilter, QUARANTINE_MS, quarantinedDevices, restoreDevice } from "../db/quarantine";
 import { MAX_ID_LENGTH } from "../devices/validate";
 import { presentDevice } from "../devices/routes";
@@ -55,9 +56,10 @@ quarantineRoutes.get("/quarantine", async (c) => {
   });
 });
 
+// Each restore answers with the events its devices missed while held (`held_events`): replay them.
 quarantineRoutes.post("/quarantine/restore", async (c) => {
-  const { changed, remaining } = await bulkRelease(c.env.DB, await bulkFilter(c.req.raw), false, Date.now());
-  return c.json({ restored: changed, remaining });
+  const { changed, remaining, owners } = await bulkRelease(c.env.DB, await bulkFilter(c.req.raw), false, Date.now());
+  return c.json({ restored: changed, remaining, held_events: await heldEvents(c.env.DB, owners) });
 });
 
 quarantineRoutes.post("/quarantine/confirm-removal", async (c) => {
@@ -68,7 +70,7 @@ quarantineRoutes.post("/quarantine/confirm-removal", async (c) => {
 quarantineRoutes.post("/devices/:token/restore", async (c) => {
   const device = await restoreDevice(c.env.DB, c.req.param("token"), Date.now());
   if (!device) throw new NotFoundError("no quarantined device with this token");
-  return c.json({ device: presentQuarantined(device) });
+  return c.json({ device: presentQuarantined(device), held_events: await heldEvents(c.env.DB, [device]) });
 });
 
 quarantineRoutes.post("/devices/:token/confirm-removal", async (c) => {

@@ -5,6 +5,7 @@
  * and by the console's Replay button.
  */
 import { eventSummary, failedNotifications } from "../db/ledger-reads";
+import { markReplayed } from "../db/ledger-writes";
 import { NotFoundError } from "../errors";
 import { enqueueJobs, splitIntoJobs } from "../queue/enqueue";
 import type { PushJob } from "../queue/message";
@@ -21,7 +22,11 @@ export async function replayEvent(env: Env, eventId: string, now = Date.now()): 
   const [summary, failed] = await Promise.all([eventSummary(env.DB, eventId), failedNotifications(env.DB, eventId)]);
   if (Object.keys(summary).length === 0) throw new NotFoundError("no deliveries recorded for this event");
   const jobs = splitIntoJobs(eventId, failed.notifications, now, { retry_failed: true });
-  if (jobs.length > 0) await enqueueJobs(env.PUSH_QUEUE as Queue<PushJob>, jobs);
+  if (jobs.length > 0) {
+    // Marked first: retention must never sweep an event whose replay is on its way.
+    await markReplayed(env.DB, eventId, now);
+    await enqueueJobs(env.PUSH_QUEUE as Queue<PushJob>, jobs);
+  }
   return {
     event_id: eventId,
     replayed: { notifications: failed.notifications.length, deliveries: failed.deliveries },

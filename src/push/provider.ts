@@ -29,7 +29,8 @@ export type PushResult =
    */
   | { kind: "sent"; id: string; environment?: ApnsEnvironment }
   /** The provider says the token is dead: the device is removed (or quarantined by the pruning brake). */
-  | { kind: "invalid_token"; reason: string }
+  /** `since`: when the provider last knew the token dead (epoch ms), where it says (APNs 410 `timestamp`). */
+  | { kind: "invalid_token"; reason: string; since?: number }
   /**
    * One of our settings is wrong (what every token would be told, see
    * misconfiguration.ts): nothing is deleted, the delivery waits for a fix

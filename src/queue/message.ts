@@ -64,6 +64,8 @@ export interface ReceiptJob {
   kind: "expo_receipts";
   app: string;
   round: number;
+  /** When the pushes began (epoch ms): a receipt's dead token prunes only a registration older than this. */
+  sent_at?: number;
   /** Per event: [ticket id, device token, notification index]. */
   events: { e: string; t: [string, string, number][] }[];
 }

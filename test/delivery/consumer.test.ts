@@ -5,6 +5,7 @@ import { ledgerNotification, targetFor } from "../../src/delivery/plan";
 import { LEASE_MS } from "../../src/delivery/consumer";
 import { api, apnsToken, fcmToken, uniqueId } from "../support/webhook";
 import { drainLikeTheQueue, eventDeliveries, fakeProviders, job, queued, registerDevice, runBatch } from "../support/delivery";
+import { captureLogs } from "../support/logs";
 
 describe("consumer: recipients", () => {
   it("sends to every device of the custom_id, falls back to user_id, and records users without devices", async () => {
@@ -325,5 +326,41 @@ describe("consumer: devices removed while a delivery is open", () => {
     const byToken = Object.fromEntries((await eventDeliveries(event.event_id))!.deliveries.map((d) => [d.device_token, d]));
     expect(byToken[kept]).toMatchObject({ status: "sent" });
     expect(byToken[removed]).toMatchObject({ status: "failed", error: "device_removed" });
+  });
+});
+
+describe("consumer: a claim is always closed", () => {
+  it("a claimed row the record step does not match is logged as an error and left for a retry that closes it", async () => {
+    const customId = uniqueId("emp");
+    const [missed, fine] = [fcmToken(), fcmToken()];
+    await registerDevice({ provider: "fcm", token: missed, custom_id: customId });
+    await registerDevice({ provider: "fcm", token: fine, custom_id: customId });
+    const event = job([queued({ custom_id: customId })]);
+    // The record step misses one row on purpose: while its push is in flight, its claim is lost.
+    const providers = fakeProviders(async (message) => {
+      if (message.token === missed) {
+        await env.DB.prepare("UPDATE deliveries SET claimed_by = 'someone-else' WHERE event_id = ?1 AND device_token = ?2")
+          .bind(event.event_id, missed)
+          .run();
+      }
+      return { kind: "sent", id: "ok" };
+    });
+    const start = Date.now();
+    const logs = captureLogs();
+    const first = await runBatch([event], { providers, now: () => start });
+    logs.stop();
+
+    expect(first.report.recordMissed).toBe(1);
+    expect(logs.errors()).toEqual([expect.objectContaining({ event: "consumer_error", reason: "record_missed", rows: 1 })]);
+    expect(first.acked).toEqual([]);
+    expect(first.retried.get(first.ids[0]!)).toBeGreaterThan(0);
+    const rows = (await eventDeliveries(event.event_id))!.deliveries;
+    expect(Object.fromEntries(rows.map((d) => [d.device_token, d.status]))).toEqual({ [missed]: "sending", [fine]: "sent" });
+
+    // The message comes back after the lease: the row is taken over, sent and closed; the other is not sent again.
+    const again = await runBatch([event], { providers: fakeProviders(), now: () => start + LEASE_MS + 1_000 }, 2);
+    expect(again.acked).toEqual(again.ids);
+    const closed = (await eventDeliveries(event.event_id))!.deliveries;
+    expect(Object.fromEntries(closed.map((d) => [d.device_token, d.status]))).toEqual({ [missed]: "sent", [fine]: "sent" });
   });
 });

@@ -14,9 +14,9 @@ import { consumeDeadLetters, DEAD_LETTER_MAX_RETRIES, deadLetterRetryDelaySecond
 import { ledgerNotification, targetFor } from "../../src/delivery/plan";
 import { UNKNOWN_QUEUE_RETRY_SECONDS } from "../../src/delivery/queues";
 import worker from "../../src/index";
-import type { PushJob, RecordJob } from "../../src/queue/message";
+import type { RecordJob } from "../../src/queue/message";
 import { failingD1 } from "../support/d1";
-import { eventDeliveries, fakeProviders, job, queued, registerDevice, runBatch } from "../support/delivery";
+import { eventDeliveries, fakeProviders, job, queued, registerDevice, replayJobs as replay, runBatch } from "../support/delivery";
 import { captureLogs } from "../support/logs";
 import { fcmToken, uniqueId } from "../support/webhook";
 
@@ -51,19 +51,6 @@ async function claimedElsewhere(holder: string, now: number) {
     { claimId: holder, now, leaseUntil: now + LEASE_MS },
   );
   return { event, token };
-}
-
-/** POST /v1/events/:id/replay with a queue that keeps the jobs. */
-async function replay(eventId: string): Promise<PushJob[]> {
-  const jobs: PushJob[] = [];
-  const queue = { sendBatch: async (messages: Iterable<{ body: PushJob }>) => void jobs.push(...[...messages].map((m) => m.body)) };
-  const response = await worker.fetch(
-    new Request(`https://relay.test/v1/events/${eventId}/replay`, { method: "POST", headers: { authorization: "Bearer test-key-1" } }),
-    { ...env, PUSH_QUEUE: queue as unknown as Queue },
-    createExecutionContext(),
-  );
-  expect(response.status).toBe(202);
-  return jobs;
 }
 
 describe("dead letters meeting a live lease", () => {

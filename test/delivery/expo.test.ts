@@ -151,7 +151,7 @@ describe("packTickets", () => {
       token: expoToken(),
       id: crypto.randomUUID(),
     }));
-    const jobs = packTickets("default", 1, tickets);
+    const jobs = packTickets({ app: "default", round: 1, sentAt: 1 }, tickets);
     expect(jobs.map((j) => j.events.reduce((n, e) => n + e.t.length, 0))).toEqual([1000, 1000, 500]);
     for (const j of jobs) expect(new TextEncoder().encode(JSON.stringify(j)).length).toBeLessThan(120_000);
     expect(jobs.flatMap((j) => j.events.flatMap((e) => e.t.map((t) => t[0])))).toEqual(tickets.map((t) => t.id));

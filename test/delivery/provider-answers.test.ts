@@ -4,10 +4,12 @@
  * mean a wrong setting delete nothing, Retry-After is honoured, a sandbox
  * token sent to production is corrected.
  */
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { Provider } from "../../src/devices/types";
+import type { RecordJob } from "../../src/queue/message";
 import { requests, script, type ScriptedResponse } from "../support/standins";
-import { eventDeliveries, job, ownProviders, queued, registerDevice, runBatch } from "../support/delivery";
+import { eventDeliveries, fakeProviders, job, ownProviders, queued, registerDevice, runBatch } from "../support/delivery";
 import { api, apnsToken, fcmToken, uniqueId } from "../support/webhook";
 
 async function devicesOf(customId: string) {
@@ -73,5 +75,66 @@ describe("provider answers end to end", () => {
     expect(run.retried.get(run.ids[0]!)).toBe(42);
     expect(delivery).toMatchObject({ status: "retrying", error: reason });
     expect(await devicesOf(customId)).toHaveLength(1);
+  });
+});
+
+describe("a dead answer never removes a token registered again after the push went out", () => {
+  it("APNs 410 whose timestamp is older than the registration: the device stays; a newer one removes it", async () => {
+    const customId = uniqueId("emp");
+    const token = apnsToken();
+    const before = Date.now() - 60_000;
+    await registerDevice({ provider: "apns", token, custom_id: customId });
+    await script(token, [{ status: 410, body: { reason: "Unregistered", timestamp: before } }]);
+    const providers = await ownProviders();
+    const first = job([queued({ custom_id: customId })]);
+    await runBatch([first], { providers });
+    expect((await eventDeliveries(first.event_id))!.deliveries[0]).toMatchObject({ status: "invalid_token", error: "Unregistered" });
+    expect(await devicesOf(customId)).toHaveLength(1);
+
+    await script(token, [{ status: 410, body: { reason: "Unregistered", timestamp: Date.now() + 1_000 } }]);
+    await runBatch([job([queued({ custom_id: customId })])], { providers });
+    expect(await devicesOf(customId)).toEqual([]);
+  });
+
+  it("a token registered again while its push was in flight outlives the push's dead answer", async () => {
+    const customId = uniqueId("emp");
+    const token = fcmToken();
+    await registerDevice({ provider: "fcm", token, custom_id: customId });
+    // The app reinstalls and registers the same token while FCM is still answering the old registration's push.
+    const providers = fakeProviders(async () => {
+      await registerDevice({ provider: "fcm", token, custom_id: customId });
+      return { kind: "invalid_token", reason: "UNREGISTERED" };
+    });
+    const event = job([queued({ custom_id: customId })]);
+    await runBatch([event], { providers });
+    expect((await eventDeliveries(event.event_id))!.deliveries[0]).toMatchObject({ status: "invalid_token" });
+    expect(await devicesOf(customId)).toHaveLength(1);
+  });
+
+  it("outcomes written later (a RecordJob) prune only registrations older than the push", async () => {
+    const [kept, gone] = [fcmToken(), fcmToken()];
+    for (const token of [kept, gone]) await registerDevice({ provider: "fcm", token, custom_id: uniqueId("emp") });
+    // The push went out a second from now; `kept` is registered again a minute after it, before its answer is written.
+    const sentAt = Date.now() + 1_000;
+    await env.DB.prepare("UPDATE devices SET updated_at = ?2 WHERE token = ?1").bind(kept, sentAt + 60_000).run();
+    const late: RecordJob = {
+      v: 1,
+      kind: "record",
+      outcomes: [],
+      options: {
+        claimId: "late-claim",
+        now: Date.now(),
+        tokenAnswers: [{ provider: "fcm", app: "default", answered: 2, dead: 2 }],
+        deadTokens: [kept, gone].map((token) => ({ token, provider: "fcm", app: "default", reason: "UNREGISTERED", sentAt })),
+        misconfigured: [],
+        accepted: [],
+        environmentFixes: [],
+        orphans: [],
+      },
+    };
+    const run = await runBatch([late], { providers: fakeProviders() });
+    expect(run.acked).toEqual(run.ids);
+    const left = await env.DB.prepare("SELECT token FROM devices WHERE token IN (?1, ?2)").bind(kept, gone).all<{ token: string }>();
+    expect(left.results.map((r) => r.token)).toEqual([kept]);
   });
 });

@@ -11,7 +11,7 @@ import { QUARANTINE_DAYS } from "../../src/db/pruning";
 import { sweepQuarantine } from "../../src/maintenance/quarantine";
 import type { PushJob } from "../../src/queue/message";
 import { captureLogs } from "../support/logs";
-import { alertOf, eventDeliveries, job, ownProviders, queued, relayStats, runBatch, seedDevices } from "../support/delivery";
+import { alertOf, eventDeliveries, job, ownProviders, queued, relayStats, replayJobs, runBatch, seedDevices } from "../support/delivery";
 import { failRate, pushes, requests, script } from "../support/standins";
 import { uniqueId } from "../support/ids";
 import { api } from "../support/webhook";
@@ -99,23 +99,42 @@ describe("pruning brake", () => {
     expect((after.quarantined.fcm ?? 0) - (before.quarantined.fcm ?? 0)).toBe(150);
     expect(await alertOf("pruning_brake", "fcm", app)).toMatchObject({ count: 150, reason: null, check: expect.stringContaining("/v1/quarantine") });
 
-    // Held devices are not sent to: the next notification finds no device and nothing reaches FCM.
+    // Held devices are not sent to: the next notification is recorded failed (replayable), and nothing reaches FCM.
     const [back, gone] = [users[0]!, users[1]!];
     const ofUser = (await (await api(`/v1/users/${back.custom_id}/devices`)).json()) as { devices: QuarantinedJson[] };
     expect(ofUser.devices).toEqual([expect.objectContaining({ token: back.token, app, quarantine_reason: "UNREGISTERED", quarantined_at: expect.any(String) })]);
     const next = job([queued({ custom_id: back.custom_id }), queued({ i: 1, custom_id: gone.custom_id })]);
-    await runBatch([next], { providers });
-    expect((await eventDeliveries(next.event_id))!.summary).toEqual({ no_device: 2 });
+    const held = await runBatch([next], { providers });
+    expect(held.acked).toHaveLength(1);
+    const whileHeld = (await eventDeliveries(next.event_id))!;
+    expect(whileHeld.summary).toEqual({ failed: 2 });
+    expect(whileHeld.deliveries.map((d) => [d.device_token, d.error])).toEqual([
+      [null, "device_quarantined"],
+      [null, "device_quarantined"],
+    ]);
     expect(await requests(back.token)).toHaveLength(1);
 
-    // The provider's incident is over; the operator restores one device and confirms another gone.
+    // The provider's incident is over; the operator restores one device (the answer names the event it
+    // missed) and confirms another gone.
     await failRate({ rate: 0, token_prefix: prefix });
     const restored = await api(`/v1/devices/${encodeURIComponent(back.token)}/restore`, { method: "POST" });
     expect(restored.status).toBe(200);
-    expect(((await restored.json()) as { device: QuarantinedJson }).device).toMatchObject({ token: back.token, quarantined_at: null });
+    const restoredJson = (await restored.json()) as { device: QuarantinedJson; held_events: string[] };
+    expect(restoredJson.device).toMatchObject({ token: back.token, quarantined_at: null });
+    expect(restoredJson.held_events).toEqual([next.event_id]);
     expect((await api(`/v1/devices/${encodeURIComponent(back.token)}/restore`, { method: "POST" })).status).toBe(404);
     expect((await api(`/v1/devices/${encodeURIComponent(gone.token)}/confirm-removal`, { method: "POST" })).status).toBe(204);
     expect((await api(`/v1/devices/${encodeURIComponent(gone.token)}/confirm-removal`, { method: "POST" })).status).toBe(404);
+
+    // The replay reaches the restored device once; the removed one's user has no device now.
+    const replay = await replayJobs(next.event_id);
+    await runBatch(replay, { providers });
+    await runBatch(replay, { providers });
+    expect((await eventDeliveries(next.event_id))!.deliveries.map((d) => [d.index, d.device_token, d.status])).toEqual([
+      [0, back.token, "sent"],
+      [1, null, "no_device"],
+    ]);
+    expect(await pushes({ token: back.token })).toHaveLength(1);
 
     const again = job([queued({ custom_id: back.custom_id }), queued({ i: 1, custom_id: gone.custom_id })]);
     await runBatch([again], { providers });
@@ -123,11 +142,11 @@ describe("pruning brake", () => {
       [back.token, "sent"],
       [null, "no_device"],
     ]);
-    expect(await pushes({ token: back.token })).toHaveLength(1);
+    expect(await pushes({ token: back.token })).toHaveLength(2);
 
     // The rest in bulk: restored, and the brake's alert goes with the empty quarantine.
     const bulk = await api("/v1/quarantine/restore", { method: "POST", json: { provider: "fcm", app } });
-    expect(await bulk.json()).toEqual({ restored: 148, remaining: 0 });
+    expect(await bulk.json()).toEqual({ restored: 148, remaining: 0, held_events: [] });
     expect(await states(tokens)).toEqual({ kept: 149, quarantined: 0 });
     expect(await alertOf("pruning_brake", "fcm", app)).toBeUndefined();
   });
@@ -154,6 +173,10 @@ describe("pruning brake", () => {
     const { app, prefix, jobs, tokens } = await fleet(120);
     await failRate({ rate: 1, preset: "unregistered", token_prefix: prefix });
     const heldAt = Date.now() - 8 * DAY;
+    // Registered before the pushes that find them dead (a dead answer never prunes a later registration).
+    await env.DB.prepare("UPDATE devices SET updated_at = ?2 WHERE token IN (SELECT value FROM json_each(?1))")
+      .bind(JSON.stringify(tokens), heldAt - DAY)
+      .run();
     await runBatch(jobs, { providers: await ownProviders({}, [app]), now: () => heldAt });
     await failRate({ rate: 0, token_prefix: prefix });
     expect(await states(tokens)).toEqual({ kept: 120, quarantined: 120 });

@@ -122,7 +122,7 @@ describe("splitRecordJobs", () => {
       claimId: "claim-1",
       now: 1_764_000_000_000,
       tokenAnswers: [{ provider: "fcm", app: "default", answered: 3_000, dead: 500 }],
-      deadTokens: Array.from({ length: 500 }, (_, i) => ({ token: `dead-${i}-${"y".repeat(150)}`, provider: "fcm", app: "default", reason: "UNREGISTERED" })),
+      deadTokens: Array.from({ length: 500 }, (_, i) => ({ token: `dead-${i}-${"y".repeat(150)}`, provider: "fcm", app: "default", reason: "UNREGISTERED", sentAt: 1_764_000_000_000 })),
       misconfigured: [],
       accepted: [{ provider: "fcm", app: "default", ios: false }],
       environmentFixes: [{ token: "abc", environment: "sandbox" }],

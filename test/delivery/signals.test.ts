@@ -6,6 +6,7 @@ import type { PushResult } from "../../src/push/provider";
 import { job, queued } from "../support/delivery";
 
 const event = job([queued()]);
+const SENT_AT = 1_764_000_000_000;
 
 function attempt(token: string, result: PushResult, device: Partial<DeviceRow> = {}): Attempted {
   return {
@@ -43,10 +44,18 @@ describe("readSignals", () => {
     },
     {
       name: "a dead token counts as an answer and a dead one, with its reason",
-      attempted: [attempt("a", { kind: "invalid_token", reason: "UNREGISTERED" }), attempt("b", { kind: "sent", id: "x" })],
+      attempted: [
+        attempt("a", { kind: "invalid_token", reason: "UNREGISTERED" }),
+        attempt("b", { kind: "sent", id: "x" }),
+        attempt("c", { kind: "invalid_token", reason: "Unregistered", since: SENT_AT - 60_000 }),
+      ],
       expected: {
-        tokenAnswers: [{ provider: "fcm", app: "default", answered: 2, dead: 1 }],
-        deadTokens: [{ token: "a", provider: "fcm", app: "default", reason: "UNREGISTERED" }],
+        tokenAnswers: [{ provider: "fcm", app: "default", answered: 3, dead: 2 }],
+        // A dead answer carries when the token was known dead: APNs' timestamp where given, else the push's start.
+        deadTokens: [
+          { token: "a", provider: "fcm", app: "default", reason: "UNREGISTERED", sentAt: SENT_AT },
+          { token: "c", provider: "fcm", app: "default", reason: "Unregistered", sentAt: SENT_AT - 60_000 },
+        ],
         misconfigured: [],
         accepted: [{ provider: "fcm", app: "default", ios: false }],
       },
@@ -98,6 +107,6 @@ describe("readSignals", () => {
       },
     },
   ])("$name", ({ attempted, expected }) => {
-    expect(readSignals(attempted)).toStrictEqual(expected);
+    expect(readSignals(attempted, SENT_AT)).toStrictEqual(expected);
   });
 });

@@ -23,7 +23,7 @@ const job = (event_id: string, indexes: number[]): PushJob => ({
 });
 const row = (overrides: Partial<ClaimedRow>): ClaimedRow => ({
   eventId: "e", index: 0, token: "t1", status: "sending", claimedBy: CLAIM, claimedUntil: NOW + 60_000,
-  nextAttemptAt: null, attempts: 1, ...overrides,
+  nextAttemptAt: null, attempts: 1, error: null, ...overrides,
 });
 
 describe("triage", () => {

@@ -17,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { localValue, readLocalEnv } from "../../scripts/lib/local-env.ts";
 import { StandinClient } from "../../standins/client.ts";
 import { learnInkEvent, newMessageId, svixHeaders } from "../../standins/learnink.ts";
-import { launchBrowser, screenshot } from "./support/browser.js";
+import { chromiumExecutable, launchBrowser, screenshot } from "./support/browser.js";
 import { type Relay, api, freePort, freshCheckout, removeDir, startRelay } from "./support/local-run.js";
 
 let checkout: string;
@@ -114,12 +114,17 @@ async function expectLastColumnReachable(p: Page) {
 }
 
 beforeAll(async () => {
+  // Before anything starts: with no browser, the suite fails with that alone.
+  const executable = await chromiumExecutable();
   checkout = await freshCheckout();
   const local = readLocalEnv(checkout);
   adminKey = localValue(local, "RELAY_API_KEY")!.split(/\s+/)[0]!;
   secret = localValue(local, "LEARNINK_WEBHOOK_SECRET")!.split(/\s+/)[0]!;
   relay = startRelay(checkout, { port: await freePort(), standinsPort: await freePort(), persistTo: join(checkout, "state") });
-  [browser] = await Promise.all([launchBrowser(), relay.ready]);
+  // Both settle before a failure is thrown, so that afterAll closes a browser that started beside a relay that did not.
+  const [launched, started] = await Promise.allSettled([launchBrowser(executable), relay.ready]);
+  if (launched.status === "fulfilled") browser = launched.value;
+  for (const outcome of [started, launched]) if (outcome.status === "rejected") throw outcome.reason;
   context = await browser.newContext({ baseURL: relay.url, viewport: { width: 1100, height: 800 } });
   page = await context.newPage();
 

@@ -1,9 +1,16 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { RETENTION_DAYS, SWEEP_LIMITS, sweepLedger } from "../../src/maintenance/retention";
-import { eventDeliveries, fakeProviders, job, queued, runBatch } from "../support/delivery";
+import { REPLAY_GRACE_MS, RETENTION_DAYS, SWEEP_LIMITS, sweepLedger } from "../../src/maintenance/retention";
+import { eventDeliveries, fakeProviders, job, queued, registerDevice, replayJobs, runBatch } from "../support/delivery";
+import { fcmToken, uniqueId } from "../support/webhook";
 
 const DAY = 86_400_000;
+const HOUR = 3_600_000;
+const MINUTE = 60_000;
+
+/** Moves an event's acceptance back to `at` (epoch ms), as if it had come then. */
+const receivedAt = (eventId: string, at: number) =>
+  env.DB.prepare("UPDATE events SET received_at = ?1 WHERE event_id = ?2").bind(at, eventId).run();
 
 /** Rows of `table` that belong to the events listed (storage is shared by the tests of a file). */
 async function count(table: string, eventIds: string): Promise<number> {
@@ -23,6 +30,43 @@ describe("ledger retention", () => {
     expect(result).toMatchObject({ events: 1, notifications: 2, deliveries: 2, complete: true });
     expect(await eventDeliveries(old.event_id)).toBeNull();
     expect((await eventDeliveries(recent.event_id))!.summary).toEqual({ no_device: 1 });
+  });
+
+  it(`keeps exactly ${RETENTION_DAYS} days: ${RETENTION_DAYS - 1} days 23 hours kept, ${RETENTION_DAYS} days 1 minute gone`, async () => {
+    const now = Date.now();
+    const [kept, gone] = [job([queued()]), job([queued()])];
+    await runBatch([kept, gone], { providers: fakeProviders() });
+    await receivedAt(kept.event_id, now - (RETENTION_DAYS - 1) * DAY - 23 * HOUR);
+    await receivedAt(gone.event_id, now - RETENTION_DAYS * DAY - MINUTE);
+
+    await sweepLedger(env.DB, now);
+    expect(await eventDeliveries(kept.event_id)).not.toBeNull();
+    expect(await eventDeliveries(gone.event_id)).toBeNull();
+  });
+
+  it("keeps an old event while a delivery of it is open, or while its replay may be on the queue", async () => {
+    const now = Date.now();
+    const customId = uniqueId("emp");
+    await registerDevice({ provider: "fcm", token: fcmToken(), custom_id: customId });
+    const retrying = job([queued({ custom_id: customId })]);
+    await runBatch([retrying], { providers: fakeProviders(() => ({ kind: "retry", reason: "UNAVAILABLE" })) });
+    const replayed = job([queued({ custom_id: customId })]);
+    await runBatch([replayed], { providers: fakeProviders(() => ({ kind: "failed", reason: "INTERNAL" })) });
+    const replay = await replayJobs(replayed.event_id);
+    for (const event of [retrying, replayed]) await receivedAt(event.event_id, now - (RETENTION_DAYS + 1) * DAY);
+
+    await sweepLedger(env.DB, now);
+    expect((await eventDeliveries(retrying.event_id))!.summary).toEqual({ retrying: 1 });
+    expect((await eventDeliveries(replayed.event_id))!.summary).toEqual({ failed: 1 });
+
+    // The replay arrives: the device gets it once, the event goes once its grace is over.
+    const providers = fakeProviders();
+    await runBatch(replay, { providers });
+    expect(providers.fcm.sent).toHaveLength(1);
+    await sweepLedger(env.DB, now + REPLAY_GRACE_MS - MINUTE);
+    expect((await eventDeliveries(replayed.event_id))!.summary).toEqual({ sent: 1 });
+    await sweepLedger(env.DB, now + REPLAY_GRACE_MS + MINUTE);
+    expect(await eventDeliveries(replayed.event_id)).toBeNull();
   });
 
   it("sweeps a million old delivery rows in one run, in rounds, within its statement budget", async () => {

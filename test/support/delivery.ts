@@ -7,6 +7,7 @@ import { createExecutionContext, createMessageBatch, getQueueResult } from "clou
 import { env } from "cloudflare:workers";
 import { expect } from "vitest";
 import { type ConsumerDeps, consumePushBatch } from "../../src/delivery/consumer";
+import worker from "../../src/index";
 import type { AlertView } from "../../src/db/alerts";
 import type { Stats } from "../../src/db/stats";
 import type { Provider } from "../../src/devices/types";
@@ -124,6 +125,19 @@ export async function eventDeliveries(eventId: string): Promise<{ summary: Recor
   if (response.status === 404) return null;
   expect(response.status).toBe(200);
   return response.json();
+}
+
+/** POST /v1/events/:id/replay with a queue that keeps the jobs, for the test to feed to the consumer. */
+export async function replayJobs(eventId: string): Promise<PushJob[]> {
+  const jobs: PushJob[] = [];
+  const queue = { sendBatch: async (messages: Iterable<{ body: PushJob }>) => void jobs.push(...[...messages].map((m) => m.body)) };
+  const response = await worker.fetch(
+    new Request(`https://relay.test/v1/events/${eventId}/replay`, { method: "POST", headers: { authorization: "Bearer test-key-1" } }),
+    { ...env, PUSH_QUEUE: queue as unknown as Queue },
+    createExecutionContext(),
+  );
+  expect(response.status).toBe(202);
+  return jobs;
 }
 
 /** A rejected notification as GET /v1/events/:id lists it (no device: `device_token` is null). */

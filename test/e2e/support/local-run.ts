@@ -59,7 +59,7 @@ export interface Relay {
   standinsUrl: string;
   /** Everything the dev script printed so far (stdout and stderr). */
   output(): string;
-  /** Resolves once the banner is out; rejects if the script exits first. */
+  /** Resolves once the banner is out; rejects if the script exits first (left unawaited, never an unhandled rejection). */
   ready: Promise<void>;
   /** Ctrl-C to the whole process group; SIGKILL after `graceMs`. Resolves with the exit code. */
   stop(graceMs?: number): Promise<number | null>;
@@ -112,6 +112,9 @@ export function startRelay(cwd: string, options: { port: number; standinsPort: n
     child.stdout!.on("data", check);
     void exited.then((code) => reject(new Error(`the dev script exited (${code}) before it was ready:\n${output}`)));
   });
+  // A caller that awaits `ready` still sees the rejection; one whose setup failed
+  // first and stops the script (its exit then rejects) must not get an unhandled one.
+  ready.catch(() => {});
   return {
     url: `http://127.0.0.1:${options.port}`,
     standinsUrl: `http://127.0.0.1:${options.standinsPort}`,
@@ -119,14 +122,16 @@ export function startRelay(cwd: string, options: { port: number; standinsPort: n
     ready,
     exited,
     async stop(graceMs = 10_000) {
-      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
-      killGroup(child, "SIGINT");
-      const timer = setTimeout(() => killGroup(child, "SIGKILL"), graceMs);
-      const code = await exited;
-      clearTimeout(timer);
-      // wrangler's and workerd's own children share the group: make sure none is left.
+      if (child.exitCode === null && child.signalCode === null) {
+        killGroup(child, "SIGINT");
+        const timer = setTimeout(() => killGroup(child, "SIGKILL"), graceMs);
+        await exited;
+        clearTimeout(timer);
+      }
+      // wrangler's and workerd's own children share the group, and outlive a script that
+      // exited on its own: make sure none is left.
       killGroup(child, "SIGKILL");
-      return code;
+      return exited;
     },
   };
 }

@@ -13,10 +13,10 @@ const rows: { name: string; status: number; headers?: Record<string, string>; bo
     expected: { kind: "sent", id: "EC1BF194-B3B2-424A-89A9-5A918A6E6B5E" },
   },
   {
-    name: "410 Unregistered drops the token",
+    name: "410 Unregistered drops the token, dead since its timestamp",
     status: 410,
     body: { reason: "Unregistered", timestamp: NOW - 86_400_000 },
-    expected: { kind: "invalid_token", reason: "Unregistered" },
+    expected: { kind: "invalid_token", reason: "Unregistered", since: NOW - 86_400_000 },
   },
   {
     name: "410 without a body drops the token",

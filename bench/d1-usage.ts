@@ -1,0 +1,75 @@
+/**
+ * What D1 holds and does, seen from outside the Worker without naming the
+ * ledger's tables: the database's size, the rows each table gained during
+ * a run, and what deleting a run's events costs, as the retention sweep
+ * will delete them (every table with an `event_id` column, found through
+ * SQLite's own catalogue, so the figures follow the ledger when its rows
+ * move to other tables).
+ */
+import type { D1 } from "./harness.ts";
+
+/** RETENTION_DAYS of src/maintenance/retention.ts (the Worker's modules do not load in Node). */
+export const LEDGER_RETENTION_DAYS = 30;
+
+/** The database's size in bytes, as D1 reports it after a query. */
+export async function databaseBytes(db: D1): Promise<number> {
+  return (await db.prepare("SELECT 1").run()).meta.size_after ?? 0;
+}
+
+/** The application's tables (not SQLite's, D1's or the migrations' own). */
+async function tables(db: D1): Promise<string[]> {
+  const { results } = await db
+    .prepare(
+      `SELECT name FROM sqlite_master WHERE type = 'table'
+         AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%' AND name NOT LIKE 'd1_%' ORDER BY name`,
+    )
+    .all<{ name: string }>();
+  return results.map((r) => r.name);
+}
+
+const quoted = (name: string) => `"${name.replaceAll('"', '""')}"`;
+
+/** Rows per table now. */
+export async function tableRows(db: D1): Promise<Record<string, number>> {
+  const rows: Record<string, number> = {};
+  for (const table of await tables(db)) {
+    rows[table] = (await db.prepare(`SELECT COUNT(*) AS n FROM ${quoted(table)}`).first<{ n: number }>())?.n ?? 0;
+  }
+  return rows;
+}
+
+/** What each table gained between two `tableRows` readings (tables that did not change are left out). */
+export function tableGrowth(before: Record<string, number>, after: Record<string, number>): Record<string, number> {
+  const growth: Record<string, number> = {};
+  for (const [table, n] of Object.entries(after)) if (n !== (before[table] ?? 0)) growth[table] = n - (before[table] ?? 0);
+  return growth;
+}
+
+export interface Retirement {
+  /** The tables swept: those with an `event_id` column. */
+  tables: string[];
+  rows_read: number;
+  rows_written: number;
+}
+
+/** Deletes these events' rows from every table keyed by `event_id`, in one batch, with what D1 reports for it. */
+export async function retireEvents(db: D1, eventIds: readonly string[]): Promise<Retirement> {
+  const swept: string[] = [];
+  for (const table of await tables(db)) {
+    const column = await db
+      .prepare("SELECT 1 AS found FROM pragma_table_info(?1) WHERE name = 'event_id'")
+      .bind(table)
+      .first<{ found: number }>();
+    if (column) swept.push(table);
+  }
+  if (swept.length === 0 || eventIds.length === 0) return { tables: swept, rows_read: 0, rows_written: 0 };
+  const ids = JSON.stringify(eventIds);
+  const results = await db.batch(
+    swept.map((table) => db.prepare(`DELETE FROM ${quoted(table)} WHERE event_id IN (SELECT value FROM json_each(?1))`).bind(ids)),
+  );
+  return {
+    tables: swept,
+    rows_read: results.reduce((sum, r) => sum + (r.meta.rows_read ?? 0), 0),
+    rows_written: results.reduce((sum, r) => sum + (r.meta.rows_written ?? 0), 0),
+  };
+}
