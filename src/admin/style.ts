@@ -62,7 +62,7 @@ details.confirm{display:inline-block}
 details.confirm summary{cursor:pointer;list-style:none;display:inline-block;padding:.3rem .6rem;border:1px solid var(--line);border-radius:.3rem;background:var(--panel)}
 details.confirm summary::-webkit-details-marker{display:none}
 details.confirm[open]{display:block;background:var(--panel);padding:.5rem;border-radius:.3rem;margin:.3rem 0}
-details.confirm p{margin:.4rem 0}
+details.confirm p{margin:.4rem 0;white-space:normal;min-width:16rem}
 .recent-users{display:flex;flex-wrap:wrap;gap:.3rem 1.2rem;padding:0;list-style:none}
 .recent-users a{white-space:nowrap}
 .pager{display:flex;gap:1rem;margin:1rem 0}
