@@ -10,14 +10,15 @@
  *
  *   npm start -- [--port 8787] [--persist-to DIR] [--standins-port 0]
  */
-import { existsSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { StandinClient } from "../standins/client.ts";
 import { loadOrCreateKeys, startStandins, workerConfig } from "../standins/index.ts";
-import { type ProviderModes, devVars, needsStandins, providerModes, secretsToGenerate, varArgs } from "./lib/dev-plan.ts";
+import { type ProviderModes, devVars, envFileText, needsStandins, providerModes, secretsToGenerate } from "./lib/dev-plan.ts";
 import { EXAMPLE_APNS_TOKEN, EXAMPLE_CUSTOM_ID, EXAMPLE_FCM_TOKEN, deviceTokenCommands } from "./lib/examples.ts";
 import { type LocalEnv, firstOf, fromDevVars, readLocalEnv } from "./lib/local-env.ts";
+import { forgetLocalRelay, recordLocalRelay } from "./lib/local-relay.ts";
 import { type GeneratedSecret, LOCAL_SECRETS_FILE, loadOrCreateLocalSecrets } from "./lib/local-secrets.ts";
 import { DEFAULT_HOST, DEFAULT_PORT, ROOT, STANDINS_DIR, WEBHOOK_PATH } from "./lib/project.ts";
 import { type DevServer, applyLocalMigrations, startDevServer } from "./lib/wrangler.ts";
@@ -28,6 +29,17 @@ const USAGE = `Usage: npm start -- [options]
   --persist-to DIR    where local D1 and Queue state live (default .wrangler/state)
   --standins-port N   port of the stand-in FCM/APNs/Expo/OneSignal server (default: any free port)
   -h, --help          this text`;
+
+/** The env file this run hands wrangler dev (`.dev.vars` plus what the run adds); owner-only, removed at the end. */
+const ENV_FILE = join(STANDINS_DIR, "wrangler-dev.env");
+
+/** Writes ENV_FILE, readable by its owner only, before anything is in it. */
+function writeEnvFile(text: string): void {
+  mkdirSync(STANDINS_DIR, { recursive: true });
+  writeFileSync(ENV_FILE, "", { mode: 0o600 });
+  chmodSync(ENV_FILE, 0o600);
+  writeFileSync(ENV_FILE, text);
+}
 
 /** How long wrangler gets to stop on its own before it is killed. */
 const STOP_GRACE_MS = 5_000;
@@ -139,10 +151,11 @@ function banner({ url, env, modes, defaults, generated, vars, standinsUrl, keysA
     "",
     "Next, in another terminal:",
     `  1. register a device as the app does, with a device token for its user${registerKey.startsWith("$") ? " (RELAY_REGISTER_KEY set in your shell)" : ""}`,
-    `     (minted here by the relay with the register key; README "The app's half" signs one in a few lines of Node):`,
+    `     (minted here by the relay with the register key; docs/app-integration.md signs one in a few lines of Node):`,
     ...deviceTokenCommands({ origin: url, registerKey, ...device }).split("\n").map((l) => `     ${l}`),
     "  2. send an example notification, signed like LearnInk's:",
-    `     npm run send-example${url === `http://${DEFAULT_HOST}:${DEFAULT_PORT}` ? "" : ` -- --url ${url}${WEBHOOK_PATH}`}`,
+    // It finds this relay on its own, whatever the port (.wrangler/local-relay.json).
+    "     npm run send-example",
     "",
     `${standinsUrl ? "Pushes that reach the stand-ins are printed below. " : ""}Ctrl-C stops everything.`,
     "",
@@ -169,6 +182,8 @@ async function main(): Promise<number> {
     }
     await standins?.close();
     standins = null;
+    rmSync(ENV_FILE, { force: true });
+    forgetLocalRelay(process.pid);
   };
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) return;
@@ -200,6 +215,7 @@ async function main(): Promise<number> {
     say(applied.length > 0 ? `  applied ${applied.join(", ")}` : "  up to date");
     if (stopping) return 0;
 
+    writeEnvFile(envFileText(env.devVars, vars));
     say("Starting wrangler dev (local workerd, D1 and Queue)...");
     // wrangler's start-up chatter (the bindings table, twice) is kept back and
     // shown only if it fails to start; from "Ready" on, every line goes through.
@@ -208,7 +224,7 @@ async function main(): Promise<number> {
       port,
       host: DEFAULT_HOST,
       persistTo,
-      args: varArgs(vars),
+      envFile: ENV_FILE,
       onLine: (line, stream) => {
         if (startup) startup.push(line);
         else (stream === "stderr" ? process.stderr : process.stdout).write(`${line}\n`);
@@ -222,6 +238,7 @@ async function main(): Promise<number> {
       throw error;
     }
     startup = null;
+    recordLocalRelay({ url, pid: process.pid, standins: standins?.url ?? null });
     const facts = { url, env, modes, defaults, generated, vars, standinsUrl: standins?.url ?? null, keysAreNew, persistTo };
     for (const line of banner(facts)) say(line);
 

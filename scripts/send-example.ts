@@ -18,13 +18,18 @@ import {
   registerCommand,
 } from "./lib/examples.ts";
 import { firstOf, fromDevVars, localValue, readLocalEnv } from "./lib/local-env.ts";
+import { readLocalRelay } from "./lib/local-relay.ts";
+import { scriptAnswers } from "./lib/standin-answers.ts";
 import { DEFAULT_HOST, DEFAULT_PORT, ROOT, WEBHOOK_PATH } from "./lib/project.ts";
 
 const DEFAULT_URL = `http://${DEFAULT_HOST}:${DEFAULT_PORT}${WEBHOOK_PATH}`;
+/** The relay `npm start` is running, on whatever port; else the default. */
+const running = readLocalRelay();
+const LOCAL_URL = running ? `${running.url}${WEBHOOK_PATH}` : DEFAULT_URL;
 
 const USAGE = `Usage: npm run send-example -- [options]
 
-  --url URL          the webhook endpoint (default ${DEFAULT_URL})
+  --url URL          the webhook endpoint (default: the relay npm start is running, else ${DEFAULT_URL})
   --secret whsec_... signing secret (default: LEARNINK_WEBHOOK_SECRET from .dev.vars, else .dev.vars.example)
   --type TYPE        event type (default notifications.sent; others are acknowledged and ignored)
   --custom-id ID     the user's custom_id (default ${EXAMPLE_CUSTOM_ID}; "" for none)
@@ -36,6 +41,9 @@ const USAGE = `Usage: npm run send-example -- [options]
                      (default: on for a relay on localhost/127.0.0.1)
   --api-key KEY      bearer key for --wait (default: RELAY_API_KEY from .dev.vars, else .dev.vars.example)
   --timeout S        seconds to wait for the deliveries (default 30)
+  --answer PRESET    npm start's stand-ins answer this user's devices with a scripted failure for this
+                     event: invalid_argument (failed), unavailable (retried, then sent), unregistered
+                     (device removed; quarantined in a burst), ... (standins/presets.ts lists them)
   -h, --help         this text`;
 
 class UsageError extends Error {}
@@ -49,7 +57,7 @@ function options() {
     parsed = parseArgs({
       allowNegative: true,
       options: {
-        url: { type: "string", default: DEFAULT_URL },
+        url: { type: "string", default: LOCAL_URL },
         secret: { type: "string" },
         type: { type: "string", default: "notifications.sent" },
         "custom-id": { type: "string", default: EXAMPLE_CUSTOM_ID },
@@ -62,6 +70,7 @@ function options() {
         wait: { type: "boolean" },
         "api-key": { type: "string" },
         timeout: { type: "string", default: "30" },
+        answer: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     });
@@ -101,6 +110,7 @@ function options() {
     wait: v.wait ?? local,
     apiKey: v["api-key"],
     timeoutMs: timeout * 1000,
+    answer: v.answer,
   };
 }
 
@@ -108,11 +118,45 @@ function options() {
 function describeFetchError(error: unknown, url: URL): string {
   const code = (error as { cause?: { code?: string } }).cause?.code;
   if (code === "ECONNREFUSED") {
-    const local = url.origin === new URL(DEFAULT_URL).origin;
+    const local = url.origin === new URL(LOCAL_URL).origin;
     return `Nothing is listening at ${url.origin}: is the relay running? Start it with \`npm start\`${local ? "" : ` (or check --url)`}.`;
   }
   if (code === "ENOTFOUND") return `Cannot resolve ${url.hostname}: check --url.`;
   return `Could not reach ${url.origin}: ${code ?? (error instanceof Error ? error.message : String(error))}`;
+}
+
+/** `--answer`: scripts npm start's stand-ins for this user's devices, one scripted answer per notification. */
+async function prepareAnswers(o: ReturnType<typeof options>, apiKey: string | undefined): Promise<void> {
+  const standinsUrl = running?.standins;
+  if (!standinsUrl || running?.url !== o.url.origin) throw new UsageError("--answer needs the stand-ins of the relay npm start is running, and that relay as --url.");
+  if (!apiKey) throw new UsageError("--answer needs an API key (--api-key, or RELAY_API_KEY in .dev.vars).");
+  const user = o.customId ? { by: "custom_id" as const, id: o.customId } : { by: "user_id" as const, id: o.userId };
+  let devices: number;
+  try {
+    devices = await scriptAnswers({ origin: o.url.origin, apiKey, standinsUrl, user, preset: o.answer!, count: o.count });
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+  say(`Stand-ins: the next ${o.count > 1 ? `${o.count} pushes` : "push"} to each of ${user.by} ${user.id}'s ${devices} device(s) get ${o.answer}.`);
+}
+
+/**
+ * The event's counts when the ledger already has it settled (nothing
+ * sending or retrying), else null: a first send, or one still under way.
+ */
+async function settledBefore(origin: string, apiKey: string | undefined, eventId: string): Promise<Record<string, number> | null> {
+  if (!apiKey) return null;
+  try {
+    const response = await fetch(`${origin}/v1/events/${encodeURIComponent(eventId)}?limit=1`, { headers: { authorization: `Bearer ${apiKey}` } });
+    if (response.status !== 200) {
+      await response.body?.cancel();
+      return null;
+    }
+    const { summary } = (await response.json()) as { summary: Record<string, number> };
+    return summary.sending || summary.retrying ? null : summary;
+  } catch {
+    return null; // the POST below says what is wrong with the relay
+  }
 }
 
 function explainRejection(status: number, text: string, secretSource: string, url: URL): string[] {
@@ -135,46 +179,17 @@ function explainRejection(status: number, text: string, secretSource: string, ur
   return [`The relay answered ${status}${code ? ` ${code}` : ""}.`];
 }
 
-async function main(): Promise<number> {
-  const o = options();
-  const env = readLocalEnv(ROOT);
-  const secret = o.secret ?? firstOf(localValue(env, "LEARNINK_WEBHOOK_SECRET"));
-  const secretSource = o.secret ? "--secret" : fromDevVars(env, "LEARNINK_WEBHOOK_SECRET") ? ".dev.vars" : ".dev.vars.example";
-  if (!secret) throw new UsageError("No webhook secret: pass --secret whsec_... or set LEARNINK_WEBHOOK_SECRET in .dev.vars.");
+type Options = ReturnType<typeof options>;
+type Env = ReturnType<typeof readLocalEnv>;
 
-  const event = exampleEvent(o);
-  const body = JSON.stringify(event);
-  let headers: Record<string, string>;
-  try {
-    headers = signedHeaders(secret, o.id, body);
-  } catch (error) {
-    throw new UsageError(`Cannot sign with this secret (${secretSource}): ${error instanceof Error ? error.message : String(error)}`);
-  }
-  const who = o.customId ? `custom_id ${o.customId}` : `user_id ${o.userId}`;
-  const what = o.type === "notifications.sent" ? `${o.count} notification${o.count > 1 ? "s" : ""} for ${who}` : o.type;
-  say(`POST ${o.url.href}  svix-id ${o.id}  (${what}, signed with the secret from ${secretSource})`);
+/** What the follow found: the counts for the last line, and whether a user had no device. */
+interface Settled {
+  counts: string;
+  noDevice: boolean;
+}
 
-  const sentAt = Date.now();
-  let response: Response;
-  try {
-    response = await fetch(o.url, { method: "POST", headers, body });
-  } catch (error) {
-    fail(describeFetchError(error, o.url));
-    return 1;
-  }
-  const text = await response.text();
-  say(`← ${response.status} ${text}`);
-  if (!response.ok) {
-    for (const line of explainRejection(response.status, text, secretSource, o.url)) fail(line);
-    return 1;
-  }
-  if (o.type !== "notifications.sent" || !o.wait) return 0;
-
-  const apiKey = o.apiKey ?? firstOf(localValue(env, "RELAY_API_KEY"));
-  if (!apiKey) {
-    fail("Not following the deliveries: no API key (pass --api-key or set RELAY_API_KEY in .dev.vars).");
-    return 0;
-  }
+/** Follows GET /v1/events/:svix_id until every delivery settled; null (after saying why) when it could not. */
+async function follow(o: Options, apiKey: string): Promise<Settled | null> {
   say(`Following GET ${o.url.origin}/v1/events/${o.id} ...`);
   let noDevice = false;
   try {
@@ -192,37 +207,85 @@ async function main(): Promise<number> {
     const counts = Object.entries(result.summary)
       .map(([status, n]) => `${n} ${status}`)
       .join(", ");
-    if (result.pending > 0) {
-      fail(`Still not settled after ${o.timeoutMs / 1000} s (${counts || "nothing recorded yet"}).`);
-      fail(`Look again later: GET ${o.url.origin}/v1/events/${o.id}`);
-      return 1;
-    }
-    say(`Settled ${((Date.now() - sentAt) / 1000).toFixed(1)} s after sending: ${counts}.`);
+    if (result.pending === 0) return { counts, noDevice };
+    fail(`Still not settled after ${o.timeoutMs / 1000} s (${counts || "nothing recorded yet"}).`);
+    fail(`Look again later: GET ${o.url.origin}/v1/events/${o.id}`);
   } catch (error) {
     if (error instanceof PollError && error.status === 401) {
       fail("The relay refused the API key for GET /v1/events (401): pass --api-key, or set RELAY_API_KEY in .dev.vars to the relay's.");
-      return 1;
+    } else {
+      fail(error instanceof PollError ? error.message : describeFetchError(error, o.url));
     }
-    fail(error instanceof PollError ? error.message : describeFetchError(error, o.url));
+  }
+  return null;
+}
+
+/** After a no_device: the command that registers the example device for this user. */
+function suggestRegistration(o: Options, env: Env, apiKey: string, who: string): void {
+  say("");
+  say(`No device is registered for ${who}. Register one, then send again:`);
+  // Only the public example key is printed; any other stays in the shell variable.
+  const shownKey = o.apiKey === undefined && fromDevVars(env, "RELAY_API_KEY") === undefined ? apiKey : "$RELAY_API_KEY";
+  const command = registerCommand({
+    origin: o.url.origin,
+    apiKey: shownKey,
+    provider: "fcm",
+    token: EXAMPLE_FCM_TOKEN,
+    customId: o.customId,
+    userId: o.userId,
+  });
+  for (const line of command.split("\n")) say(`  ${line}`);
+}
+
+/** The signed request of the example event; UsageError when the secret cannot sign. */
+function signedExample(o: Options, env: Env): { headers: Record<string, string>; body: string; secretSource: string } {
+  const secret = o.secret ?? firstOf(localValue(env, "LEARNINK_WEBHOOK_SECRET"));
+  const secretSource = o.secret ? "--secret" : fromDevVars(env, "LEARNINK_WEBHOOK_SECRET") ? ".dev.vars" : ".dev.vars.example";
+  if (!secret) throw new UsageError("No webhook secret: pass --secret whsec_... or set LEARNINK_WEBHOOK_SECRET in .dev.vars.");
+  const body = JSON.stringify(exampleEvent(o));
+  try {
+    return { headers: signedHeaders(secret, o.id, body), body, secretSource };
+  } catch (error) {
+    throw new UsageError(`Cannot sign with this secret (${secretSource}): ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+async function main(): Promise<number> {
+  const o = options();
+  const env = readLocalEnv(ROOT);
+  const { headers, body, secretSource } = signedExample(o, env);
+  const who = o.customId ? `custom_id ${o.customId}` : `user_id ${o.userId}`;
+  const what = o.type === "notifications.sent" ? `${o.count} notification${o.count > 1 ? "s" : ""} for ${who}` : o.type;
+  say(`POST ${o.url.href}  svix-id ${o.id}  (${what}, signed with the secret from ${secretSource})`);
+
+  const apiKey = o.apiKey ?? firstOf(localValue(env, "RELAY_API_KEY"));
+  if (o.answer !== undefined) await prepareAnswers(o, apiKey);
+  // What the ledger already holds for this svix-id: a repeat changes nothing, and says so.
+  const before = o.type === "notifications.sent" && o.wait ? await settledBefore(o.url.origin, apiKey, o.id) : null;
+  const sentAt = Date.now();
+  let response: Response;
+  try {
+    response = await fetch(o.url, { method: "POST", headers, body });
+  } catch (error) {
+    fail(describeFetchError(error, o.url));
     return 1;
   }
-  if (noDevice) {
-    say("");
-    say(`No device is registered for ${who}. Register one, then send again:`);
-    // Only the public example key is printed; any other stays in the shell variable.
-    const shownKey = o.apiKey === undefined && fromDevVars(env, "RELAY_API_KEY") === undefined ? apiKey : "$RELAY_API_KEY";
-    const command = registerCommand({
-      origin: o.url.origin,
-      apiKey: shownKey,
-      provider: "fcm",
-      token: EXAMPLE_FCM_TOKEN,
-      customId: o.customId,
-      userId: o.userId,
-    });
-    for (const line of command.split("\n")) {
-      say(`  ${line}`);
-    }
+  const text = await response.text();
+  say(`← ${response.status} ${text}`);
+  if (!response.ok) {
+    for (const line of explainRejection(response.status, text, secretSource, o.url)) fail(line);
+    return 1;
   }
+  if (o.type !== "notifications.sent" || !o.wait) return 0;
+  if (!apiKey) {
+    fail("Not following the deliveries: no API key (pass --api-key or set RELAY_API_KEY in .dev.vars).");
+    return 0;
+  }
+  const settled = await follow(o, apiKey);
+  if (!settled) return 1;
+  if (before) say(`Already delivered, nothing sent: svix-id ${o.id} was received before (${settled.counts}); the relay never sends a notification twice.`);
+  else say(`Settled ${((Date.now() - sentAt) / 1000).toFixed(1)} s after sending: ${settled.counts}.`);
+  if (settled.noDevice) suggestRegistration(o, env, apiKey, who);
   return 0;
 }
 

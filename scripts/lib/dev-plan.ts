@@ -6,18 +6,17 @@
  * How wrangler dev 4.164 combines its sources (measured):
  * - `.dev.vars` is read, with plain dotenv rules, only when no `--env-file`
  *   is given.
- * - `--env-file a --env-file b` replaces `.dev.vars` entirely; later files
- *   win, and the values go through dotenv-expand: `$NAME` is substituted
- *   (an API key containing `$` silently changes) and a JSON value needs
- *   single quotes because `\"` is not unescaped inside double quotes.
- * - `--var NAME:VALUE` overrides both `[vars]` and `.dev.vars`, keeps
- *   `.dev.vars` loading as usual, and carries any string unchanged: JSON,
- *   colons, newlines (spawned without a shell, so nothing is quoted).
+ * - `--env-file FILE` replaces `.dev.vars` entirely, and its values go
+ *   through dotenv-expand: `$NAME` is substituted unless written `\$NAME`.
+ * - `--var NAME:VALUE` overrides both, but sits on the command line, where
+ *   `ps` shows it to every user of the machine.
  *
- * So the user's `.dev.vars` stays exactly what `wrangler dev` would read on
- * its own, and only what is missing from it (stand-in credentials and the
- * example defaults) is added with `--var`. Those are throw-away local
- * values; real secrets never go on a command line.
+ * So no value goes on the command line: the run writes one env file (in
+ * `.standins/`, readable by its owner only) holding exactly what
+ * `.dev.vars` holds plus what it lacks (stand-in credentials, the example
+ * defaults, the generated local secrets), each value quoted and `$`
+ * escaped so that wrangler reads back the very same string, and passes
+ * only that file's path.
  */
 import type { StandinWorkerConfig } from "../../standins/types.ts";
 import { type LocalEnv, fromDevVars, localValue } from "./local-env.ts";
@@ -67,7 +66,7 @@ export function providerModes(env: LocalEnv): ProviderModes {
 export const needsStandins = (modes: ProviderModes): boolean => Object.values(modes).includes("standin");
 
 export interface DevVars {
-  /** NAME -> value, passed as `--var NAME:value`. */
+  /** NAME -> value, added to `.dev.vars`'s values in the env file wrangler dev reads. */
   vars: Record<string, string>;
   /** Names taken from `.dev.vars.example` because `.dev.vars` does not set them. */
   defaults: string[];
@@ -110,7 +109,23 @@ export function devVars(
   return { vars, defaults, generated };
 }
 
-/** `--var NAME:value` arguments for wrangler. */
-export function varArgs(vars: Record<string, string>): string[] {
-  return Object.entries(vars).flatMap(([name, value]) => ["--var", `${name}:${value}`]);
+/**
+ * `value` written for an env file so that wrangler reads it back unchanged:
+ * quoted with a quote it does not contain (dotenv keeps quoted text as it
+ * is, line breaks included), every `$` escaped for dotenv-expand.
+ */
+export function envFileValue(name: string, value: string): string {
+  if (value.includes("\r")) throw new Error(`${name} contains a carriage return, which an env file cannot carry`);
+  const escaped = value.replaceAll("$", "\\$");
+  const quote = ["'", "`"].find((q) => !escaped.includes(q));
+  if (quote === undefined) throw new Error(`${name} contains both ' and \`, which an env file cannot carry`);
+  return `${quote}${escaped}${quote}`;
+}
+
+/** The env file for `wrangler dev --env-file`: `.dev.vars`'s values, then this run's additions over them. */
+export function envFileText(devVarsValues: Record<string, string> | null, additions: Record<string, string>): string {
+  const values = { ...devVarsValues, ...additions };
+  return Object.entries(values)
+    .map(([name, value]) => `${name}=${envFileValue(name, value)}\n`)
+    .join("");
 }

@@ -58,8 +58,8 @@ export async function applyLocalMigrations(state: LocalState): Promise<string[]>
 export interface DevServerOptions extends LocalState {
   port: number;
   host: string;
-  /** Extra wrangler arguments (the `--var` list). */
-  args: string[];
+  /** The env file wrangler dev reads instead of `.dev.vars` (see dev-plan.ts): a path, so no value is on the command line. */
+  envFile: string;
   /** Every line wrangler prints (stdout and stderr). */
   onLine: (line: string, stream: "stdout" | "stderr") => void;
 }
@@ -85,11 +85,17 @@ export function startDevServer(options: DevServerOptions): DevServer {
     "0",
     "--show-interactive-dev-session=false",
     ...persistArgs(options),
-    ...options.args,
+    "--env-file",
+    options.envFile,
   ];
   const child = spawn(process.execPath, [WRANGLER_BIN, ...args], {
     cwd: ROOT,
-    env: wranglerEnv({ FORCE_COLOR: process.stdout.isTTY ? "1" : "0" }),
+    // The env file alone: not a variable of this shell with the same name (CLOUDFLARE_INCLUDE_PROCESS_ENV).
+    env: wranglerEnv({
+      FORCE_COLOR: process.stdout.isTTY ? "1" : "0",
+      CLOUDFLARE_LOAD_DEV_VARS_FROM_DOT_ENV: "true",
+      CLOUDFLARE_INCLUDE_PROCESS_ENV: "false",
+    }),
     stdio: ["ignore", "pipe", "pipe"],
   });
   const exited = new Promise<number | NodeJS.Signals | null>((resolve) =>

@@ -7,6 +7,7 @@ import type { Child } from "hono/jsx";
 import type { RelayError } from "../errors";
 import type { ConsoleEnv, ConsoleUser } from "./auth";
 import { CSRF_FIELD, csrfToken } from "./csrf";
+import { FAVICON_PATH } from "./favicon";
 import { CSS } from "./style";
 
 const NAV = [
@@ -46,15 +47,19 @@ interface Frame {
   user?: ConsoleUser;
   csrf?: string;
   current?: NavTarget;
+  /** Reload the page after this many seconds (a page following work in flight); no script needed. */
+  refreshSeconds?: number | undefined;
   children?: Child;
 }
 
-function Page({ title, user, csrf, current, children }: Frame) {
+function Page({ title, user, csrf, current, refreshSeconds, children }: Frame) {
   return (
     <html lang="en">
       <head>
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
+        {refreshSeconds !== undefined && <meta http-equiv="refresh" content={String(refreshSeconds)} />}
+        <link rel="icon" type="image/svg+xml" href={FAVICON_PATH} />
         <title>{title} · Push relay console</title>
         <style dangerouslySetInnerHTML={{ __html: CSS }} />
       </head>
@@ -84,7 +89,7 @@ function Page({ title, user, csrf, current, children }: Frame) {
 /** Answers with a full console page for the signed-in operator. */
 export async function renderPage(
   c: Context<ConsoleEnv>,
-  frame: { title: string; current?: NavTarget },
+  frame: { title: string; current?: NavTarget; refreshSeconds?: number | undefined },
   body: Child,
   status: 200 | RelayError["status"] = 200,
 ): Promise<Response> {

@@ -10,6 +10,7 @@ import { log } from "../log";
 import type { ConsoleEnv } from "./auth";
 import { requireConsoleUser } from "./auth";
 import { requireCsrf } from "./csrf";
+import { favicon } from "./favicon";
 import { consoleHeaders } from "./headers";
 import { renderPage } from "./layout";
 import { eventPages } from "./pages/events";
@@ -22,6 +23,7 @@ import { signInRoutes } from "./sign-in";
 export const consoleRoutes = new Hono<ConsoleEnv>();
 
 consoleRoutes.use("*", consoleHeaders);
+consoleRoutes.get("/favicon.svg", favicon);
 consoleRoutes.route("/", signInRoutes);
 consoleRoutes.use("*", requireConsoleUser, requireCsrf);
 

@@ -23,9 +23,12 @@ h2{font-size:1.15rem;margin:1.6rem 0 .5rem}
 h3{font-size:1rem;margin:1.2rem 0 .4rem}
 a{color:var(--accent)}
 .muted{color:var(--muted)}
-.scroll{overflow-x:auto;-webkit-overflow-scrolling:touch}
+.scroll{overflow-x:auto;max-width:100%;-webkit-overflow-scrolling:touch}
 table{border-collapse:collapse;width:100%;font-size:.92rem}
 th,td{text-align:left;padding:.35rem .5rem;border-bottom:1px solid var(--line);vertical-align:top}
+td{white-space:nowrap}
+td.text{white-space:normal;min-width:14rem}
+td.text code{overflow-wrap:break-word}
 th{font-weight:600;white-space:nowrap}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 code,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.88em;overflow-wrap:anywhere}
@@ -59,7 +62,9 @@ details.confirm{display:inline-block}
 details.confirm summary{cursor:pointer;list-style:none;display:inline-block;padding:.3rem .6rem;border:1px solid var(--line);border-radius:.3rem;background:var(--panel)}
 details.confirm summary::-webkit-details-marker{display:none}
 details.confirm[open]{display:block;background:var(--panel);padding:.5rem;border-radius:.3rem;margin:.3rem 0}
-details.confirm p{margin:.4rem 0}
+details.confirm p{margin:.4rem 0;white-space:normal;min-width:16rem}
+.recent-users{display:flex;flex-wrap:wrap;gap:.3rem 1.2rem;padding:0;list-style:none}
+.recent-users a{white-space:nowrap}
 .pager{display:flex;gap:1rem;margin:1rem 0}
 .login{max-width:26rem;margin:3rem auto}
 .login form{display:flex;flex-direction:column;gap:.7rem}

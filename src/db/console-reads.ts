@@ -38,6 +38,12 @@ export const CONSOLE_SQL = {
              WHERE d.status IN ('failed', 'rejected')
                AND (d.updated_at, d.event_id, d.idx, d.device_token) < (?1, ?2, ?3, ?4)
              ORDER BY d.updated_at DESC, d.event_id DESC, d.idx DESC, d.device_token DESC LIMIT ?5`,
+  notificationTexts: `SELECT n.idx, n.title, n.body FROM json_each(?2) AS j
+                      JOIN notifications AS n ON n.event_id = ?1 AND n.idx = j.value`,
+  // The first notifications of each of the latest events, by primary key: a fan-out of thousands reads only `?2` rows.
+  recentRecipients: `SELECT n.custom_id, n.user_id FROM json_each(?1) AS j
+                     JOIN notifications AS n ON n.event_id = j.value AND n.idx < ?2
+                     WHERE n.custom_id IS NOT NULL OR n.user_id IS NOT NULL ORDER BY j.key, n.idx LIMIT ?2`,
   // Without INDEXED BY, SQLite prefers walking every device in provider order to group them.
   quarantinedCounts: `SELECT provider, app, COUNT(*) AS n FROM devices INDEXED BY devices_quarantined
                       WHERE quarantined_at IS NOT NULL GROUP BY 1, 2`,
@@ -139,4 +145,40 @@ export async function recentFailures(db: D1Database, limit: number, after?: Fail
 export async function quarantinedCounts(db: D1Database): Promise<{ provider: string; app: string; n: number }[]> {
   const { results } = await db.prepare(CONSOLE_SQL.quarantinedCounts).all<{ provider: string; app: string; n: number }>();
   return results;
+}
+
+/** What a notification said, as the webhook carried it (null where it was missing or not text). */
+export interface NotificationText {
+  idx: number;
+  title: string | null;
+  body: string | null;
+}
+
+/** The title and body of the notifications `indexes` of one event (the rows of one page), by primary key. */
+export async function notificationTexts(db: D1Database, eventId: string, indexes: readonly number[]): Promise<Map<number, NotificationText>> {
+  if (indexes.length === 0) return new Map();
+  const { results } = await db
+    .prepare(CONSOLE_SQL.notificationTexts)
+    .bind(eventId, JSON.stringify([...new Set(indexes)]))
+    .all<NotificationText>();
+  return new Map(results.map((row) => [row.idx, row]));
+}
+
+/** Recipients of the latest notifications, newest event first: the Users page's starting points. */
+export async function recentRecipients(db: D1Database, limit: number): Promise<{ custom_id: string | null; user_id: string | null }[]> {
+  const events = await recentEvents(db, 5);
+  if (events.length === 0) return [];
+  const { results } = await db
+    .prepare(CONSOLE_SQL.recentRecipients)
+    .bind(JSON.stringify(events.map((e) => e.event_id)), limit * 4)
+    .all<{ custom_id: string | null; user_id: string | null }>();
+  const seen = new Set<string>();
+  return results
+    .filter((r) => {
+      const key = r.custom_id !== null ? `c:${r.custom_id}` : `u:${r.user_id}`;
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    })
+    .slice(0, limit);
 }

@@ -9,6 +9,7 @@ import { deviceTokenRoutes } from "../devices/device-tokens";
 import { deviceRoutes } from "../devices/routes";
 import { RateLimitedError, RelayError } from "../errors";
 import { log } from "../log";
+import { openApiRoutes } from "../openapi/route";
 import { quarantineRoutes } from "../ops/quarantine";
 import { opensRoutes } from "../ops/opens";
 import { opsRoutes } from "../ops/routes";
@@ -20,6 +21,8 @@ export const app = new Hono<{ Bindings: Env }>();
 app.get("/healthz", (c) => c.json({ status: "ok" }));
 
 app.route("/", webhookRoutes);
+// Before the access check: the API's description needs no credential.
+app.route("/v1", openApiRoutes);
 app.use("/v1/*", requireAccess);
 app.route("/v1", deviceRoutes);
 app.route("/v1", deviceTokenRoutes);

@@ -38,7 +38,7 @@ beforeAll(async () => {
   await registerDevice({ provider: "fcm", token: goodToken, custom_id: customId });
   await registerDevice({ provider: "fcm", token: badToken, custom_id: customId });
   const event = job([
-    queued({ i: 0, custom_id: customId, path: "/courses/fire-safety?step=2" }),
+    queued({ i: 0, custom_id: customId, path: "/courses/fire-safety?step=2", title: "Fire safety quiz", body: "Two questions left, about 3 minutes." }),
     queued({ i: 1, custom_id: uniqueId("nobody") }),
   ]);
   eventId = event.event_id;
@@ -70,8 +70,19 @@ describe("overview", () => {
     expect(html).toContain("<svg class=\"chart\"");
     expect(html).toMatch(/<rect class="bar-sent"/);
     expect(html).toContain("Last 7 days, by app");
+    // Deliveries without a provider are the rejected notifications and the users without a device.
+    expect(html).toContain("none (rejected, no device)");
     expect(html).not.toContain("style=");
     expectNoWholeToken(html);
+  });
+
+  it("has an icon, served from the console's own origin", async () => {
+    const { html } = await browser.page("/admin");
+    expect(html).toContain('<link rel="icon" type="image/svg+xml" href="/admin/favicon.svg"/>');
+    const icon = await browser.fetch("/admin/favicon.svg");
+    expect(icon.status).toBe(200);
+    expect(icon.headers.get("content-type")).toBe("image/svg+xml");
+    expect(await icon.text()).toMatch(/^<svg /);
   });
 });
 
@@ -104,6 +115,8 @@ describe("events", () => {
     expect(html).toMatch(/\d+ ms<\/td>/);
     expect(html).toContain(`href="/admin/users?by=custom_id&amp;id=${customId}"`);
     expect(html).toContain("Replay 1 failed…");
+    expect(html).toContain("<b>Fire safety quiz</b>");
+    expect(html).toContain("Two questions left, about 3 minutes.");
     expectNoWholeToken(html);
     const failedOnly = await browser.page(`/admin/events/${eventId}?status=failed`);
     expect(failedOnly.html.match(/<tr data-status=/g)).toHaveLength(1);
@@ -127,11 +140,18 @@ describe("events", () => {
 
     const response = await client.post(`/admin/events/${eventId}/replay`);
     expect(response.status).toBe(303);
-    expect(response.headers.get("location")).toBe(`/admin/events/${eventId}?replayed=1`);
+    const location = response.headers.get("location")!;
+    expect(location).toMatch(new RegExp(`^/admin/events/${eventId}\\?replayed=1&at=\\d+$`));
     expect(jobs).toHaveLength(1);
     expect(jobs[0]).toMatchObject({ event_id: eventId, retry_failed: true });
     expect(jobs[0]!.notifications.map((n) => n.i)).toEqual([0]);
-    expect((await client.page(response.headers.get("location")!)).html).toContain("Replayed 1 failed deliveries");
+    // The failed row is not taken up yet: the page refreshes itself until it is.
+    const following = (await client.page(location)).html;
+    expect(following).toContain("Replayed 1 failed deliveries");
+    expect(following).toContain('<meta http-equiv="refresh" content="2"/>');
+    // A minute later it stops, whatever the rows say.
+    const later = location.replace(/at=\d+/, `at=${Date.now() - 61_000}`);
+    expect((await client.page(later)).html).not.toContain('http-equiv="refresh"');
   });
 });
 
@@ -153,6 +173,13 @@ describe("user", () => {
     expect(html).toContain('<span class="status s-rejected">rejected</span>');
   });
 
+  it("lists the recipients of the latest events before any search", async () => {
+    const { status, html } = await browser.page("/admin/users");
+    expect(status).toBe(200);
+    expect(html).toContain("Recipients of the latest events");
+    expect(html).toContain(`href="/admin/users?by=custom_id&amp;id=${customId}"`);
+  });
+
   it("refuses another kind of id", async () => {
     const { status, html } = await browser.page("/admin/users?by=email&id=x");
     expect(status).toBe(400);
@@ -161,14 +188,17 @@ describe("user", () => {
 });
 
 describe("failures", () => {
-  it("lists failed and rejected deliveries by event, with a Replay button where something failed", async () => {
+  it("lists failed and rejected deliveries in one table, with a Replay button where something failed", async () => {
     const { html } = await browser.page("/admin/failures");
-    const failedSection = html.slice(html.indexOf(`<section data-event="${eventId}">`));
-    expect(failedSection.slice(0, failedSection.indexOf("</section>"))).toContain(`action="/admin/events/${eventId}/replay"`);
-    const rejectedSection = html.slice(html.indexOf(`<section data-event="${rejectedEvent}">`));
-    const rejected = rejectedSection.slice(0, rejectedSection.indexOf("</section>"));
-    expect(rejected).toContain("data.notifications[0].title: must be a string");
-    expect(rejected).not.toContain("/replay");
+    const rowOf = (event: string) => {
+      const from = html.slice(html.indexOf(`data-event="${event}">`));
+      return from.slice(0, from.indexOf("</tr>"));
+    };
+    expect(rowOf(eventId)).toContain(`action="/admin/events/${eventId}/replay"`);
+    expect(rowOf(rejectedEvent)).toContain("data.notifications[0].title: must be a string");
+    expect(rowOf(rejectedEvent)).not.toContain("/replay");
+    expect(html).not.toContain("<section data-event=");
+    expect(html.match(/<table class="failures">/g)).toHaveLength(1);
     expectNoWholeToken(html);
   });
 });
@@ -279,7 +309,7 @@ describe("paging", () => {
     while (path) {
       const { html } = await browser.page(path);
       pages++;
-      seen.push(...[...html.matchAll(/<section data-event="(msg_f[^"]+)">/g)].map((m) => m[1]!));
+      seen.push(...[...html.matchAll(/<tr data-status="failed" data-event="(msg_f[^"]+)">/g)].map((m) => m[1]!));
       path = links(html).find((href) => href.startsWith("/admin/failures?cursor="));
     }
     expect(pages).toBeGreaterThanOrEqual(3);

@@ -3,14 +3,16 @@
  * playwright-core) against the relay as `npm start` runs it: a fresh
  * checkout, wrangler dev with the real wrangler.toml, local D1 and Queue,
  * stand-in FCM and APNs. Devices are registered through the API, signed
- * webhooks sent, one push failure scripted at the stand-in; then an
- * operator signs in, finds the event, replays its failure and sees it
- * sent, looks the user up, restores a device the pruning brake quarantined
- * after a burst of dead-token answers, and the console refuses what it
- * must. Each page is saved to `screenshots/`.
+ * webhooks sent, push failures scripted at the stand-in; then an operator
+ * signs in, finds the event and reads its notifications' text, replays its
+ * failure and sees it sent without reloading, looks the user up, reads
+ * Failures as one table, restores a device the pruning brake quarantined
+ * after a burst of dead-token answers, does the same on a phone's width,
+ * and the console refuses what it must. Each page is saved to
+ * `screenshots/`.
  */
 import { join } from "node:path";
-import { type Browser, type BrowserContext, type Page, request as httpClient } from "playwright-core";
+import { type Browser, type BrowserContext, type Locator, type Page, request as httpClient } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { localValue, readLocalEnv } from "../../scripts/lib/local-env.ts";
 import { StandinClient } from "../../standins/client.ts";
@@ -34,8 +36,9 @@ const tokens = {
   phone: `console-${run}:APA91b-end-to-end-phone1`,
   tablet: `console-${run}:APA91b-end-to-end-tablet`,
   other: `console-${run}:APA91b-end-to-end-other1`,
+  watch: `console-${run}:APA91b-end-to-end-watch1`,
 };
-const events = { replayed: newMessageId(), failing: newMessageId(), burst: newMessageId() };
+const events = { replayed: newMessageId(), failing: newMessageId(), burst: newMessageId(), onPhone: newMessageId() };
 /** 10 users with 10 devices each, whose tokens the stand-in declares dead all at once: the pruning brake holds them (it needs 100 answers). */
 const burst = { prefix: `console-${run}-burst`, users: 10, devicesEach: 10 };
 const burstUser = (u: number) => `${user}-burst-${u}`;
@@ -82,6 +85,34 @@ async function deadTokenBurst() {
 /** How wide the page lays out (wider than the phone: it scrolls sideways, or a mobile browser zooms out). */
 const layoutWidth = (p: Page) => p.evaluate<number>("document.documentElement.scrollWidth");
 
+const PHONE = { width: 390, height: 844 };
+
+/** A signed-in page at a phone's width. */
+async function phonePage(): Promise<Page> {
+  const phone = await browser.newContext({ baseURL: relay.url, viewport: PHONE, isMobile: true, hasTouch: true });
+  await phone.addCookies(await context.cookies());
+  return phone.newPage();
+}
+
+/** Every row's cells start where the header's do: one grid, not a table per group. */
+async function expectAlignedColumns(table: Locator) {
+  const starts = (row: Locator) => row.locator("th, td").evaluateAll((cells) => cells.map((cell) => Math.round(cell.getBoundingClientRect().left)));
+  const header = await starts(table.locator("thead tr"));
+  for (const row of await table.locator("tbody tr").all()) expect(await starts(row)).toEqual(header);
+}
+
+/** The table's right-hand column can be scrolled into view inside its own scroll box. */
+async function expectLastColumnReachable(p: Page) {
+  const scroller = p.locator(".scroll").last();
+  const [scrollWidth, clientWidth] = await scroller.evaluate((box) => [box.scrollWidth, box.clientWidth]);
+  expect(scrollWidth).toBeGreaterThan(clientWidth);
+  const last = scroller.locator("thead th").last();
+  await last.scrollIntoViewIfNeeded();
+  const box = (await last.boundingBox())!;
+  expect(box.x).toBeGreaterThanOrEqual(0);
+  expect(box.x + box.width).toBeLessThanOrEqual(PHONE.width + 1);
+}
+
 beforeAll(async () => {
   // Before anything starts: with no browser, the suite fails with that alone.
   const executable = await chromiumExecutable();
@@ -100,8 +131,10 @@ beforeAll(async () => {
   await register(user, tokens.phone);
   await register(user, tokens.tablet);
   await register(`${user}-b`, tokens.other);
+  await register(`${user}-c`, tokens.watch);
   await failNextPush(tokens.tablet);
   await failNextPush(tokens.other);
+  await failNextPush(tokens.watch);
   await sendWebhook(events.replayed, [
     { custom_id: user, title: "Fire safety quiz", path: "/courses/fire-safety?step=2" },
     { custom_id: `nobody-${run}`, title: "Fire safety quiz", path: "/courses/fire-safety" },
@@ -113,6 +146,8 @@ beforeAll(async () => {
   ]);
   expect(await settled(events.replayed)).toEqual({ sent: 1, failed: 1, no_device: 1 });
   expect(await settled(events.failing)).toEqual({ failed: 1, rejected: 1 });
+  await sendWebhook(events.onPhone, [{ custom_id: `${user}-c`, title: "Badge earned", path: "/badges/first-aid" }]);
+  expect(await settled(events.onPhone)).toEqual({ failed: 1 });
   await deadTokenBurst();
   expect(await settled(events.burst, (s) => s.invalid_token === 100)).toEqual({ invalid_token: 100 });
 }, 120_000);
@@ -154,6 +189,8 @@ describe("the console in Chromium", () => {
     expect(await failed.textContent()).toContain(`…${tokens.tablet.slice(-6)}`);
     expect(await failed.textContent()).toContain("INVALID_ARGUMENT");
     expect(await page.locator('tr[data-status="sent"]').textContent()).toContain("/courses/fire-safety?step=2");
+    // The notification's own text, as the phone showed it.
+    expect(await failed.locator("td.text").first().innerText()).toBe("Fire safety quiz\nYour course is waiting");
     await screenshot(page, "event");
   });
 
@@ -162,9 +199,10 @@ describe("the console in Chromium", () => {
     await page.getByRole("button", { name: "Replay now" }).click();
     await expect.poll(() => page.getByRole("status").textContent()).toContain("Replayed 1 failed deliveries");
     expect(await settled(events.replayed, (summary) => !summary.failed)).toEqual({ sent: 2, no_device: 1 });
-    await page.reload();
-    await expect.poll(() => page.locator('tr[data-status="sent"]').count()).toBe(2);
+    // No reload: the page follows the replay by itself.
+    await expect.poll(() => page.locator('tr[data-status="sent"]').count(), { timeout: 20_000 }).toBe(2);
     expect(await page.locator('tr[data-status="failed"]').count()).toBe(0);
+    await expect.poll(() => page.locator('meta[http-equiv="refresh"]').count(), { timeout: 10_000 }).toBe(0);
     await screenshot(page, "event-replayed");
   });
 
@@ -178,13 +216,17 @@ describe("the console in Chromium", () => {
     await screenshot(page, "user");
   });
 
-  it("lists what failed, with Replay", async () => {
+  it("lists what failed in one table whose columns line up, with Replay", async () => {
     await page.getByRole("link", { name: "Failures" }).click();
-    const section = page.locator(`section[data-event="${events.failing}"]`);
-    expect(await section.locator('tr[data-status="failed"]').count()).toBe(1);
-    expect(await section.getByText("Replay…").count()).toBe(1);
-    expect(await section.locator('tr[data-status="rejected"]').textContent()).toContain("must be a string");
-    expect(await page.locator(`section[data-event="${events.replayed}"]`).count()).toBe(0);
+    const rows = page.locator(`tr[data-event="${events.failing}"]`);
+    expect(await rows.and(page.locator('[data-status="failed"]')).count()).toBe(1);
+    expect(await rows.getByText("Replay…").count()).toBe(1);
+    expect(await rows.and(page.locator('[data-status="rejected"]')).textContent()).toContain("must be a string");
+    expect(await page.locator(`tr[data-event="${events.replayed}"]`).count()).toBe(0);
+    const table = page.locator("table.failures");
+    expect(await table.count()).toBe(1);
+    expect(await table.locator("tbody tr").count()).toBe(3);
+    await expectAlignedColumns(table);
     await screenshot(page, "failures");
   });
 
@@ -233,16 +275,39 @@ describe("the console in Chromium", () => {
     expect(violations).toEqual([]);
   });
 
-  it("reads on a phone without sideways scrolling", async () => {
-    const phone = await browser.newContext({ baseURL: relay.url, viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
-    await phone.addCookies(await context.cookies());
-    const small = await phone.newPage();
+  it("reads on a phone: the page does not scroll sideways, a wide table does, and ids stay whole", async () => {
+    const small = await phonePage();
     for (const [path, name] of [["/admin", "overview-phone"], [`/admin/events/${events.replayed}`, "event-phone"], ["/admin/failures", "failures-phone"]] as const) {
       await small.goto(path);
-      expect(await layoutWidth(small), path).toBeLessThanOrEqual(390);
+      expect(await layoutWidth(small), path).toBeLessThanOrEqual(PHONE.width);
       await screenshot(small, name);
     }
-    await phone.close();
+    for (const path of [`/admin/events/${events.replayed}`, "/admin/failures"]) {
+      await small.goto(path);
+      await expectLastColumnReachable(small);
+      // "emp-console-…" on one line, not broken after its hyphen.
+      const user = small.locator("tbody tr td a[href^='/admin/users']").first();
+      expect(await user.evaluate((element) => element.getClientRects().length), path).toBe(1);
+    }
+    await small.context().close();
+  });
+
+  it("shows the notification's text on a phone, and follows a replay there", async () => {
+    const small = await phonePage();
+    await small.goto(`/admin/events/${events.onPhone}`);
+    const failed = small.locator('tr[data-status="failed"]');
+    expect(await failed.locator("td.text").first().innerText()).toBe("Badge earned\nYour course is waiting");
+    expect(await failed.locator("td.text").first().isVisible()).toBe(true);
+    await small.getByText("Replay 1 failed…").click();
+    await small.getByRole("button", { name: "Replay now" }).click();
+    await expect.poll(() => small.getByRole("status").textContent()).toContain("Replayed 1 failed deliveries");
+    await expect.poll(() => small.locator('tr[data-status="sent"]').count(), { timeout: 20_000 }).toBe(1);
+    expect(await small.locator('tr[data-status="failed"]').count()).toBe(0);
+    await screenshot(small, "event-replayed-phone");
+    await small.goto("/admin/failures");
+    expect(await small.locator("table.failures").count()).toBe(1);
+    await expectAlignedColumns(small.locator("table.failures"));
+    await small.context().close();
   });
 
   it("refuses a request without the session, and a form with a wrong CSRF token", async () => {

@@ -5,7 +5,7 @@
  * API, `npm run send-example`, and the push arriving at the stand-in with
  * what the phone would show; one event reaching a device of each provider
  * and a OneSignal user; a device registered by the app's own route (a device
- * token minted by README's backend code, and the banner's commands); then
+ * token minted by the app guide's backend code, and the banner's commands); then
  * real credentials in `.dev.vars` switching a stand-in off, and Ctrl-C
  * leaving nothing behind.
  */
@@ -32,10 +32,10 @@ const pushesOf = (standinsUrl: string, eventId: string): Promise<RecordedPush[]>
   new StandinClient(standinsUrl).pushes({ event_id: eventId });
 
 
-/** The company backend's device-token module, exactly as README "The app's half" shows it. */
-async function readmeDeviceTokenModule(dir: string): Promise<string> {
-  const block = /```js\n(\/\/ device-token\.mjs\n[\s\S]*?)```/.exec(await readFile(join(dir, "README.md"), "utf8"));
-  expect(block, "README shows device-token.mjs").not.toBeNull();
+/** The company backend's device-token module, exactly as docs/app-integration.md shows it. */
+async function guideDeviceTokenModule(dir: string): Promise<string> {
+  const block = /```js\n(\/\/ device-token\.mjs\n[\s\S]*?)```/.exec(await readFile(join(dir, "docs", "app-integration.md"), "utf8"));
+  expect(block, "docs/app-integration.md shows device-token.mjs").not.toBeNull();
   return block![1]!;
 }
 
@@ -67,6 +67,18 @@ describe("npm start on a fresh checkout", () => {
     expect(out).toContain("npm run send-example");
     expect(out).toMatch(/applied 0001_devices\.sql/);
     expect((await fetch(`${relay.url}/healthz`)).status).toBe(200);
+  });
+
+  it("puts no generated secret on a command line, where ps would show it", async () => {
+    const secrets = JSON.parse(await readFile(join(checkout, ".standins", "local-secrets.json"), "utf8")) as Record<string, string>;
+    const keys = await readFile(join(checkout, ".standins", "keys.json"), "utf8");
+    // This checkout's processes: the dev script, wrangler and workerd (others on the machine are not ours to read).
+    const ours = (await runCommand(checkout, "ps", ["-eo", "args"])).stdout.split("\n").filter((line) => line.includes(checkout)).join("\n");
+    expect(ours).toContain(`--env-file ${join(checkout, ".standins", "wrangler-dev.env")}`);
+    for (const value of Object.values(secrets)) expect(ours).not.toContain(value);
+    expect(keys).toContain("PRIVATE KEY");
+    expect(ours).not.toContain("PRIVATE KEY");
+    expect(ours).not.toContain("--var");
   });
 
   it("delivers send-example's notification to the stand-in FCM and APNs and records it as sent", async () => {
@@ -165,16 +177,16 @@ describe("npm start on a fresh checkout", () => {
     ]);
   }, 30_000);
 
-  it("registers a device with a device token minted as the README shows, and a signed webhook then reaches it", async () => {
+  it("registers a device with a device token minted as docs/app-integration.md shows, and a signed webhook then reaches it", async () => {
     expect(relay.output()).toContain("RELAY_REGISTER_KEY and DEVICE_TOKEN_SECRET from .standins/local-secrets.json, generated for this checkout");
     const secrets = JSON.parse(await readFile(join(checkout, ".standins", "local-secrets.json"), "utf8")) as Record<string, string>;
     expect(Buffer.byteLength(secrets.DEVICE_TOKEN_SECRET!)).toBeGreaterThanOrEqual(32);
     expect(relay.output()).not.toContain(secrets.DEVICE_TOKEN_SECRET);
 
-    // The company backend: README's module, run by Node with the relay's secret in its environment.
+    // The company backend: the app guide's module, run by Node with the relay's secret in its environment.
     const backend = join(checkout, "backend");
     await mkdir(backend, { recursive: true });
-    await writeFile(join(backend, "device-token.mjs"), await readmeDeviceTokenModule(checkout));
+    await writeFile(join(backend, "device-token.mjs"), await guideDeviceTokenModule(checkout));
     const customId = uniqueId("emp-app");
     const minted = await runCommand(
       backend,
@@ -232,6 +244,21 @@ describe("npm start on a fresh checkout", () => {
     expect((ledger.body as EventAnswer).summary).toEqual({ no_device: 1 });
   }, 30_000);
 
+  it("finds the relay npm start runs, on its port; a repeated svix-id sends nothing; --answer scripts a failure", async () => {
+    const customId = uniqueId("emp-local");
+    expect((await api(relay, EXAMPLE_KEY, "/v1/devices", { method: "PUT", json: { custom_id: customId, provider: "fcm", token: fcmToken() } })).status).toBe(201);
+    const eventId = uniqueId("msg_repeat");
+    // No --url: the relay is not on the default port, and send-example finds it all the same.
+    const first = await runScript(checkout, "send-example", ["--id", eventId, "--custom-id", customId]);
+    expect(first.stdout).toContain(`POST ${relay.url}/webhooks/learnink`);
+    expect(first.stdout).toMatch(/Settled .* after sending: 1 sent\./);
+    const again = await runScript(checkout, "send-example", ["--id", eventId, "--custom-id", customId]);
+    expect(again.stdout).toContain(`Already delivered, nothing sent: svix-id ${eventId} was received before (1 sent)`);
+    expect(await pushesOf(relay.standinsUrl, eventId)).toHaveLength(1);
+    const failing = await runScript(checkout, "send-example", ["--custom-id", customId, "--answer", "invalid_argument"]);
+    expect(failing.stdout).toMatch(/#0 fcm …\S+ failed \(INVALID_ARGUMENT/);
+  }, 60_000);
+
   it("explains a 401 when the secret is not the relay's", async () => {
     const sent = await runScript(checkout, "send-example", ["--url", relay.url, "--secret", `whsec_${Buffer.from("not-the-relay-secret-32-bytes!!!").toString("base64")}`]);
     expect(sent.code).toBe(1);
@@ -248,6 +275,9 @@ describe("npm start on a fresh checkout", () => {
   it("stops the relay, workerd and the stand-ins on Ctrl-C", async () => {
     expect(await relay.stop()).toBe(0);
     expect(relay.output()).toContain("Stopped.");
+    // Neither the env file nor the relay's address outlives it.
+    await expect(readFile(join(checkout, ".standins", "wrangler-dev.env"))).rejects.toThrow();
+    await expect(readFile(join(checkout, ".wrangler", "local-relay.json"))).rejects.toThrow();
     await expect(fetch(`${relay.url}/healthz`)).rejects.toThrow();
     await expect(fetch(`${relay.standinsUrl}/__standin/stats`)).rejects.toThrow();
   }, 30_000);

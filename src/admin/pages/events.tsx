@@ -5,9 +5,9 @@
  * replays what failed.
  */
 import { Hono } from "hono";
-import { type EventRow, eventCounts, eventRow, eventsByPrefix, recentEvents } from "../../db/console-reads";
+import { type EventRow, type NotificationText, eventCounts, eventRow, eventsByPrefix, notificationTexts, recentEvents } from "../../db/console-reads";
 import { isDeliveryStatus } from "../../db/ledger";
-import { eventDeliveries, eventSummary } from "../../db/ledger-reads";
+import { type DeliveryRow, eventDeliveries, eventSummary } from "../../db/ledger-reads";
 import { NotFoundError, ValidationError } from "../../errors";
 import { log } from "../../log";
 import { decodeCursor, encodeCursor } from "../../ops/paging";
@@ -23,6 +23,30 @@ export const eventPages = new Hono<ConsoleEnv>();
 const EVENTS_PER_PAGE = 20;
 const DELIVERIES_PER_PAGE = 100;
 const fmt = (n: number) => n.toLocaleString("en-US");
+/** How long after a replay its event page keeps refreshing itself, and how often. */
+const REPLAY_FOLLOW_MS = 60_000;
+const REFRESH_SECONDS = 2;
+
+/** What a notification said: its title, then its text. */
+function NotificationCell({ text }: { text: NotificationText | undefined }) {
+  if (!text || (text.title === null && text.body === null)) return <span class="muted">—</span>;
+  return (
+    <>
+      <b>{text.title ?? "—"}</b>
+      {text.body !== null && <div class="muted">{text.body}</div>}
+    </>
+  );
+}
+
+/**
+ * True while a replay made `replayedAt` may still change the page: a failed
+ * row the consumer has not taken up again, or a delivery in flight; never
+ * longer than REPLAY_FOLLOW_MS.
+ */
+function replayInFlight(replayedAt: number, rows: readonly DeliveryRow[], now = Date.now()): boolean {
+  if (!(replayedAt > 0) || now - replayedAt > REPLAY_FOLLOW_MS) return false;
+  return rows.some((row) => (row.status === "failed" && row.updated_at < replayedAt) || row.status === "sending" || row.status === "retrying");
+}
 
 function SearchForm({ value }: { value: string }) {
   return (
@@ -91,7 +115,7 @@ eventPages.get("/events", async (c) => {
             ))}
             {events.length === 0 && query === "" && (
               <tr>
-                <td colspan={4} class="muted">
+                <td colspan={4} class="muted text">
                   No events yet: they appear once LearnInk's webhook has been received.
                 </td>
               </tr>
@@ -123,17 +147,21 @@ eventPages.get("/events/:id", async (c) => {
   if (!event && Object.keys(summary).length === 0) {
     throw new NotFoundError(`the ledger has no event ${eventId} (an event appears once its first queue message is consumed)`);
   }
+  const texts = await notificationTexts(c.env.DB, eventId, rows.map((row) => row.idx));
   const last = rows.at(-1);
   const next = rows.length === DELIVERIES_PER_PAGE && last ? encodeCursor(last.idx, last.device_token) : null;
   const replayed = c.req.query("replayed");
+  const following = replayed !== undefined && replayed !== "0" && replayInFlight(Number(c.req.query("at")), rows);
   const failed = summary.failed ?? 0;
   return renderPage(
     c,
-    { title: `Event ${eventId}`, current: "/admin/events" },
+    { title: `Event ${eventId}`, current: "/admin/events", refreshSeconds: following ? REFRESH_SECONDS : undefined },
     <>
       {replayed !== undefined && (
         <p class="notice" role="status">
-          {replayed === "0" ? "Nothing had failed: nothing was replayed." : `Replayed ${replayed} failed deliveries: they are back on the queue.`}
+          {replayed === "0"
+            ? "Nothing had failed: nothing was replayed."
+            : `Replayed ${replayed} failed deliveries: ${following ? "they are back on the queue; this page refreshes until they are done." : "done, the table shows where they are now."}`}
         </p>
       )}
       <dl class="facts">
@@ -170,6 +198,7 @@ eventPages.get("/events/:id", async (c) => {
               <th class="num">#</th>
               <th>status</th>
               <th>user</th>
+              <th>notification</th>
               <th>device</th>
               <th>provider · app</th>
               <th class="num">attempts</th>
@@ -189,12 +218,15 @@ eventPages.get("/events/:id", async (c) => {
                 <td>
                   <Recipient customId={row.custom_id} userId={row.user_id} />
                 </td>
+                <td class="text">
+                  <NotificationCell text={texts.get(row.idx)} />
+                </td>
                 <td>
                   <Token token={row.device_token} />
                 </td>
                 <td>{row.provider ? `${row.provider} · ${row.app ?? "default"}` : <span class="muted">—</span>}</td>
                 <td class="num">{row.attempts}</td>
-                <td>
+                <td class="text">
                   {row.error ? <code>{row.error}</code> : <span class="muted">—</span>}
                   {row.next_attempt_at !== null && (
                     <div class="muted">
@@ -221,5 +253,6 @@ eventPages.post("/events/:id/replay", async (c) => {
   const eventId = c.req.param("id");
   const result = await replayEvent(c.env, eventId);
   log("console", { action: "replay", event_id: eventId, deliveries: result.replayed.deliveries, by: operatorName(c.get("user")) });
-  return c.redirect(`/admin/events/${encodeURIComponent(eventId)}?replayed=${result.replayed.deliveries}`, 303);
+  // Back to the event, which follows the replay (refreshing itself) until its deliveries have moved on.
+  return c.redirect(`/admin/events/${encodeURIComponent(eventId)}?replayed=${result.replayed.deliveries}&at=${Date.now()}`, 303);
 });

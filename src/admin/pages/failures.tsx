@@ -1,7 +1,7 @@
 /**
- * Failures: failed and rejected deliveries, newest first, grouped by event
- * on each page with a Replay button per event (a replay resends the failed
- * ones; a rejected notification failed validation and is not resent); and
+ * Failures: failed and rejected deliveries, newest first, in one table with
+ * a Replay button per event (a replay resends the failed ones; a rejected
+ * notification failed validation and is not resent); and
  * the devices the pruning brake holds, with Restore and Confirm removal.
  */
 import { Hono } from "hono";
@@ -17,72 +17,82 @@ export const failurePages = new Hono<ConsoleEnv>();
 
 const FAILURES_PER_PAGE = 50;
 
-/** The page's rows by event, in the order the events first appear. */
-function byEvent(rows: readonly FailureRow[]): [string, FailureRow[]][] {
-  const groups = new Map<string, FailureRow[]>();
+/** The first failed row of each event on the page: where that event's Replay button goes. */
+function replayRows(rows: readonly FailureRow[]): Set<FailureRow> {
+  const events = new Set<string>();
+  const chosen = new Set<FailureRow>();
   for (const row of rows) {
-    const group = groups.get(row.event_id);
-    if (group) group.push(row);
-    else groups.set(row.event_id, [row]);
+    if (row.status !== "failed" || events.has(row.event_id)) continue;
+    events.add(row.event_id);
+    chosen.add(row);
   }
-  return [...groups];
+  return chosen;
 }
 
-function EventFailures({ eventId, rows, csrf }: { eventId: string; rows: FailureRow[]; csrf: string }) {
-  const failed = rows.some((row) => row.status === "failed");
+function FailureLine({ row, csrf, replay }: { row: FailureRow; csrf: string; replay: boolean }) {
   return (
-    <section data-event={eventId}>
-      <h3>
-        <EventLink eventId={eventId} />
-      </h3>
-      {failed && (
-        <Confirm
-          action={`/admin/events/${encodeURIComponent(eventId)}/replay`}
-          label="Replay…"
-          question="Put this event's failed deliveries back on the queue? Sent ones are not sent again; rejected notifications stay rejected."
-          confirm="Replay now"
-          csrf={csrf}
-        />
-      )}
-      <div class="scroll">
-        <table>
-          <thead>
-            <tr>
-              <th class="num">#</th>
-              <th>status</th>
-              <th>user</th>
-              <th>device</th>
-              <th>provider · app</th>
-              <th class="num">attempts</th>
-              <th>error</th>
-              <th>when (UTC)</th>
-            </tr>
-          </thead>
-          <tbody>
-            {rows.map((row) => (
-              <tr data-status={row.status}>
-                <td class="num">{row.idx}</td>
-                <td>
-                  <Status status={row.status} />
-                </td>
-                <td>
-                  <Recipient customId={row.custom_id} userId={row.user_id} />
-                </td>
-                <td>
-                  <Token token={row.device_token} />
-                </td>
-                <td>{row.provider ? `${row.provider} · ${row.app ?? "default"}` : <span class="muted">—</span>}</td>
-                <td class="num">{row.attempts}</td>
-                <td>{row.error ? <code>{row.error}</code> : <span class="muted">—</span>}</td>
-                <td>
-                  <Time ms={row.updated_at} />
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
-    </section>
+    <tr data-status={row.status} data-event={row.event_id}>
+      <td>
+        <Time ms={row.updated_at} />
+      </td>
+      <td>
+        <EventLink eventId={row.event_id} />
+      </td>
+      <td class="num">{row.idx}</td>
+      <td>
+        <Status status={row.status} />
+      </td>
+      <td>
+        <Recipient customId={row.custom_id} userId={row.user_id} />
+      </td>
+      <td>
+        <Token token={row.device_token} />
+      </td>
+      <td>{row.provider ? `${row.provider} · ${row.app ?? "default"}` : <span class="muted">—</span>}</td>
+      <td class="num">{row.attempts}</td>
+      <td class="text">{row.error ? <code>{row.error}</code> : <span class="muted">—</span>}</td>
+      <td>
+        {replay && (
+          <Confirm
+            action={`/admin/events/${encodeURIComponent(row.event_id)}/replay`}
+            label="Replay…"
+            question="Put this event's failed deliveries back on the queue? Sent ones are not sent again; rejected notifications stay rejected."
+            confirm="Replay now"
+            csrf={csrf}
+          />
+        )}
+      </td>
+    </tr>
+  );
+}
+
+/** One table for the page, so columns line up; each event's Replay sits on its newest failed row. */
+function FailuresTable({ rows, csrf }: { rows: readonly FailureRow[]; csrf: string }) {
+  const replay = replayRows(rows);
+  return (
+    <div class="scroll">
+      <table class="failures">
+        <thead>
+          <tr>
+            <th>when (UTC)</th>
+            <th>event</th>
+            <th class="num">#</th>
+            <th>status</th>
+            <th>user</th>
+            <th>device</th>
+            <th>provider · app</th>
+            <th class="num">attempts</th>
+            <th>error</th>
+            <th>replay</th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((row) => (
+            <FailureLine row={row} csrf={csrf} replay={replay.has(row)} />
+          ))}
+        </tbody>
+      </table>
+    </div>
   );
 }
 
@@ -120,9 +130,7 @@ failurePages.get("/failures", async (c) => {
         fixed; a rejected notification failed validation and says which field.
       </p>
       {rows.length === 0 && <p class="notice">Nothing failed or was rejected.</p>}
-      {byEvent(rows).map(([eventId, group]) => (
-        <EventFailures eventId={eventId} rows={group} csrf={csrf} />
-      ))}
+      {rows.length > 0 && <FailuresTable rows={rows} csrf={csrf} />}
       <Pager path="/admin/failures" params={{ cursor, held }} next={next} />
     </>,
   );

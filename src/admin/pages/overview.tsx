@@ -28,6 +28,17 @@ const HOUR = 3_600_000;
 const sum = (counts: Counts, status: string) => Object.values(counts).reduce((total, byStatus) => total + (byStatus[status] ?? 0), 0);
 const fmt = (n: number) => n.toLocaleString("en-US");
 
+/**
+ * The row of deliveries that never reached a provider: notifications the
+ * webhook rejected and users without a device. They have no provider (and
+ * no app), which the ledger records as `none`.
+ */
+const NoneLabel = ({ label }: { label: string }) => (
+  <span class="muted" title={`deliveries without a ${label}: rejected notifications and users without a device`}>
+    none (rejected, no device)
+  </span>
+);
+
 function CountsTable(props: { caption: string; label: string; counts: Counts; quarantined: Record<string, number> }) {
   const keys = [...new Set([...Object.keys(props.counts), ...Object.keys(props.quarantined)])].sort();
   return (
@@ -50,14 +61,14 @@ function CountsTable(props: { caption: string; label: string; counts: Counts; qu
         <tbody>
           {keys.length === 0 && (
             <tr>
-              <td colspan={COLUMNS.length + 2} class="muted">
+              <td colspan={COLUMNS.length + 2} class="muted text">
                 Nothing yet.
               </td>
             </tr>
           )}
           {keys.map((key) => (
             <tr>
-              <th>{key === "none" ? <span class="muted">no device</span> : key}</th>
+              <th>{key === "none" ? <NoneLabel label={props.label} /> : key}</th>
               {COLUMNS.map((status) => (
                 <td class="num">{fmt(props.counts[key]?.[status] ?? 0)}</td>
               ))}

@@ -6,11 +6,12 @@
  */
 import { Hono } from "hono";
 import { type DeviceRow, devicesOfUser } from "../../db/devices";
+import { recentRecipients } from "../../db/console-reads";
 import { userDeliveries } from "../../db/ledger-reads";
 import { userOf } from "../../devices/validate";
 import { decodeCursor, encodeCursor } from "../../ops/paging";
 import type { ConsoleEnv } from "../auth";
-import { EventLink, Pager, Status, Time, Token } from "../components";
+import { EventLink, Pager, Recipient, Status, Time, Token } from "../components";
 import { csrfToken } from "../csrf";
 import { renderPage } from "../layout";
 import { DoneNotice, QuarantineActions } from "./quarantine";
@@ -18,6 +19,32 @@ import { DoneNotice, QuarantineActions } from "./quarantine";
 export const userPages = new Hono<ConsoleEnv>();
 
 const DELIVERIES_PER_PAGE = 50;
+/** Recipients of the latest events listed before any search. */
+const RECENT_USERS = 12;
+
+/** What to look up before a search: how ids look, and the recipients of the latest events. */
+function StartingPoints({ recent }: { recent: { custom_id: string | null; user_id: string | null }[] }) {
+  return (
+    <>
+      <p class="muted">
+        Look a user up by <code>custom_id</code> (your id for them, as LearnInk knows it, e.g. <code>emp-1001</code>) or by LearnInk's{" "}
+        <code>user_id</code>: their devices and recent deliveries. Every user named on an event's page links here.
+      </p>
+      <h2>Recipients of the latest events</h2>
+      {recent.length === 0 ? (
+        <p class="muted">None yet: users appear once LearnInk's webhook has been received.</p>
+      ) : (
+        <ul class="recent-users">
+          {recent.map((user) => (
+            <li>
+              <Recipient customId={user.custom_id} userId={user.user_id} />
+            </li>
+          ))}
+        </ul>
+      )}
+    </>
+  );
+}
 
 function SearchForm({ by, id }: { by: string; id: string }) {
   return (
@@ -95,7 +122,15 @@ userPages.get("/users", async (c) => {
   const id = (c.req.query("id") ?? "").trim();
   const by = c.req.query("by") || "custom_id";
   if (id === "") {
-    return renderPage(c, { title: "Users", current: "/admin/users" }, <SearchForm by={by} id="" />);
+    const recent = await recentRecipients(c.env.DB, RECENT_USERS);
+    return renderPage(
+      c,
+      { title: "Users", current: "/admin/users" },
+      <>
+        <SearchForm by={by} id="" />
+        <StartingPoints recent={recent} />
+      </>,
+    );
   }
   const user = userOf(id, by);
   const after = decodeCursor(c.req.query("cursor"), ["number", "string", "number", "string"]);

@@ -15,7 +15,7 @@ import { fileURLToPath } from "node:url";
 export const REPO = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 
 /** What a clone has when git is not there to ask: everything the local run reads. */
-const FALLBACK_PATHS = ["package.json", "wrangler.toml", ".dev.vars.example", "src", "migrations", "scripts", "standins"];
+const FALLBACK_PATHS = ["package.json", "wrangler.toml", ".dev.vars.example", "src", "docs", "migrations", "scripts", "standins"];
 
 /**
  * A copy of the repository's files (tracked, and new ones not ignored) in a
