@@ -4,6 +4,7 @@
  */
 import { ForbiddenError, ValidationError } from "../errors";
 import { DEFAULT_APP } from "../push/apps";
+import { isWellFormed, NOT_WELL_FORMED } from "../text";
 import type { DeviceInput, Provider, UserIdKind, UserIds } from "./types";
 
 /** LearnInk ids are short; anything longer is a client bug. */
@@ -28,6 +29,7 @@ function optionalId(body: Record<string, unknown>, field: "custom_id" | "user_id
   if (value === undefined || value === null) return null;
   if (typeof value !== "string" || value.trim() === "") throw invalid(field, "must be a non-empty string");
   if (value.length > MAX_ID_LENGTH) throw invalid(field, `must be at most ${MAX_ID_LENGTH} characters`);
+  if (!isWellFormed(value)) throw invalid(field, NOT_WELL_FORMED);
   return value;
 }
 
@@ -96,6 +98,7 @@ export function userOf(id: string, by: string | undefined): { by: UserIdKind; id
   }
   const kind = by ?? "custom_id";
   if (id.length > MAX_ID_LENGTH) throw new ValidationError("invalid_request", kind, `must be at most ${MAX_ID_LENGTH} characters`);
+  if (!isWellFormed(id)) throw new ValidationError("invalid_request", kind, NOT_WELL_FORMED);
   return { by: kind, id };
 }
 

@@ -10,6 +10,7 @@ import { secretValues } from "../config";
 import type { UserIds } from "../devices/types";
 import { MAX_ID_LENGTH } from "../devices/validate";
 import { AuthError, ConfigurationError } from "../errors";
+import { isWellFormed } from "../text";
 
 /** The `aud` every device token must carry, so a JWT minted for anything else is refused. */
 export const DEVICE_TOKEN_AUDIENCE = "learnink-push-relay";
@@ -56,8 +57,8 @@ function refusal(error: unknown): AuthError {
 function idClaim(payload: JWTPayload, claim: "sub" | "user_id"): string | null {
   const value = payload[claim];
   if (value === undefined) return null;
-  if (typeof value !== "string" || value.trim() === "" || value.length > MAX_ID_LENGTH) {
-    throw new AuthError(`the device token's "${claim}" claim must be a non-empty string of at most ${MAX_ID_LENGTH} characters`);
+  if (typeof value !== "string" || value.trim() === "" || value.length > MAX_ID_LENGTH || !isWellFormed(value)) {
+    throw new AuthError(`the device token's "${claim}" claim must be a non-empty, well-formed string of at most ${MAX_ID_LENGTH} characters`);
   }
   return value;
 }
@@ -69,7 +70,7 @@ function idClaim(payload: JWTPayload, claim: "sub" | "user_id"): string | null {
  */
 export async function verifyDeviceToken(jwt: string, configured: string | undefined, now = Date.now()): Promise<TokenUser> {
   const keys = secretKeys(configured);
-  if (keys.length === 0) throw new AuthError("this relay accepts no device tokens: DEVICE_TOKEN_SECRET is not set");
+  if (keys.length === 0) throw new AuthError("this relay accepts no device tokens");
   let payload: JWTPayload | undefined;
   for (const key of keys) {
     try {
@@ -87,7 +88,7 @@ export async function verifyDeviceToken(jwt: string, configured: string | undefi
       throw refusal(error);
     }
   }
-  if (!payload) throw new AuthError("the device token's signature matches no DEVICE_TOKEN_SECRET");
+  if (!payload) throw new AuthError("the device token's signature matches none of this relay's secrets");
   if (payload.exp! > now / 1000 + MAX_TTL_SECONDS + CLOCK_TOLERANCE_SECONDS) {
     throw new AuthError(`the device token's "exp" is more than ${MAX_TTL_SECONDS / 86_400} days ahead`);
   }

@@ -11,6 +11,7 @@ import { MAX_ID_LENGTH } from "../devices/validate";
 import { presentDevice } from "../devices/routes";
 import { NotFoundError, ValidationError } from "../errors";
 import { parseJson } from "../http/json";
+import { isWellFormed } from "../text";
 import { decodeCursor, encodeCursor, pageLimit } from "./paging";
 
 export const quarantineRoutes = new Hono<{ Bindings: Env }>();
@@ -25,8 +26,8 @@ export function presentQuarantined(row: DeviceRow) {
 
 function filterText(value: unknown, field: string): string | undefined {
   if (value === undefined || value === null) return undefined;
-  if (typeof value !== "string" || value === "" || value.length > MAX_ID_LENGTH) {
-    throw new ValidationError("invalid_request", field, `must be a non-empty string of at most ${MAX_ID_LENGTH} characters`);
+  if (typeof value !== "string" || value === "" || value.length > MAX_ID_LENGTH || !isWellFormed(value)) {
+    throw new ValidationError("invalid_request", field, `must be a non-empty, well-formed string of at most ${MAX_ID_LENGTH} characters`);
   }
   return value;
 }

@@ -11,9 +11,11 @@ import { MAX_ID_LENGTH } from "../devices/validate";
 import { tapLink, UnsafePathError } from "../delivery/link";
 import { MAX_PAYLOAD_BYTES, shortenToBytes } from "../push/payload";
 import type { QueuedNotification } from "../queue/message";
+import { isWellFormed, NOT_WELL_FORMED, toWellFormed } from "../text";
+import { hasTokenParam } from "./token-param";
 
 /** Why a notification was rejected; stable, for tests, logs and alerts. */
-export type RejectionCode = "not_an_object" | "required" | "invalid_type" | "too_long" | "invalid_path" | "too_large";
+export type RejectionCode = "not_an_object" | "required" | "invalid_type" | "too_long" | "not_well_formed" | "invalid_path" | "too_large";
 
 /** The notification's fields as the ledger keeps them: the valid ones, the others null. */
 export interface KeptFields {
@@ -51,14 +53,15 @@ type FieldResult = { value: string | null } | { problem: Problem };
 const kindOf = (value: unknown) => (value === null ? "null" : Array.isArray(value) ? "an array" : `a ${typeof value}`);
 
 /**
- * Title and body: any string. Text beyond 4,096 bytes can never be shown
- * (the whole push is at most that) and is cut here, the way the push
- * would cut it, so one notification always fits a queue message.
+ * Title and body: any string, made well-formed (a lone surrogate becomes
+ * U+FFFD, as D1 and every provider would read it). Text beyond 4,096 bytes
+ * can never be shown (the whole push is at most that) and is cut here, the
+ * way the push would cut it, so one notification always fits a queue message.
  */
 function text(value: unknown): FieldResult {
   if (value === undefined || value === null) return { problem: { code: "required", message: "is required: a string" } };
   if (typeof value !== "string") return { problem: { code: "invalid_type", message: `must be a string, not ${kindOf(value)}` } };
-  return { value: shortenToBytes(value, MAX_PAYLOAD_BYTES) };
+  return { value: shortenToBytes(toWellFormed(value), MAX_PAYLOAD_BYTES) };
 }
 
 /**
@@ -76,6 +79,8 @@ function id(value: unknown, required: boolean): FieldResult {
   }
   if (typeof value !== "string") return { problem: { code: "invalid_type", message: `must be a string, not ${kindOf(value)}` } };
   if (value.length > MAX_ID_LENGTH) return { problem: { code: "too_long", message: `must be at most ${MAX_ID_LENGTH} characters` } };
+  // A key D1 would store as another string: its record step could never find it again.
+  if (!isWellFormed(value)) return { problem: { code: "not_well_formed", message: NOT_WELL_FORMED } };
   return { value };
 }
 
@@ -83,6 +88,10 @@ function id(value: unknown, required: boolean): FieldResult {
 function path(value: unknown, context: NotificationContext): FieldResult {
   if (value === undefined || value === null) return { problem: { code: "required", message: "is required: a string starting with /" } };
   if (typeof value !== "string") return { problem: { code: "invalid_type", message: `must be a string, not ${kindOf(value)}` } };
+  if (!isWellFormed(value)) return { problem: { code: "not_well_formed", message: NOT_WELL_FORMED } };
+  if (hasTokenParam(value)) {
+    return { problem: { code: "invalid_path", message: "must not carry a token parameter (in any spelling): the app adds a fresh sign-in token on tap" } };
+  }
   let url: string;
   try {
     url = tapLink(context.orgId, value);

@@ -155,6 +155,31 @@ describe("tap links: the link builder", () => {
   });
 });
 
+/** Token-named parameters a lenient reader still reads as `token`: refused at the webhook in every spelling. */
+const TOKEN_SPELLINGS: [string, string][] = [
+  ["token[]", "/courses?token[]=abc"],
+  ["token[0]", "/courses?step=2&token[0]=abc"],
+  ["an encoded trailing space", "/courses?Token%20=abc"],
+  ["a plus for a space", "/courses?token+=abc"],
+  ["a leading space", "/courses?%20token=abc"],
+  ["encoded brackets", "/courses?token%5B%5D=abc"],
+  ["fullwidth letters", "/courses?\uFF54\uFF4F\uFF4B\uFF45\uFF4E=abc"],
+  ["UTF-8 escapes of fullwidth letters", "/courses?%EF%BD%94oken=abc"],
+  ["a fragment's query", "/courses#/step?TOKEN[]=abc"],
+];
+
+describe("tap links: token-named parameters in every spelling", () => {
+  it.each(TOKEN_SPELLINGS)("rejects %s at the webhook as invalid_path", async (_label, path) => {
+    const capture = capturingQueue();
+    const items = [notification({ path }), notification()];
+    const response = await fetchWith(signedRequest(notificationsSent(items)), { PUSH_QUEUE: capture.queue });
+    const answer = (await response.json()) as AcceptedJson;
+    expect(answer).toMatchObject({ queued: 1, rejected: 1 });
+    expect(answer.rejections[0]).toMatchObject({ index: 0, field: "path", code: "invalid_path" });
+    expect(JSON.stringify(answer)).not.toContain("abc");
+  });
+});
+
 describe("tap links: through the webhook", () => {
   it("rejects every unsafe path as invalid_path, records each in the ledger without the path, and queues the safe ones as they came", async () => {
     const capture = capturingQueue();
