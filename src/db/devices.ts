@@ -31,16 +31,17 @@ export interface UpsertResult {
 export async function upsertDevice(db: D1Database, input: DeviceInput, now = Date.now()): Promise<UpsertResult> {
   const upsert = db
     .prepare(
-      `INSERT INTO devices (token, provider, custom_id, user_id, platform, environment, created_at, updated_at, app)
-       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8)
+      `INSERT INTO devices (token, provider, custom_id, user_id, platform, environment, created_at, updated_at, app, time_zone)
+       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8, ?9)
        ON CONFLICT (token) DO UPDATE SET
          provider = excluded.provider, app = excluded.app, custom_id = excluded.custom_id, user_id = excluded.user_id,
          platform = excluded.platform, environment = excluded.environment, updated_at = excluded.updated_at,
+         time_zone = excluded.time_zone,
          -- A token registered again is alive: whatever the pruning brake held against it is void.
          quarantined_at = NULL, quarantine_reason = NULL
        RETURNING *`,
     )
-    .bind(input.token, input.provider, input.custom_id, input.user_id, input.platform, input.environment, now, input.app);
+    .bind(input.token, input.provider, input.custom_id, input.user_id, input.platform, input.environment, now, input.app, input.time_zone ?? null);
   // The cap counts devices of the same person: by custom_id when the device has one, else by user_id.
   const [column, owner] = input.custom_id !== null ? ["custom_id", input.custom_id] : ["user_id", input.user_id];
   const cap = db

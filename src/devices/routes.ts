@@ -37,6 +37,7 @@ export function presentDevice(row: DeviceRow) {
     app: row.app,
     platform: row.platform,
     environment: row.environment,
+    time_zone: row.time_zone ?? null,
     custom_id: row.custom_id,
     user_id: row.user_id,
     created_at: new Date(row.created_at).toISOString(),

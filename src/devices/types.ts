@@ -22,6 +22,12 @@ export interface DeviceInput {
   user_id: string | null;
   platform: Platform | null;
   environment: ApnsEnvironment;
+  /**
+   * The device's IANA time zone (`Africa/Nairobi`), as `Intl` knows it;
+   * null when the app sent none. Optional in the type so that the devices
+   * the consumer stands in (OneSignal users) need not name one.
+   */
+  time_zone?: string | null;
 }
 
 /** A user as the relay knows them: the company's `custom_id`, LearnInk's `user_id`, or both. */

@@ -9,6 +9,8 @@ import type { DeviceInput, Provider, UserIdKind, UserIds } from "./types";
 
 /** LearnInk ids are short; anything longer is a client bug. */
 export const MAX_ID_LENGTH = 256;
+/** The longest IANA zone names are about 30 characters. */
+const MAX_TIME_ZONE_LENGTH = 64;
 /**
  * APNs tokens are hex (64 characters today; Apple says not to rely on the
  * length). FCM registration tokens are about 160 URL-safe characters.
@@ -85,7 +87,24 @@ export function parseDevice(body: unknown, apps: readonly string[] = [DEFAULT_AP
   if (typeof app !== "string" || !apps.includes(app)) {
     throw invalid("app", `must be one of ${apps.map((a) => `"${a}"`).join(", ")} (APPS lists the apps besides "${DEFAULT_APP}")`);
   }
-  return { token, provider, app, custom_id, user_id, platform, environment };
+  return { token, provider, app, custom_id, user_id, platform, environment, time_zone: timeZone(record.time_zone) };
+}
+
+/**
+ * `time_zone`: an IANA zone name the runtime's `Intl` knows
+ * (`Africa/Nairobi`), or absent. What `Intl` refuses could never be used
+ * to tell the device's time, so it is a 400 on the field, not stored.
+ */
+function timeZone(value: unknown): string | null {
+  if (value === undefined || value === null) return null;
+  const problem = 'must be an IANA time zone name such as "Africa/Nairobi"';
+  if (typeof value !== "string" || value === "" || value.length > MAX_TIME_ZONE_LENGTH || !isWellFormed(value)) throw invalid("time_zone", problem);
+  try {
+    new Intl.DateTimeFormat("en", { timeZone: value });
+  } catch {
+    throw invalid("time_zone", `${problem} that this runtime knows`);
+  }
+  return value;
 }
 
 /**
