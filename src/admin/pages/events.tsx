@@ -158,7 +158,7 @@ eventPages.get("/events/:id", async (c) => {
         <Confirm
           action={`/admin/events/${encodeURIComponent(eventId)}/replay`}
           label={`Replay ${fmt(failed)} failed…`}
-          question={`Put the ${fmt(failed)} failed deliveries of this event back on the queue? Sent ones are not sent again.`}
+          question={`Put the ${fmt(failed)} failed deliveries of this event back on the queue? Sent ones are not sent again. OneSignal users get the same idempotency key as before: within 30 days OneSignal answers with its first result, so a notification it already created is not shown twice.`}
           confirm="Replay now"
           csrf={csrfToken(c)}
         />
