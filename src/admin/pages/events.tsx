@@ -11,6 +11,7 @@ import { eventDeliveries, eventSummary } from "../../db/ledger-reads";
 import { NotFoundError, ValidationError } from "../../errors";
 import { log } from "../../log";
 import { decodeCursor, encodeCursor } from "../../ops/paging";
+import { openCursor, sealCursor } from "../seal";
 import { replayEvent } from "../../ops/replay";
 import { type ConsoleEnv, operatorName } from "../auth";
 import { Confirm, EventLink, Pager, Recipient, Status, StatusCounts, Time, Token } from "../components";
@@ -45,10 +46,10 @@ eventPages.get("/events", async (c) => {
     if (await eventRow(c.env.DB, query)) return c.redirect(`/admin/events/${encodeURIComponent(query)}`, 303);
     events = await eventsByPrefix(c.env.DB, query, EVENTS_PER_PAGE);
   } else {
-    const after = decodeCursor(c.req.query("cursor"), ["number", "string"]);
+    const after = decodeCursor(await openCursor(c.env, c.req.query("cursor")), ["number", "string"]);
     events = await recentEvents(c.env.DB, EVENTS_PER_PAGE, after && { receivedAt: after[0], eventId: after[1] });
     const last = events.at(-1);
-    if (events.length === EVENTS_PER_PAGE && last) next = encodeCursor(last.received_at, last.event_id);
+    if (events.length === EVENTS_PER_PAGE && last) next = await sealCursor(c.env, encodeCursor(last.received_at, last.event_id));
   }
   const counts = await eventCounts(
     c.env.DB,
@@ -110,7 +111,7 @@ eventPages.get("/events/:id", async (c) => {
   if (status !== undefined && status !== "" && !isDeliveryStatus(status)) {
     throw new ValidationError("invalid_request", "status", "is not a delivery status");
   }
-  const after = decodeCursor(c.req.query("cursor"), ["number", "string"]);
+  const after = decodeCursor(await openCursor(c.env, c.req.query("cursor")), ["number", "string"]);
   const [event, summary, rows] = await Promise.all([
     eventRow(c.env.DB, eventId),
     eventSummary(c.env.DB, eventId),
@@ -124,7 +125,7 @@ eventPages.get("/events/:id", async (c) => {
     throw new NotFoundError(`the ledger has no event ${eventId} (an event appears once its first queue message is consumed)`);
   }
   const last = rows.at(-1);
-  const next = rows.length === DELIVERIES_PER_PAGE && last ? encodeCursor(last.idx, last.device_token) : null;
+  const next = await sealCursor(c.env, rows.length === DELIVERIES_PER_PAGE && last ? encodeCursor(last.idx, last.device_token) : null);
   const replayed = c.req.query("replayed");
   const failed = summary.failed ?? 0;
   return renderPage(

@@ -9,11 +9,12 @@ import { type DeviceRow, devicesOfUser } from "../../db/devices";
 import { userDeliveries } from "../../db/ledger-reads";
 import { userOf } from "../../devices/validate";
 import { decodeCursor, encodeCursor } from "../../ops/paging";
+import { openCursor, sealCursor } from "../seal";
 import type { ConsoleEnv } from "../auth";
 import { EventLink, Pager, Status, Time, Token } from "../components";
 import { csrfToken } from "../csrf";
 import { renderPage } from "../layout";
-import { DoneNotice, QuarantineActions } from "./quarantine";
+import { DoneNotice, deviceRefs, QuarantineActions } from "./quarantine";
 
 export const userPages = new Hono<ConsoleEnv>();
 
@@ -36,7 +37,7 @@ function SearchForm({ by, id }: { by: string; id: string }) {
   );
 }
 
-function Devices({ devices, csrf, back }: { devices: DeviceRow[]; csrf: string; back: string }) {
+function Devices({ devices, refs, csrf, back }: { devices: DeviceRow[]; refs: ReadonlyMap<string, string>; csrf: string; back: string }) {
   if (devices.length === 0) return <p class="muted">No registered device: notifications for this user are recorded as no device.</p>;
   return (
     <div class="scroll">
@@ -78,7 +79,7 @@ function Devices({ devices, csrf, back }: { devices: DeviceRow[]; csrf: string; 
                       </>
                     )}
                     <div>
-                      <QuarantineActions device={device} csrf={csrf} back={back} />
+                      <QuarantineActions device={device} reference={refs.get(device.token) ?? ""} csrf={csrf} back={back} />
                     </div>
                   </>
                 )}
@@ -98,7 +99,7 @@ userPages.get("/users", async (c) => {
     return renderPage(c, { title: "Users", current: "/admin/users" }, <SearchForm by={by} id="" />);
   }
   const user = userOf(id, by);
-  const after = decodeCursor(c.req.query("cursor"), ["number", "string", "number", "string"]);
+  const after = decodeCursor(await openCursor(c.env, c.req.query("cursor")), ["number", "string", "number", "string"]);
   const [devices, deliveries] = await Promise.all([
     devicesOfUser(c.env.DB, user.by, user.id),
     userDeliveries(
@@ -111,7 +112,7 @@ userPages.get("/users", async (c) => {
   ]);
   const last = deliveries.at(-1);
   const next =
-    deliveries.length === DELIVERIES_PER_PAGE && last ? encodeCursor(last.notified_at, last.event_id, last.idx, last.device_token) : null;
+    await sealCursor(c.env, deliveries.length === DELIVERIES_PER_PAGE && last ? encodeCursor(last.notified_at, last.event_id, last.idx, last.device_token) : null);
   return renderPage(
     c,
     { title: `User ${user.id}`, current: "/admin/users" },
@@ -119,7 +120,7 @@ userPages.get("/users", async (c) => {
       <DoneNotice done={c.req.query("done")} />
       <SearchForm by={user.by} id={user.id} />
       <h2>Devices</h2>
-      <Devices devices={devices} csrf={csrfToken(c)} back={`/admin/users?by=${user.by}&id=${encodeURIComponent(user.id)}`} />
+      <Devices devices={devices} refs={await deviceRefs(c.env, devices)} csrf={csrfToken(c)} back={`/admin/users?by=${user.by}&id=${encodeURIComponent(user.id)}`} />
       <h2>Recent deliveries</h2>
       {deliveries.length === 0 ? (
         <p class="muted">No notification for this {user.by} in the ledger (it keeps 30 days).</p>
