@@ -63,10 +63,10 @@ describe("provider requests at the longest path the webhook accepts", () => {
       expect(oneSignalPayloadBytes(onesignal), label).toBeLessThanOrEqual(MAX_PAYLOAD_BYTES);
       expect(oneSignalDataBytes(onesignal.data), label).toBeLessThanOrEqual(ONESIGNAL_MAX_DATA_BYTES);
       // Never an alert without text: the title keeps at least its first character.
-      for (const title of [fcm.message.notification.title, expo.title, onesignal.headings.en, apns.aps.alert.title]) {
+      for (const title of [fcm.message.notification.title, expo.title, onesignal.headings?.en ?? onesignal.contents.en, apns.aps.alert.title]) {
         expect(title.length, label).toBeGreaterThan(1);
       }
-      expect(onesignal.contents.en.length + onesignal.headings.en.length, label).toBeGreaterThan(0);
+      expect(onesignal.contents.en.length, label).toBeGreaterThan(0);
     }
   });
 
@@ -92,6 +92,13 @@ describe("provider requests: what each provider asks for", () => {
     expect(withChannel.message.apns.headers["apns-push-type"]).toBe("alert");
     expect(withChannel.message.android.notification.channel_id).toBe("reminders");
     expect("channel_id" in fcmRequestBody(message, "k", NOW).message.android.notification).toBe(false);
+  });
+
+  it("OneSignal: a notification without a body shows its title as the content (OneSignal refuses an empty contents)", () => {
+    const body = oneSignalBody("app-id", ["emp-1"], pushMessage({ title: "Reminder", body: "" }), KEY);
+    expect(body.contents.en).toBe("Reminder");
+    expect(body.headings).toBeUndefined();
+    expect(oneSignalBody("app-id", ["emp-1"], pushMessage({ title: "T", body: "B" }), KEY)).toMatchObject({ headings: { en: "T" }, contents: { en: "B" } });
   });
 
   it("Expo: channelId when set, absent when not", () => {

@@ -40,7 +40,8 @@ export interface OneSignalRequestBody {
   app_id: string;
   target_channel: "push";
   include_aliases: { external_id: string[] };
-  headings: { en: string };
+  /** Left out when the body is empty and the title is the content. */
+  headings?: { en: string };
   contents: { en: string };
   data: OneSignalData;
   idempotency_key: string;
@@ -55,8 +56,9 @@ export function oneSignalBody(appId: string, externalIds: string[], content: One
     app_id: appId,
     target_channel: "push",
     include_aliases: { external_id: externalIds },
-    headings: { en: text.title },
-    contents: { en: text.body },
+    // OneSignal refuses an empty `contents`: a notification without a body shows its title as the content.
+    ...(text.body === "" ? {} : { headings: { en: text.title } }),
+    contents: { en: text.body === "" ? text.title : text.body },
     data: oneSignalData(content),
     idempotency_key: key,
     // A resend of the same notifications replaces the first on the phone rather than stacking.
