@@ -9,6 +9,7 @@
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { app } from "../../src/http/app";
+import { ConsoleClient } from "../support/console";
 import { API_KEY, RELAY, api, errorOf, fcmToken, uniqueId } from "../support/webhook";
 
 const METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"];
@@ -52,6 +53,19 @@ describe("no answer quotes its input", () => {
     expect(error.code).toBe("method_not_allowed");
     expect(error.message).toContain("/v1/devices/:token/restore");
     expect(error.message).not.toContain(token);
+  });
+
+  it("a console page under another method is a 405 page naming the pattern; an unknown page a 404 that does not repeat it", async () => {
+    const browser = new ConsoleClient();
+    await browser.signIn();
+    const wrong = await browser.page("/admin/devices/restore");
+    expect(wrong.status).toBe(405);
+    expect(wrong.response.headers.get("allow")).toBe("POST");
+    expect(wrong.html).toContain('data-code="method_not_allowed"');
+    const token = fcmToken();
+    const unknown = await browser.page(`/admin/${encodeURIComponent(token)}`);
+    expect(unknown.status).toBe(404);
+    expect(unknown.html).not.toContain(token);
   });
 
   it("an unknown path is a 404 that does not repeat it", async () => {
