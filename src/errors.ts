@@ -15,6 +15,7 @@ export type ErrorCode =
   | "invalid_path"
   | "payload_too_large"
   | "not_found"
+  | "method_not_allowed"
   | "not_configured"
   | "queue_unavailable"
   | "ledger_unavailable"
@@ -22,7 +23,7 @@ export type ErrorCode =
 
 export class RelayError extends Error {
   readonly code: ErrorCode;
-  readonly status: 400 | 401 | 403 | 404 | 413 | 429 | 500 | 503;
+  readonly status: 400 | 401 | 403 | 404 | 405 | 413 | 429 | 500 | 503;
   /** The offending field, for validation errors (`notifications[3].title`). */
   readonly field: string | undefined;
 
@@ -59,10 +60,19 @@ export class ValidationError extends RelayError {
   }
 }
 
-/** A secret or variable the operator has not set, or set unusably. Never echoes its value. */
+/**
+ * A secret or variable the operator has not set, or set unusably. The
+ * answer names no setting (a caller who may not even be authenticated
+ * would learn what to attack); `detail` names it for the log. Never echoes
+ * its value.
+ */
 export class ConfigurationError extends RelayError {
-  constructor(name: string, problem = "is not configured on this relay") {
-    super("not_configured", 500, `${name} ${problem}`);
+  /** What the log says: the setting and what is wrong with it. */
+  readonly detail: string;
+
+  constructor(name: string, problem = "is not configured on this relay", cause?: unknown) {
+    super("not_configured", 500, "this relay is missing a setting or cannot use one; its log names which", { cause });
+    this.detail = `${name} ${problem}`;
   }
 }
 
@@ -93,6 +103,16 @@ export class RateLimitedError extends RelayError {
 export class NotFoundError extends RelayError {
   constructor(message: string) {
     super("not_found", 404, message);
+  }
+}
+
+/** A known route called with a method it does not serve; the answer carries `Allow`. */
+export class MethodNotAllowedError extends RelayError {
+  readonly allowed: readonly string[];
+
+  constructor(message: string, allowed: readonly string[]) {
+    super("method_not_allowed", 405, message);
+    this.allowed = allowed;
   }
 }
 

@@ -21,6 +21,7 @@ export type LogEvent =
   | "console"
   | "rate_limited"
   | "rate_limit_unavailable"
+  | "not_configured"
   | "internal_error";
 
 export type LogFields = Record<string, string | number | boolean | null | undefined>;

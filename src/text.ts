@@ -6,18 +6,14 @@
  * enters; display text (a title, a body) is made well-formed instead.
  */
 
-/** A high surrogate not followed by a low one, or a low one not preceded by a high one. */
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-const LONE_SURROGATES = new RegExp(LONE_SURROGATE.source, "g");
-
 /** True when `value` is well-formed UTF-16, so it encodes to UTF-8 and back unchanged. */
 export function isWellFormed(value: string): boolean {
-  return !LONE_SURROGATE.test(value);
+  return value.isWellFormed();
 }
 
 /** `value` with every lone surrogate replaced by U+FFFD, as a UTF-8 round trip would do. */
 export function toWellFormed(value: string): string {
-  return isWellFormed(value) ? value : value.replace(LONE_SURROGATES, "\uFFFD");
+  return value.toWellFormed();
 }
 
 /** The reason an identifier that is not well-formed is refused, for a 400's or a rejection's message. */

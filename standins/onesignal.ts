@@ -79,6 +79,8 @@ function checkBody(body: Json): { externalIds: string[] } | { problem: string } 
     if (field !== "contents" && typeof value.en !== "string") return { problem: `${field} must include English (en)` };
   }
   if (body.data !== undefined && !isObject(body.data)) return { problem: "data must be a JSON object" };
+  // OneSignal's notification payload page: additionalData is at most 2,048 bytes.
+  if (body.data !== undefined && Buffer.byteLength(JSON.stringify(body.data)) > 2048) return { problem: "data must be at most 2048 bytes" };
   for (const field of ["idempotency_key", "external_id"]) {
     const value = body[field];
     if (value !== undefined && value !== null && !(typeof value === "string" && UUID.test(value))) return { problem: `${field} must be a valid UUID` };

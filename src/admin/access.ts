@@ -8,7 +8,7 @@
  * workers.dev URL, say) gets nothing.
  */
 import { type JWTVerifyGetKey, createRemoteJWKSet, errors, jwtVerify } from "jose";
-import { AuthError, RelayError } from "../errors";
+import { AuthError, ConfigurationError, RelayError } from "../errors";
 
 /** Who Access says is signed in. */
 export interface AccessIdentity {
@@ -18,9 +18,19 @@ export interface AccessIdentity {
   subject: string;
 }
 
-/** True when the console is to be reached through Cloudflare Access only. */
+/**
+ * True when the console is to be reached through Cloudflare Access only.
+ * One of the two settings without the other is refused (500
+ * not_configured, the log says which is missing) rather than silently
+ * opening the key form an operator meant to close.
+ */
 export function accessConfigured(env: Env): boolean {
-  return (env.ACCESS_TEAM_DOMAIN ?? "").trim() !== "" && (env.ACCESS_AUD ?? "").trim() !== "";
+  const team = (env.ACCESS_TEAM_DOMAIN ?? "").trim() !== "";
+  const aud = (env.ACCESS_AUD ?? "").trim() !== "";
+  if (team !== aud) {
+    throw new ConfigurationError(team ? "ACCESS_AUD" : "ACCESS_TEAM_DOMAIN", `is not set while ${team ? "ACCESS_TEAM_DOMAIN" : "ACCESS_AUD"} is: set both for Cloudflare Access, or neither for the key form`);
+  }
+  return team;
 }
 
 const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]"]);
@@ -38,11 +48,11 @@ export function teamOrigin(setting: string): string {
   try {
     url = new URL(/^[a-z]+:\/\//i.test(trimmed) ? trimmed : `https://${trimmed}`);
   } catch (error) {
-    throw new RelayError("not_configured", 500, "ACCESS_TEAM_DOMAIN is not a host name", { cause: error });
+    throw new ConfigurationError("ACCESS_TEAM_DOMAIN", "is not a host name", error);
   }
   const secure = url.protocol === "https:" || (url.protocol === "http:" && LOOPBACK.has(url.hostname));
   if (!secure || url.pathname !== "/" || url.search !== "" || url.username !== "") {
-    throw new RelayError("not_configured", 500, "ACCESS_TEAM_DOMAIN must be the team's host, e.g. myteam.cloudflareaccess.com");
+    throw new ConfigurationError("ACCESS_TEAM_DOMAIN", "must be the team's host, e.g. myteam.cloudflareaccess.com");
   }
   return url.origin;
 }
@@ -74,7 +84,7 @@ export async function verifyAccess(request: Request, env: Env): Promise<AccessId
   } catch (error) {
     // The team's keys could not be read: our side or Cloudflare's, not the user's token.
     if (error instanceof errors.JWKSTimeout || error instanceof errors.JWKSInvalid || !(error instanceof errors.JOSEError)) {
-      throw new RelayError("internal_error", 500, `could not read the Access keys of ${origin}`, { cause: error });
+      throw new RelayError("internal_error", 500, "could not read the Cloudflare Access keys", { cause: error });
     }
     throw new AuthError("the Cloudflare Access token is not valid for this console");
   }

@@ -5,8 +5,8 @@
  * and every form a CSRF token. Errors are pages, not JSON.
  */
 import { Hono } from "hono";
-import { NotFoundError, RateLimitedError, RelayError } from "../errors";
-import { log } from "../log";
+import { asRelayError, logHidden, setErrorHeaders } from "../http/errors";
+import { routePatterns, unservedRoute } from "../http/routes";
 import type { ConsoleEnv } from "./auth";
 import { requireConsoleUser } from "./auth";
 import { requireCsrf } from "./csrf";
@@ -33,15 +33,19 @@ consoleRoutes.route("/", userPages);
 consoleRoutes.route("/", failurePages);
 consoleRoutes.route("/", quarantinePages);
 
+/** The console's own pages, read once when the first unknown page is asked for. */
+let patterns: ReturnType<typeof routePatterns> | undefined;
+
+// A known page under another method is a 405; neither says the path as sent.
 consoleRoutes.all("*", (c) => {
-  throw new NotFoundError(`no console page ${c.req.path}`);
+  patterns ??= routePatterns(consoleRoutes.routes, "/admin");
+  throw unservedRoute(patterns, c.req.method, c.req.path);
 });
 
 consoleRoutes.onError((error, c) => {
-  const known = error instanceof RelayError;
-  if (!known) log("internal_error", { path: c.req.path, error: String(error) }, "error");
-  const relayError = known ? error : new RelayError("internal_error", 500, "internal error", { cause: error });
-  if (error instanceof RateLimitedError) c.header("retry-after", String(error.retryAfterSeconds));
+  logHidden(error, c.req.routePath);
+  const relayError = asRelayError(error);
+  setErrorHeaders(c, relayError);
   return renderPage(
     c,
     { title: relayError.status === 404 ? "Not found" : "Something went wrong" },

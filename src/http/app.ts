@@ -3,11 +3,9 @@
  * turns every failure into `{ "error": { "code", "message" } }`.
  */
 import { Hono } from "hono";
-import type { Context } from "hono";
 import { consoleRoutes } from "../admin/routes";
 import { deviceTokenRoutes } from "../devices/device-tokens";
 import { deviceRoutes } from "../devices/routes";
-import { RateLimitedError, RelayError } from "../errors";
 import { log } from "../log";
 import { openApiRoutes } from "../openapi/route";
 import { quarantineRoutes } from "../ops/quarantine";
@@ -15,9 +13,13 @@ import { opensRoutes } from "../ops/opens";
 import { opsRoutes } from "../ops/routes";
 import { webhookRoutes } from "../webhook/route";
 import { requireAccess } from "./access";
+import { limitBody } from "./body-limit";
+import { asRelayError, errorResponse, logHidden } from "./errors";
+import { routePatterns, unservedRoute } from "./routes";
 
 export const app = new Hono<{ Bindings: Env }>();
 
+app.use("*", limitBody);
 app.get("/healthz", (c) => c.json({ status: "ok" }));
 
 app.route("/", webhookRoutes);
@@ -31,11 +33,16 @@ app.route("/v1", opensRoutes);
 app.route("/v1", quarantineRoutes);
 app.route("/admin", consoleRoutes);
 
-app.notFound((c) => errorResponse(c, new RelayError("not_found", 404, `no route for ${c.req.method} ${c.req.path}`)));
+/** Read once, after every route above is mounted. */
+let patterns: ReturnType<typeof routePatterns> | undefined;
+
+app.notFound((c) => {
+  patterns ??= routePatterns(app.routes);
+  return errorResponse(c, unservedRoute(patterns, c.req.method, c.req.path));
+});
 
 app.onError((error, c) => {
-  const known = error instanceof RelayError;
-  const relayError = known ? error : new RelayError("internal_error", 500, "internal error", { cause: error });
+  const relayError = asRelayError(error);
   if (c.req.path.startsWith("/webhooks/")) {
     log(
       "webhook_rejected",
@@ -48,13 +55,6 @@ app.onError((error, c) => {
       relayError.status >= 500 ? "error" : "warn",
     );
   }
-  if (!known) log("internal_error", { path: c.req.path, error: String(error) }, "error");
+  logHidden(error, c.req.routePath);
   return errorResponse(c, relayError);
 });
-
-function errorResponse(c: Context, error: RelayError): Response {
-  const body: { code: string; message: string; field?: string } = { code: error.code, message: error.message };
-  if (error.field) body.field = error.field;
-  if (error instanceof RateLimitedError) c.header("retry-after", String(error.retryAfterSeconds));
-  return c.json({ error: body }, error.status);
-}

@@ -31,6 +31,7 @@ export const APP_OVERRIDES = {
   apns_key_secret: { setting: "APNS_KEY", secret: true },
   fcm_service_account_secret: { setting: "FCM_SERVICE_ACCOUNT", secret: true },
   expo_access_token_secret: { setting: "EXPO_ACCESS_TOKEN", secret: true },
+  android_channel_id: { setting: "ANDROID_CHANNEL_ID", secret: false },
 } as const;
 
 export type AppOverride = keyof typeof APP_OVERRIDES;

@@ -71,7 +71,15 @@ export function shortenToBytes(text: string, maxBytes: number): string {
  * serializes shorter.
  */
 function longestFitting(text: string, fits: (candidate: string) => boolean): string | null {
-  const pieces = characters(text);
+  const best = longestPrefix(characters(text), fits);
+  // A first character bigger than the room (a cluster of hundreds of combining marks) would leave nothing:
+  // then it is cut between code points rather than shown as no text at all.
+  if ((best === null || best === "") && text !== "") return longestPrefix(Array.from(text), fits) ?? best;
+  return best;
+}
+
+/** The longest `shortened(pieces, n)` accepted by `fits`, or null if none is. */
+function longestPrefix(pieces: readonly string[], fits: (candidate: string) => boolean): string | null {
   let best: string | null = null;
   let low = 0;
   let high = pieces.length - 1; // the whole text is known not to fit

@@ -9,7 +9,7 @@
 import { apnsPayload } from "./apns/message";
 import { expoMessage, expoPayloadBytes } from "./expo/message";
 import { fcmPayloadBytes, fcmRequestBody } from "./fcm/message";
-import { oneSignalBody, oneSignalPayloadBytes } from "./onesignal/message";
+import { ONESIGNAL_MAX_DATA_BYTES, oneSignalBody, oneSignalData, oneSignalDataBytes, oneSignalPayloadBytes } from "./onesignal/message";
 import { jsonBytes, MAX_PAYLOAD_BYTES } from "./payload";
 import type { PushMessage } from "./provider";
 
@@ -26,14 +26,17 @@ export function payloadBytesByProvider(message: PushMessage, now: number): Recor
   };
 }
 
+/** Whether each provider's push carries the tap `url` beside the `path` (OneSignal's does not: onesignal/message.ts). */
+const CARRIES_URL: Record<keyof ReturnType<typeof payloadBytesByProvider>, boolean> = { fcm: true, apns: true, expo: true, onesignal: false };
+
 /**
  * For one event: a function of a notification's `path` and tap `url` that
  * returns the bytes left for title and body in the tightest provider's
  * push; negative when the push cannot fit at all. Each push is built once
  * with an empty path and url, and a string's share of the JSON is its own
  * escaped length, so the per-notification cost is at most two
- * measurements, not four builds. When a path is known to fit, the room
- * returned is a lower bound rather than the exact figure.
+ * measurements, not four builds. When a path is known to leave at least
+ * MIN_TEXT_ROOM, the room returned is a lower bound rather than the exact figure.
  */
 export function pushRoom(eventId: string, now: number): (path: string, url: string) => number {
   const message: PushMessage = {
@@ -47,12 +50,43 @@ export function pushRoom(eventId: string, now: number): (path: string, url: stri
     event_id: eventId,
     index: 0,
   };
-  const room = MAX_PAYLOAD_BYTES - Math.max(...Object.values(payloadBytesByProvider(message, now)));
+  const empty = Object.entries(payloadBytesByProvider(message, now)) as [keyof typeof CARRIES_URL, number][];
+  const room = MAX_PAYLOAD_BYTES - Math.max(...empty.map(([, bytes]) => bytes));
   return (path, url) => {
     // A UTF-16 unit is at most 6 bytes in JSON (\u0001): a short path is measured without encoding it.
     const most = room - 6 * (path.length + url.length);
-    if (most >= 0) return most;
+    // Exact below MIN_TEXT_ROOM, where the webhook's decision is made (pathFit).
+    if (most >= MIN_TEXT_ROOM) return most;
     // jsonBytes("") is the two quotes already counted in the empty push.
-    return room - (jsonBytes(path) - 2) - (jsonBytes(url) - 2);
+    const [pathBytes, urlBytes] = [jsonBytes(path) - 2, jsonBytes(url) - 2];
+    return Math.min(...empty.map(([provider, bytes]) => MAX_PAYLOAD_BYTES - bytes - pathBytes - (CARRIES_URL[provider] ? urlBytes : 0)));
+  };
+}
+
+/**
+ * Bytes a push must leave for its title and body. With less, the text would
+ * be cut to a few characters or to nothing: an alert with no text (and
+ * OneSignal refuses an empty `contents`). 100 bytes keep at least a dozen
+ * characters of any script, escaped as JSON.
+ */
+export const MIN_TEXT_ROOM = 100;
+
+/**
+ * For one event: a function of a notification's `path` and tap `url` that
+ * says why that path cannot be delivered (a reason for the rejection), or
+ * null when it can: it leaves at least MIN_TEXT_ROOM bytes for the text in
+ * every provider's push, and OneSignal's `data` stays within 2,048 bytes.
+ */
+export function pathFit(eventId: string, now: number): (path: string, url: string) => string | null {
+  const room = pushRoom(eventId, now);
+  const dataWithoutPath = oneSignalDataBytes(oneSignalData({ path: "", event_id: eventId }));
+  return (path, url) => {
+    if (room(path, url) < MIN_TEXT_ROOM) {
+      return `is too long: its push would leave less than ${MIN_TEXT_ROOM} of the ${MAX_PAYLOAD_BYTES} bytes for the title and body`;
+    }
+    if (dataWithoutPath + jsonBytes(path) - 2 > ONESIGNAL_MAX_DATA_BYTES) {
+      return `is too long: OneSignal's data (the path and the event id) would be over ${ONESIGNAL_MAX_DATA_BYTES} bytes`;
+    }
+    return null;
   };
 }

@@ -41,8 +41,8 @@ export interface RejectedNotification {
 export interface NotificationContext {
   /** The org id tap links are built with. */
   orgId: string;
-  /** Bytes a (path, url) leaves for the text of the push (src/push/room.ts); negative: it never fits. */
-  room: (path: string, url: string) => number;
+  /** Why a (path, url) cannot be delivered within the providers' limits (src/push/room.ts), or null. */
+  pathFit: (path: string, url: string) => string | null;
 }
 
 export type Checked = { ok: true; notification: QueuedNotification } | { ok: false; rejection: RejectedNotification };
@@ -84,7 +84,11 @@ function id(value: unknown, required: boolean): FieldResult {
   return { value };
 }
 
-/** The tap path: one the link builder accepts (delivery/link.ts), and short enough that its push can fit 4,096 bytes. */
+/**
+ * The tap path: well-formed, with no token parameter in any spelling, one
+ * the link builder accepts (delivery/link.ts), and short enough that every
+ * provider's push keeps room for the text (push/room.ts).
+ */
 function path(value: unknown, context: NotificationContext): FieldResult {
   if (value === undefined || value === null) return { problem: { code: "required", message: "is required: a string starting with /" } };
   if (typeof value !== "string") return { problem: { code: "invalid_type", message: `must be a string, not ${kindOf(value)}` } };
@@ -99,9 +103,8 @@ function path(value: unknown, context: NotificationContext): FieldResult {
     if (error instanceof UnsafePathError) return { problem: { code: "invalid_path", message: error.message } };
     throw error;
   }
-  if (context.room(value, url) < 0) {
-    return { problem: { code: "too_large", message: `is too long: its push would be over ${MAX_PAYLOAD_BYTES} bytes even with an empty title and body` } };
-  }
+  const tooLarge = context.pathFit(value, url);
+  if (tooLarge !== null) return { problem: { code: "too_large", message: tooLarge } };
   return { value };
 }
 

@@ -11,7 +11,7 @@ import { isUsableOrgId } from "../delivery/link";
 import { RelayError } from "../errors";
 import { parseJson } from "../http/json";
 import { log } from "../log";
-import { pushRoom } from "../push/room";
+import { pathFit } from "../push/room";
 import { enqueueJobs, splitIntoJobs } from "../queue/enqueue";
 import type { PushJob } from "../queue/message";
 import { KNOWN_API_VERSION, NOTIFICATIONS_SENT, parseEvent, rejectionField } from "./event";
@@ -52,7 +52,7 @@ webhookRoutes.post(
     const body = parseJson(raw);
     warnOnApiVersion(eventId, body);
     const orgId = isUsableOrgId(c.env.LEARNINK_ORG_ID) ? c.env.LEARNINK_ORG_ID : STAND_IN_ORG_ID;
-    const event = parseEvent(body, { orgId, room: pushRoom(eventId, receivedAt) });
+    const event = parseEvent(body, { orgId, pathFit: pathFit(eventId, receivedAt) });
     if (event.type !== NOTIFICATIONS_SENT || !event.notifications) {
       log("webhook_accepted", { svix_id: eventId, type: event.type, ignored: true });
       return c.json({ received: true, event_id: eventId, type: event.type, ignored: true });

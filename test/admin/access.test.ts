@@ -9,6 +9,7 @@ import { type CryptoKey, SignJWT, exportJWK, generateKeyPair } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
 import { teamOrigin } from "../../src/admin/access";
 import { ConsoleClient } from "../support/console";
+import { captureLogs } from "../support/logs";
 import { registerAccessKey } from "../support/standins";
 
 const AUD = "4714c1358e65fe4b408ad6d432a5f878f08194bdb4752441fd56faefa9b2b6f2";
@@ -127,4 +128,23 @@ describe("ACCESS_TEAM_DOMAIN", () => {
       expect(() => teamOrigin(setting)).toThrow(expect.objectContaining({ code: "not_configured" }));
     },
   );
+});
+
+describe("half an Access configuration", () => {
+  it.each([
+    ["only ACCESS_TEAM_DOMAIN", { ACCESS_TEAM_DOMAIN: "myteam.cloudflareaccess.com", ACCESS_AUD: "" }, "ACCESS_AUD"],
+    ["only ACCESS_AUD", { ACCESS_TEAM_DOMAIN: "", ACCESS_AUD: AUD }, "ACCESS_TEAM_DOMAIN"],
+  ])("with %s is refused (500 not_configured), never the key form; the log names what is missing", async (_label, settings, missing) => {
+    const logs = captureLogs();
+    const browser = new ConsoleClient(settings);
+    const pages = [await browser.page("/admin/login"), await browser.page("/admin")];
+    logs.stop();
+    for (const { status, html } of pages) {
+      expect(status).toBe(500);
+      expect(html).toContain('data-code="not_configured"');
+      expect(html).not.toContain('name="key"');
+      expect(html).not.toContain(missing);
+    }
+    expect(logs.lines().find((l) => l.event === "not_configured")?.setting).toContain(missing);
+  });
 });

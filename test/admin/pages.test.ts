@@ -230,9 +230,15 @@ describe("quarantine", () => {
   }
   const held = (token: string) =>
     env.DB.prepare("SELECT quarantined_at FROM devices WHERE token = ?1").bind(token).first<{ quarantined_at: number | null }>();
+  /** The sealed reference the forms in `token`'s row carry (the page shows the token shortened only). */
+  const refOf = (html: string, token: string) => {
+    const row = html.split("<tr ").find((r) => r.includes(`…${token.slice(-6)}`))!;
+    return /name="device" value="([^"]+)"/.exec(row)![1]!;
+  };
 
   it("lists quarantined devices on Failures and the user's page, with Restore and Confirm removal", async () => {
-    const [kept, gone] = [fcmToken(), fcmToken()];
+    // Ends of their own, so each shortened token tells its row apart.
+    const [kept, gone] = [fcmToken().replace(/.{6}$/, "Kept01"), fcmToken().replace(/.{6}$/, "Gone02")];
     const owner = uniqueId("emp-held");
     await registerDevice({ provider: "fcm", token: kept, custom_id: owner });
     await registerDevice({ provider: "fcm", token: gone, custom_id: owner });
@@ -244,33 +250,40 @@ describe("quarantine", () => {
     expect(failures.html).toContain(`…${kept.slice(-6)}`);
     expect(failures.html).toContain('action="/admin/devices/restore"');
     expect(failures.html).toContain('action="/admin/devices/confirm-removal"');
-    // The token is in the forms' hidden fields, never on screen.
-    expect(failures.html.replace(/<input type="hidden" name="token" value="[^"]*"\/?>/g, "")).not.toContain(kept);
+    // The full token is nowhere in the page source: not on screen, not in the forms' hidden fields.
+    expect(failures.html).not.toContain(kept);
+    expect(failures.html).not.toContain(gone);
 
     const user = await browser.page(`/admin/users?by=custom_id&id=${owner}`);
     expect(user.html.match(/<tr data-quarantined="no">/g)).toBeNull();
     expect(user.html).toContain("UNREGISTERED");
+    expect(user.html).not.toContain(kept);
+    const [keptRef, goneRef] = [refOf(user.html, kept), refOf(user.html, gone)];
 
     const back = `/admin/users?by=custom_id&id=${owner}`;
-    expect((await browser.post("/admin/devices/restore", { token: kept, next: back }, { csrf: null })).status).toBe(403);
+    expect((await browser.post("/admin/devices/restore", { device: keptRef, next: back }, { csrf: null })).status).toBe(403);
+    expect((await held(kept))!.quarantined_at).not.toBeNull();
+    // A raw token, or a reference that was edited, names no device.
+    expect((await browser.post("/admin/devices/restore", { device: kept, next: back })).status).toBe(400);
+    expect((await browser.post("/admin/devices/restore", { token: kept, next: back })).status).toBe(400);
     expect((await held(kept))!.quarantined_at).not.toBeNull();
 
-    const restored = await browser.post("/admin/devices/restore", { token: kept, next: back });
+    const restored = await browser.post("/admin/devices/restore", { device: keptRef, next: back });
     expect(restored.status).toBe(303);
     expect(restored.headers.get("location")).toBe(`${back}&done=restored`);
     expect((await held(kept))!.quarantined_at).toBeNull();
     expect((await browser.page(restored.headers.get("location")!)).html).toContain("Restored: the device is sent to again.");
 
-    const removed = await browser.post("/admin/devices/confirm-removal", { token: gone, next: "/admin/failures#quarantine" });
+    const removed = await browser.post("/admin/devices/confirm-removal", { device: goneRef, next: "/admin/failures#quarantine" });
     expect(removed.headers.get("location")).toBe("/admin/failures?done=removed#quarantine");
     expect(await held(gone)).toBeNull();
 
     // Nothing quarantined with that token any more: a second answer is a 404 page.
-    const again = await browser.post("/admin/devices/confirm-removal", { token: gone, next: back });
+    const again = await browser.post("/admin/devices/confirm-removal", { device: goneRef, next: back });
     expect(again.status).toBe(404);
     // Only console pages are places to go back to.
     await quarantine(kept);
-    const elsewhere = await browser.post("/admin/devices/restore", { token: kept, next: "https://evil.example/" });
+    const elsewhere = await browser.post("/admin/devices/restore", { device: keptRef, next: "https://evil.example/" });
     expect(elsewhere.headers.get("location")).toBe("/admin?done=restored");
   });
 });

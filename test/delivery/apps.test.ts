@@ -11,7 +11,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createIsolateMemory } from "../../src/push/credential-cache";
 import { createProviders } from "../../src/push/providers";
 import { eventDeliveries, job, queued, runBatch } from "../support/delivery";
-import { apnsToken, fcmToken, uniqueId } from "../support/ids";
+import { apnsToken, expoToken, fcmToken, uniqueId } from "../support/ids";
 import { captureLogs } from "../support/logs";
 import { freshApnsKey, freshServiceAccount, pushes, stats } from "../support/standins";
 import { API_KEY, errorOf, fetchWith, RELAY } from "../support/webhook";
@@ -135,5 +135,36 @@ describe("several apps", () => {
     const broken = { ...apps.config, APPS: "[]" };
     const second = await runBatch([job([queued({ custom_id: user })])], { providers: providersFor(broken) }, 1, broken);
     expect(second.report.outcomes).toEqual({ sent: 1, retrying: 2 });
+  });
+
+  it("shows each app's pushes in its Android notification channel: APPS' android_channel_id, else ANDROID_CHANNEL_ID, else none", async () => {
+    const apps = await twoApps();
+    const stagingApps = JSON.parse(apps.config.APPS!) as Record<string, Record<string, string>>;
+    stagingApps.staging!.android_channel_id = "staging-reminders";
+    const user = uniqueId("emp");
+    const devices = [
+      { provider: "fcm", token: fcmToken() },
+      { provider: "fcm", token: fcmToken(), app: "staging" },
+      { provider: "expo", token: expoToken() },
+      { provider: "expo", token: expoToken(), app: "staging" },
+    ];
+    const withChannel = { ...apps.config, APPS: JSON.stringify(stagingApps), ANDROID_CHANNEL_ID: "reminders" };
+    for (const device of devices) expect((await register({ custom_id: user, ...device }, withChannel)).status).toBe(201);
+    const { report } = await runBatch([job([queued({ custom_id: user })])], { providers: providersFor(withChannel) }, 1, withChannel);
+    expect(report.outcomes).toEqual({ sent: 4 });
+    const [fcm, fcmStaging, expo, expoStaging] = await Promise.all(devices.map((d) => pushes({ token: d.token })));
+    const channelOf = (push: { payload: unknown } | undefined) => (push!.payload as { message: { android: { notification: { channel_id?: string } } } }).message.android.notification.channel_id;
+    expect([channelOf(fcm![0]), channelOf(fcmStaging![0])]).toEqual(["reminders", "staging-reminders"]);
+    expect([(expo![0]!.payload as { channelId?: string }).channelId, (expoStaging![0]!.payload as { channelId?: string }).channelId]).toEqual([
+      "reminders",
+      "staging-reminders",
+    ]);
+
+    // Unset everywhere: no channel field at all (Android's default channel).
+    const plain = uniqueId("emp");
+    const token = fcmToken();
+    expect((await register({ custom_id: plain, provider: "fcm", token }, apps.config)).status).toBe(201);
+    await runBatch([job([queued({ custom_id: plain })])], { providers: providersFor(apps.config) }, 1, apps.config);
+    expect(channelOf((await pushes({ token }))[0])).toBeUndefined();
   });
 });

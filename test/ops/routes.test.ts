@@ -5,7 +5,10 @@ import { consumeDeadLetters } from "../../src/delivery/dead-letter";
 import { app } from "../../src/http/app";
 import type { PushJob } from "../../src/queue/message";
 import { api, API_KEY, fcmToken, RELAY, uniqueId } from "../support/webhook";
+import { createIsolateMemory } from "../../src/push/credential-cache";
+import { createProviders } from "../../src/push/providers";
 import { eventDeliveries, fakeProviders, job, queued, registerDevice, runBatch } from "../support/delivery";
+import { freshOneSignalApp, pushes, requests, script, stats } from "../support/standins";
 
 /** Dead-letters `jobs` an hour on, when every wait of their last attempt is long over. */
 async function deadLetter(jobs: PushJob[]) {
@@ -70,6 +73,29 @@ describe("dead letters and replay", () => {
     expect(providers.fcm.sent.map((m) => m.token)).toEqual([tokenB]);
     const after = await eventDeliveries(event.event_id);
     expect(after!.summary).toEqual({ sent: 2, no_device: 1 });
+  });
+
+  it("replays a OneSignal user with the same idempotency key: within 30 days OneSignal answers as it first did, so nothing shows twice", async () => {
+    const oneSignal = await freshOneSignalApp();
+    const user = uniqueId("emp");
+    await oneSignal.users([user], "subscribed");
+    // OneSignal creates the notification, but its answer comes after the relay gave up waiting, every time.
+    await script(user, [{ status: 200, delayMs: 1_500 }]);
+    const providers = createProviders({ ...env, ...oneSignal.config } as Env, { timeoutMs: 300 }, createIsolateMemory());
+    const event = job([queued({ i: 0, custom_id: user })]);
+    expect((await runBatch([event], { providers }, 1, oneSignal.config)).report.outcomes).toEqual({ retrying: 1 });
+    await deadLetter([event]);
+    expect((await eventDeliveries(event.event_id))!.deliveries.map((d) => [d.status, d.error])).toEqual([["failed", "retries_exhausted"]]);
+
+    const { response, jobs } = await replay(event.event_id);
+    expect(response.status).toBe(202);
+    await runBatch(jobs, { providers }, 1, oneSignal.config);
+    const [push] = await pushes({ token: user, provider: "onesignal" });
+    const after = await eventDeliveries(event.event_id);
+    // The replay's request carried the first attempt's key: OneSignal answered with that first notification.
+    expect(after!.deliveries.map((d) => [d.status, d.provider_id])).toEqual([["sent", push!.provider_id]]);
+    expect((await requests(user)).at(-1)).toMatchObject({ status: 200, reason: "idempotent_repeat" });
+    expect(await stats({ app_id: oneSignal.appId })).toMatchObject({ onesignal_notifications: 1, onesignal_pushes: 1 });
   });
 
   it("replays nothing (200) when nothing failed, and 404 for an unknown event", async () => {

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import type { TestProject } from "vitest/node";
 import { unstable_readConfig } from "wrangler";
 import { startStandins, workerConfig } from "../../standins/index.ts";
-import type { WranglerQueues } from "./provided.ts";
+import type { FuzzSettings, WranglerQueues } from "./provided.ts";
 import { hideExpectedResetNoise } from "./workerd-noise.ts";
 
 function wranglerQueues(): WranglerQueues {
@@ -29,6 +29,17 @@ function wranglerQueues(): WranglerQueues {
   };
 }
 
+/** What `npm run fuzz` passed through the environment (scripts/fuzz.ts); absent: the suite's defaults. */
+function fuzzSettings(): FuzzSettings {
+  const runs = Number(process.env.RELAY_FUZZ_RUNS ?? "");
+  const seed = Number(process.env.RELAY_FUZZ_SEED ?? "");
+  return {
+    runs: Number.isSafeInteger(runs) && runs > 0 ? runs : 0,
+    seed: process.env.RELAY_FUZZ_SEED && Number.isSafeInteger(seed) ? seed : null,
+    path: process.env.RELAY_FUZZ_PATH || null,
+  };
+}
+
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const noise = process.env.RELAY_TEST_SHOW_RESETS ? null : hideExpectedResetNoise();
   const standins = await startStandins();
@@ -37,6 +48,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   // device would go to OneSignal instead of being recorded no_device, which most tests are about.
   project.provide("standinWorkerConfig", { ...workerConfig(standins.url, standins.keys), ONESIGNAL_APP_ID: "", ONESIGNAL_API_KEY: "" });
   project.provide("wranglerQueues", wranglerQueues());
+  project.provide("fuzz", fuzzSettings());
   return async () => {
     await standins.close();
     noise?.restore();

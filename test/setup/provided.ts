@@ -11,6 +11,14 @@ export interface WranglerQueues {
   consumers: { queue: string; max_retries?: number; retry_delay?: number; dead_letter_queue?: string }[];
 }
 
+/** How `npm run fuzz` asks the property tests to run (scripts/fuzz.ts). */
+export interface FuzzSettings {
+  runs: number;
+  seed: number | null;
+  /** fast-check's path of a failure, to replay exactly that case. */
+  path: string | null;
+}
+
 declare module "vitest" {
   export interface ProvidedContext {
     /** `http://127.0.0.1:PORT` of the stand-ins (control API under /__standin/). */
@@ -19,5 +27,7 @@ declare module "vitest" {
     standinWorkerConfig: StandinWorkerConfig;
     /** wrangler.toml's [vars] and queue bindings. */
     wranglerQueues: WranglerQueues;
+    /** The property tests' runs and seed, set by `npm run fuzz` (0 and null: the suite's bounded defaults). */
+    fuzz: FuzzSettings;
   }
 }

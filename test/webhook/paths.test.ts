@@ -7,7 +7,7 @@
 import { describe, expect, it } from "vitest";
 import { LINK_ORIGIN, tapLink, UnsafePathError } from "../../src/delivery/link";
 import { ConfigurationError } from "../../src/errors";
-import { pushRoom } from "../../src/push/room";
+import { pathFit } from "../../src/push/room";
 import { pushes } from "../support/standins";
 import {
   drainLikeTheQueue,
@@ -240,9 +240,9 @@ describe("tap links: the consumer refuses what reached the queue anyway", () => 
 describe("paths too long for a 4 KB push", () => {
   /** The longest `/xxx…` path the webhook accepts for an event, found through the same measure it uses. */
   function longestPath(eventId: string, unit: string): string {
-    const room = pushRoom(eventId, Date.now());
+    const fits = pathFit(eventId, Date.now());
     let path = "/";
-    while (room(path + unit, tapLink(ORG, path + unit)) >= 0) path += unit;
+    while (fits(path + unit, tapLink(ORG, path + unit)) === null) path += unit;
     return path;
   }
 
@@ -280,6 +280,8 @@ describe("paths too long for a 4 KB push", () => {
       const { message } = push.payload as { message?: { notification: unknown; data: unknown } };
       const counted = message ? { notification: message.notification, data: message.data } : push.payload;
       expect(new TextEncoder().encode(JSON.stringify(counted)).length).toBeLessThanOrEqual(4_096);
+      // Never cut to an alert without text.
+      expect(push.title).toMatch(/^T+…$/);
     }
   }, 30_000);
 });

@@ -11,6 +11,7 @@ import { type DeliveryRow, eventDeliveries, eventSummary } from "../../db/ledger
 import { NotFoundError, ValidationError } from "../../errors";
 import { log } from "../../log";
 import { decodeCursor, encodeCursor } from "../../ops/paging";
+import { openCursor, sealCursor } from "../seal";
 import { replayEvent } from "../../ops/replay";
 import { type ConsoleEnv, operatorName } from "../auth";
 import { Confirm, EventLink, Pager, Recipient, Status, StatusCounts, Time, Token } from "../components";
@@ -69,10 +70,10 @@ eventPages.get("/events", async (c) => {
     if (await eventRow(c.env.DB, query)) return c.redirect(`/admin/events/${encodeURIComponent(query)}`, 303);
     events = await eventsByPrefix(c.env.DB, query, EVENTS_PER_PAGE);
   } else {
-    const after = decodeCursor(c.req.query("cursor"), ["number", "string"]);
+    const after = decodeCursor(await openCursor(c.env, c.req.query("cursor")), ["number", "string"]);
     events = await recentEvents(c.env.DB, EVENTS_PER_PAGE, after && { receivedAt: after[0], eventId: after[1] });
     const last = events.at(-1);
-    if (events.length === EVENTS_PER_PAGE && last) next = encodeCursor(last.received_at, last.event_id);
+    if (events.length === EVENTS_PER_PAGE && last) next = await sealCursor(c.env, encodeCursor(last.received_at, last.event_id));
   }
   const counts = await eventCounts(
     c.env.DB,
@@ -134,7 +135,7 @@ eventPages.get("/events/:id", async (c) => {
   if (status !== undefined && status !== "" && !isDeliveryStatus(status)) {
     throw new ValidationError("invalid_request", "status", "is not a delivery status");
   }
-  const after = decodeCursor(c.req.query("cursor"), ["number", "string"]);
+  const after = decodeCursor(await openCursor(c.env, c.req.query("cursor")), ["number", "string"]);
   const [event, summary, rows] = await Promise.all([
     eventRow(c.env.DB, eventId),
     eventSummary(c.env.DB, eventId),
@@ -149,7 +150,7 @@ eventPages.get("/events/:id", async (c) => {
   }
   const texts = await notificationTexts(c.env.DB, eventId, rows.map((row) => row.idx));
   const last = rows.at(-1);
-  const next = rows.length === DELIVERIES_PER_PAGE && last ? encodeCursor(last.idx, last.device_token) : null;
+  const next = await sealCursor(c.env, rows.length === DELIVERIES_PER_PAGE && last ? encodeCursor(last.idx, last.device_token) : null);
   const replayed = c.req.query("replayed");
   const following = replayed !== undefined && replayed !== "0" && replayInFlight(Number(c.req.query("at")), rows);
   const failed = summary.failed ?? 0;
@@ -186,7 +187,7 @@ eventPages.get("/events/:id", async (c) => {
         <Confirm
           action={`/admin/events/${encodeURIComponent(eventId)}/replay`}
           label={`Replay ${fmt(failed)} failed…`}
-          question={`Put the ${fmt(failed)} failed deliveries of this event back on the queue? Sent ones are not sent again.`}
+          question={`Put the ${fmt(failed)} failed deliveries of this event back on the queue? Sent ones are not sent again. OneSignal users get the same idempotency key as before: within 30 days OneSignal answers with its first result, so a notification it already created is not shown twice.`}
           confirm="Replay now"
           csrf={csrfToken(c)}
         />

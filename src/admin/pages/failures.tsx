@@ -7,6 +7,7 @@
 import { Hono } from "hono";
 import { type FailureRow, recentFailures } from "../../db/console-reads";
 import { decodeCursor, encodeCursor } from "../../ops/paging";
+import { openCursor, sealCursor } from "../seal";
 import type { ConsoleEnv } from "../auth";
 import { Confirm, EventLink, Pager, Recipient, Status, Time, Token } from "../components";
 import { csrfToken } from "../csrf";
@@ -98,13 +99,13 @@ function FailuresTable({ rows, csrf }: { rows: readonly FailureRow[]; csrf: stri
 
 failurePages.get("/failures", async (c) => {
   const [cursor, held] = [c.req.query("cursor"), c.req.query("held")];
-  const after = decodeCursor(cursor, ["number", "string", "number", "string"]);
+  const after = decodeCursor(await openCursor(c.env, cursor), ["number", "string", "number", "string"]);
   const [rows, quarantine] = await Promise.all([
     recentFailures(c.env.DB, FAILURES_PER_PAGE, after && { updatedAt: after[0], eventId: after[1], index: after[2], token: after[3] }),
-    quarantinePage(c.env.DB, held),
+    quarantinePage(c.env, held),
   ]);
   const last = rows.at(-1);
-  const next = rows.length === FAILURES_PER_PAGE && last ? encodeCursor(last.updated_at, last.event_id, last.idx, last.device_token) : null;
+  const next = await sealCursor(c.env, rows.length === FAILURES_PER_PAGE && last ? encodeCursor(last.updated_at, last.event_id, last.idx, last.device_token) : null);
   const csrf = csrfToken(c);
   const here = new URL(c.req.url);
   here.searchParams.delete("done");
@@ -120,6 +121,7 @@ failurePages.get("/failures", async (c) => {
       </p>
       <QuarantineTable
         devices={quarantine.devices}
+        refs={quarantine.refs}
         csrf={csrf}
         back={`${here.pathname}${here.search}`}
         pager={{ params: { cursor, held }, next: quarantine.next }}

@@ -3,7 +3,8 @@
  * Restore (the token was fine: the device is sent to again) or Confirm
  * removal (it was dead: the device is deleted). The same database calls as
  * `POST /v1/devices/:token/restore` and `/confirm-removal`. The token
- * travels in the POST body, never in a URL, and shows only shortened.
+ * shows only shortened; the form carries it sealed (../seal.ts), so the
+ * page source never holds a token that could be sent to.
  */
 import type { Context } from "hono";
 import { Hono } from "hono";
@@ -13,6 +14,7 @@ import { NotFoundError, ValidationError } from "../../errors";
 import { log, shortToken } from "../../log";
 import { decodeCursor, encodeCursor } from "../../ops/paging";
 import { type ConsoleEnv, operatorName, safeNext } from "../auth";
+import { openCursor, seal, sealCursor, unseal } from "../seal";
 import { Confirm, Pager, Recipient, Status, Time, Token } from "../components";
 
 export const quarantinePages = new Hono<ConsoleEnv>();
@@ -35,9 +37,15 @@ export function DoneNotice({ done }: { done: string | undefined }) {
   ) : null;
 }
 
-/** Restore and Confirm removal for one quarantined device; `back` is the page to return to. */
-export function QuarantineActions({ device, csrf, back }: { device: DeviceRow; csrf: string; back: string }) {
-  const fields = { token: device.token, next: back };
+/** The sealed reference each quarantined device's forms carry instead of its token, by token. */
+export async function deviceRefs(env: Env, devices: readonly DeviceRow[]): Promise<ReadonlyMap<string, string>> {
+  const held = devices.filter((d) => d.quarantined_at !== null);
+  return new Map(await Promise.all(held.map(async (d) => [d.token, await seal(env, d.token)] as const)));
+}
+
+/** Restore and Confirm removal for one quarantined device; `reference` is its sealed token, `back` the page to return to. */
+export function QuarantineActions({ device, reference, csrf, back }: { device: DeviceRow; reference: string; csrf: string; back: string }) {
+  const fields = { device: reference, next: back };
   const which = `${device.provider} device ${shortToken(device.token)}`;
   return (
     <span class="actions">
@@ -63,16 +71,22 @@ export function QuarantineActions({ device, csrf, back }: { device: DeviceRow; c
 }
 
 /** The page of quarantined devices after `cursor`, longest held first, and the cursor of the next. */
-export async function quarantinePage(db: D1Database, cursor: string | undefined) {
-  const after = decodeCursor(cursor, ["number", "string"]);
-  const devices = await quarantinedDevices(db, {}, { after: after && { quarantinedAt: after[0], token: after[1] }, limit: DEVICES_PER_PAGE });
+export async function quarantinePage(env: Env, cursor: string | undefined) {
+  const after = decodeCursor(await openCursor(env, cursor, "held"), ["number", "string"]);
+  const devices = await quarantinedDevices(env.DB, {}, { after: after && { quarantinedAt: after[0], token: after[1] }, limit: DEVICES_PER_PAGE });
   const last = devices.at(-1);
-  const next = devices.length === DEVICES_PER_PAGE && last ? encodeCursor(last.quarantined_at!, last.token) : null;
-  return { devices, next };
+  const next = await sealCursor(env, devices.length === DEVICES_PER_PAGE && last ? encodeCursor(last.quarantined_at!, last.token) : null);
+  return { devices, next, refs: await deviceRefs(env, devices) };
 }
 
 /** The quarantined devices as a table with their actions. */
-export function QuarantineTable(props: { devices: DeviceRow[]; csrf: string; back: string; pager: { params: Record<string, string | undefined>; next: string | null } }) {
+export function QuarantineTable(props: {
+  devices: DeviceRow[];
+  refs: ReadonlyMap<string, string>;
+  csrf: string;
+  back: string;
+  pager: { params: Record<string, string | undefined>; next: string | null };
+}) {
   if (props.devices.length === 0) return <p class="muted">No device is quarantined.</p>;
   return (
     <>
@@ -109,7 +123,7 @@ export function QuarantineTable(props: { devices: DeviceRow[]; csrf: string; bac
                   <Time ms={device.quarantined_at === null ? null : device.quarantined_at + QUARANTINE_MS} />
                 </td>
                 <td>
-                  <QuarantineActions device={device} csrf={props.csrf} back={props.back} />
+                  <QuarantineActions device={device} reference={props.refs.get(device.token) ?? ""} csrf={props.csrf} back={props.back} />
                 </td>
               </tr>
             ))}
@@ -123,8 +137,8 @@ export function QuarantineTable(props: { devices: DeviceRow[]; csrf: string; bac
 
 async function formFields(c: Context<ConsoleEnv>): Promise<{ token: string; back: string }> {
   const form = await c.req.parseBody();
-  const token = typeof form.token === "string" ? form.token : "";
-  if (token === "") throw new ValidationError("invalid_request", "token", "the form names no device");
+  const token = typeof form.device === "string" && form.device !== "" ? await unseal(c.env, form.device) : null;
+  if (token === null) throw new ValidationError("invalid_request", "device", "the form names no device this console showed");
   return { token, back: safeNext(typeof form.next === "string" ? form.next : undefined) };
 }
 

@@ -10,11 +10,12 @@ import { recentRecipients } from "../../db/console-reads";
 import { userDeliveries } from "../../db/ledger-reads";
 import { userOf } from "../../devices/validate";
 import { decodeCursor, encodeCursor } from "../../ops/paging";
+import { openCursor, sealCursor } from "../seal";
 import type { ConsoleEnv } from "../auth";
 import { EventLink, Pager, Recipient, Status, Time, Token } from "../components";
 import { csrfToken } from "../csrf";
 import { renderPage } from "../layout";
-import { DoneNotice, QuarantineActions } from "./quarantine";
+import { DoneNotice, deviceRefs, QuarantineActions } from "./quarantine";
 
 export const userPages = new Hono<ConsoleEnv>();
 
@@ -63,7 +64,7 @@ function SearchForm({ by, id }: { by: string; id: string }) {
   );
 }
 
-function Devices({ devices, csrf, back }: { devices: DeviceRow[]; csrf: string; back: string }) {
+function Devices({ devices, refs, csrf, back }: { devices: DeviceRow[]; refs: ReadonlyMap<string, string>; csrf: string; back: string }) {
   if (devices.length === 0) return <p class="muted">No registered device: notifications for this user are recorded as no device.</p>;
   return (
     <div class="scroll">
@@ -105,7 +106,7 @@ function Devices({ devices, csrf, back }: { devices: DeviceRow[]; csrf: string; 
                       </>
                     )}
                     <div>
-                      <QuarantineActions device={device} csrf={csrf} back={back} />
+                      <QuarantineActions device={device} reference={refs.get(device.token) ?? ""} csrf={csrf} back={back} />
                     </div>
                   </>
                 )}
@@ -133,7 +134,7 @@ userPages.get("/users", async (c) => {
     );
   }
   const user = userOf(id, by);
-  const after = decodeCursor(c.req.query("cursor"), ["number", "string", "number", "string"]);
+  const after = decodeCursor(await openCursor(c.env, c.req.query("cursor")), ["number", "string", "number", "string"]);
   const [devices, deliveries] = await Promise.all([
     devicesOfUser(c.env.DB, user.by, user.id),
     userDeliveries(
@@ -146,7 +147,7 @@ userPages.get("/users", async (c) => {
   ]);
   const last = deliveries.at(-1);
   const next =
-    deliveries.length === DELIVERIES_PER_PAGE && last ? encodeCursor(last.notified_at, last.event_id, last.idx, last.device_token) : null;
+    await sealCursor(c.env, deliveries.length === DELIVERIES_PER_PAGE && last ? encodeCursor(last.notified_at, last.event_id, last.idx, last.device_token) : null);
   return renderPage(
     c,
     { title: `User ${user.id}`, current: "/admin/users" },
@@ -154,7 +155,7 @@ userPages.get("/users", async (c) => {
       <DoneNotice done={c.req.query("done")} />
       <SearchForm by={user.by} id={user.id} />
       <h2>Devices</h2>
-      <Devices devices={devices} csrf={csrfToken(c)} back={`/admin/users?by=${user.by}&id=${encodeURIComponent(user.id)}`} />
+      <Devices devices={devices} refs={await deviceRefs(c.env, devices)} csrf={csrfToken(c)} back={`/admin/users?by=${user.by}&id=${encodeURIComponent(user.id)}`} />
       <h2>Recent deliveries</h2>
       {deliveries.length === 0 ? (
         <p class="muted">No notification for this {user.by} in the ledger (it keeps 30 days).</p>

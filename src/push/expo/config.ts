@@ -10,6 +10,8 @@ export const DEFAULT_EXPO_API_BASE = "https://exp.host";
 export interface ExpoSettings {
   EXPO_ACCESS_TOKEN?: string;
   EXPO_API_BASE?: string;
+  /** The app's Android notification channel (`android_channel_id` in APPS); blank: Android's default. */
+  ANDROID_CHANNEL_ID?: string;
 }
 
 export interface ExpoConfig {
@@ -17,6 +19,8 @@ export interface ExpoConfig {
   base: string;
   /** Sent as `Authorization: Bearer` when set. */
   accessToken: string | undefined;
+  /** Each message's `channelId` when set. */
+  channelId: string | undefined;
 }
 
 /** The settings as the provider uses them; blank means unset. */
@@ -25,6 +29,7 @@ export function expoConfig(settings: ExpoSettings): ExpoConfig {
   return {
     base: (settings.EXPO_API_BASE?.trim() || DEFAULT_EXPO_API_BASE).replace(/\/+$/, ""),
     accessToken: token ? token : undefined,
+    channelId: settings.ANDROID_CHANNEL_ID?.trim() || undefined,
   };
 }
 

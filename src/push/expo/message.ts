@@ -23,10 +23,12 @@ export interface ExpoMessage {
   ttl: number;
   /** Delivered at once, like APNs priority 10 and FCM's HIGH. */
   priority: "high";
+  /** The app's Android notification channel, when it has one. */
+  channelId?: string;
 }
 
 /** The message, with title and body shortened so what Expo forwards stays within 4,096 bytes. */
-export function expoMessage(message: PushMessage): ExpoMessage {
+export function expoMessage(message: PushMessage, channelId?: string): ExpoMessage {
   const build = (text: VisibleText): ExpoMessage => ({
     to: message.token,
     title: text.title,
@@ -35,6 +37,7 @@ export function expoMessage(message: PushMessage): ExpoMessage {
     sound: "default",
     ttl: PUSH_LIFETIME_S,
     priority: "high",
+    ...(channelId ? { channelId } : {}),
   });
   return build(fitText({ title: message.title, body: message.body }, (text) => expoPayloadBytes(build(text))));
 }

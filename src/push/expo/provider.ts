@@ -45,7 +45,7 @@ async function post(config: ReturnType<typeof expoConfig>, messages: readonly Pu
   const outcome = await request(deps, `${config.base}/--/api/v2/push/send`, {
     method: "POST",
     headers: expoHeaders(config),
-    body: JSON.stringify(messages.map(expoMessage)),
+    body: JSON.stringify(messages.map((message) => expoMessage(message, config.channelId))),
   });
   if (outcome.kind !== "answer") return messages.map(() => noAnswer(outcome));
   if (outcome.status < 200 || outcome.status >= 300) {

@@ -1,7 +1,10 @@
 /**
  * The body of an FCM HTTP v1 `messages:send` request for one notification:
  * the visible text, the tap data (strings only, as FCM requires), high
- * priority on Android, and a collapse key on both platforms.
+ * priority on Android, a collapse key on both platforms, the app's Android
+ * notification channel when it has one (else Android shows the app's
+ * default channel, whose name the user sees in settings), and for iOS the
+ * `apns-push-type: alert` Apple asks of every alert.
  */
 import { PUSH_LIFETIME_S } from "../lifetime";
 import { fitText, jsonBytes, type VisibleText } from "../payload";
@@ -12,9 +15,9 @@ export interface FcmRequestBody {
     token: string;
     notification: VisibleText;
     data: { path: string; url: string; event_id: string };
-    android: { priority: "HIGH"; ttl: string; notification: { tag: string } };
+    android: { priority: "HIGH"; ttl: string; notification: { tag: string; channel_id?: string } };
     apns: {
-      headers: { "apns-collapse-id": string; "apns-priority": "10"; "apns-expiration": string };
+      headers: { "apns-collapse-id": string; "apns-push-type": "alert"; "apns-priority": "10"; "apns-expiration": string };
       payload: { aps: { sound: "default" } };
     };
   };
@@ -46,16 +49,18 @@ export function fcmPayloadBytes(body: FcmRequestBody): number {
  * hours on both platforms, as on direct APNs (FCM's default would keep it
  * four weeks).
  */
-export function fcmRequestBody(message: PushMessage, collapseKey: string, now: number): FcmRequestBody {
+export function fcmRequestBody(message: PushMessage, collapseKey: string, now: number, channelId?: string): FcmRequestBody {
+  const android = channelId ? { tag: collapseKey, channel_id: channelId } : { tag: collapseKey };
   const build = (text: VisibleText): FcmRequestBody => ({
     message: {
       token: message.token,
       notification: { title: text.title, body: text.body },
       data: { path: message.path, url: message.url, event_id: message.event_id },
-      android: { priority: "HIGH", ttl: `${PUSH_LIFETIME_S}s`, notification: { tag: collapseKey } },
+      android: { priority: "HIGH", ttl: `${PUSH_LIFETIME_S}s`, notification: android },
       apns: {
         headers: {
           "apns-collapse-id": collapseKey,
+          "apns-push-type": "alert",
           "apns-priority": "10",
           "apns-expiration": String(Math.floor(now / 1000) + PUSH_LIFETIME_S),
         },

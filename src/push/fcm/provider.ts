@@ -21,6 +21,14 @@ export const DEFAULT_FCM_API_BASE = "https://fcm.googleapis.com";
 export interface FcmSettings {
   FCM_SERVICE_ACCOUNT?: string;
   FCM_API_BASE?: string;
+  /** The app's Android notification channel (`android_channel_id` in APPS); blank: Android's default. */
+  ANDROID_CHANNEL_ID?: string;
+}
+
+/** Where and how one app's pushes go: the API base and the app's Android channel. */
+interface FcmTarget {
+  base: string;
+  channelId: string | undefined;
 }
 
 /** An FCM provider over each app's settings; credentials are looked up through `cache`. */
@@ -32,12 +40,15 @@ export function createFcmProvider(settingsOf: (app: string) => AppSettings, deps
       if (app.kind === "unavailable") return unusableSettings("fcm", message.app, app.setting);
       if (app.missing.FCM_SERVICE_ACCOUNT) return unusableSettings("fcm", message.app, app.missing.FCM_SERVICE_ACCOUNT);
       const settings: FcmSettings = app.values;
-      const base = (settings.FCM_API_BASE?.trim() || DEFAULT_FCM_API_BASE).replace(/\/+$/, "");
+      const target: FcmTarget = {
+        base: (settings.FCM_API_BASE?.trim() || DEFAULT_FCM_API_BASE).replace(/\/+$/, ""),
+        channelId: settings.ANDROID_CHANNEL_ID?.trim() || undefined,
+      };
       const state = await fcmConfig(settings.FCM_SERVICE_ACCOUNT);
       if (state.kind === "not_configured") return { kind: "failed", reason: "provider_not_configured" };
       if (state.kind === "misconfigured") return unusableSettings("fcm", message.app, state.setting);
       try {
-        return await sendWithRefresh(state.config, base, message, deps, cache);
+        return await sendWithRefresh(state.config, target, message, { deps, cache });
       } catch (error) {
         if (error instanceof PushFailure) return error.result;
         throw error;
@@ -48,13 +59,13 @@ export function createFcmProvider(settingsOf: (app: string) => AppSettings, deps
 
 async function sendWithRefresh(
   config: FcmConfig,
-  base: string,
+  target: FcmTarget,
   message: PushMessage,
-  deps: ProviderDeps,
-  cache: CredentialCache,
+  { deps, cache }: { deps: ProviderDeps; cache: CredentialCache },
 ): Promise<PushResult> {
-  const url = `${base}/v1/projects/${encodeURIComponent(config.projectId)}/messages:send`;
-  const body = JSON.stringify(fcmRequestBody(message, await collapseKey(message.event_id, message.index), deps.now()));
+  const url = `${target.base}/v1/projects/${encodeURIComponent(config.projectId)}/messages:send`;
+  const key = await collapseKey(message.event_id, message.index);
+  const body = JSON.stringify(fcmRequestBody(message, key, deps.now(), target.channelId));
   const post = async (accessToken: string): Promise<Verdict> => {
     const outcome = await request(deps, url, {
       method: "POST",

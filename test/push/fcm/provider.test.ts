@@ -104,6 +104,7 @@ describe("FCM provider: requests", () => {
         apns: {
           headers: {
             "apns-collapse-id": "msg_2abc:3",
+            "apns-push-type": "alert",
             "apns-priority": "10",
             "apns-expiration": String(Math.floor(time.now() / 1000) + 86_400),
           },
