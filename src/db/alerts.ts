@@ -11,7 +11,7 @@
  *   raises it); cleared once nothing of that provider and app is left in
  *   quarantine (restored, confirmed or purged).
  */
-import { misconfiguration } from "../push/misconfiguration";
+import { misconfiguration } from "../push/providers";
 import { BRAKE_CHECK } from "./pruning";
 import type { Staged } from "./staged";
 

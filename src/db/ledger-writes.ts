@@ -6,7 +6,7 @@
  * Lists travel as JSON parameters (json-chunks.ts); their compact keys
  * (`e`, `i`, `t`, ...) exist only between this module and SQL.
  */
-import type { Provider } from "../devices/types";
+import type { Provider } from "../push/providers";
 import { type AlarmInput, type AlertChanges, recordAlarms } from "./alerts";
 import { chunkJson } from "./json-chunks";
 import { claimableRow, type DeliveryKey, type DeliveryStatus, type NotificationKey, notificationKey, openRow, ROW_OF_ITEM } from "./ledger";

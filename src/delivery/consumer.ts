@@ -11,7 +11,7 @@
  * (record-later.ts), so they are not sent again.
  */
 import { claimDeliveries, type RecordOptions, recordOutcomes } from "../db/ledger-writes";
-import type { Provider } from "../devices/types";
+import type { Provider } from "../push/providers";
 import { log } from "../log";
 import { oneSignalConfig, type OneSignalSettings } from "../push/onesignal/config";
 import { createProviders } from "../push/providers";

@@ -20,7 +20,7 @@ import type { DeadToken } from "../db/pruning";
 import { type ReceiptError, recordReceipts } from "../db/receipts";
 import { utf8Bytes } from "../db/json-chunks";
 import { log, shortToken } from "../log";
-import { appSettings } from "../push/apps";
+import { appSettings } from "../push/providers";
 import { classifyReceipt } from "../push/expo/classify";
 import { EXPO_MAX_RECEIPT_IDS, fetchReceipts } from "../push/expo/receipts";
 import type { ProviderDeps } from "../push/provider";

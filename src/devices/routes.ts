@@ -9,7 +9,8 @@ import { NotFoundError } from "../errors";
 import type { ApiEnv } from "../http/access";
 import { parseJson } from "../http/json";
 import { limitDeviceWrite } from "../http/rate-limits";
-import { appsConfig, appNames, DEFAULT_APP } from "../push/apps";
+import { DEFAULT_APP } from "../push/apps";
+import { appsConfig, appNames } from "../push/providers";
 import { ConfigurationError } from "../errors";
 import { bindToUser, parseDevice, userOf } from "./validate";
 

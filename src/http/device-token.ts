@@ -7,7 +7,7 @@
  */
 import { SignJWT, errors, jwtVerify, type JWTPayload } from "jose";
 import { secretValues } from "../config";
-import type { UserIds } from "../devices/types";
+import type { UserIds } from "../vocabulary";
 import { MAX_ID_LENGTH } from "../devices/validate";
 import { AuthError, ConfigurationError } from "../errors";
 

@@ -5,7 +5,7 @@
  * token sent to production is corrected.
  */
 import { describe, expect, it } from "vitest";
-import type { Provider } from "../../src/devices/types";
+import type { Provider } from "../../src/push/providers";
 import { requests, script, type ScriptedResponse } from "../support/standins";
 import { eventDeliveries, job, ownProviders, queued, registerDevice, runBatch } from "../support/delivery";
 import { api, apnsToken, fcmToken, uniqueId } from "../support/webhook";

@@ -147,12 +147,12 @@ describe("APNs against the stand-ins", () => {
     expect((await stats({ key_id: key.keyId })).apns_jwts).toBe(2);
   });
 
-  it("retries credentials_rejected after a minute when the key is not the one Apple knows", async () => {
+  it("is a setting to fix (misconfigured InvalidProviderToken) when the key is not the one Apple knows", async () => {
     const key = await freshApnsKey();
     const impostor = await apnsKey();
     const token = apnsToken();
     const result = await isolate({ ...key.config, APNS_KEY: impostor.pem }).apns.send(message({ token }));
-    expect(result).toEqual({ kind: "retry", reason: "credentials_rejected", retryAfter: 60 });
+    expect(result).toEqual({ kind: "misconfigured", reason: "InvalidProviderToken" });
     expect((await requests(token)).map((r) => [r.status, r.reason])).toEqual([
       [403, "InvalidProviderToken"],
       [403, "InvalidProviderToken"],

@@ -5,8 +5,7 @@
  * the consumer hands over one app's messages at a time, and a mixed list is
  * split by app here. Receipts are read later (receipts.ts).
  */
-import type { AppSettings } from "../apps";
-import { unusableSettings } from "../configured";
+import type { ProviderContext } from "../descriptor";
 import { request } from "../http";
 import type { ProviderDeps, PushMessage, PushProvider, PushResult } from "../provider";
 import { asObject, noAnswer } from "../verdict";
@@ -18,16 +17,14 @@ import { expoMessage } from "./message";
 export const EXPO_MAX_MESSAGES = 100;
 
 /** An Expo provider over each app's settings. */
-export function createExpoProvider(settingsOf: (app: string) => AppSettings, deps: ProviderDeps): PushProvider {
+export function createExpoProvider({ settingsFor, deps }: ProviderContext<ExpoSettings>): PushProvider {
   const sendBatch = async (messages: readonly PushMessage[]): Promise<PushResult[]> => {
     const app = messages[0]?.app;
     if (app === undefined) return [];
     if (messages.length > EXPO_MAX_MESSAGES || messages.some((m) => m.app !== app)) return splitAndSend(messages, sendBatch);
-    const resolved = settingsOf(app);
-    const unusable =
-      resolved.kind === "unavailable" ? resolved.setting : resolved.missing.EXPO_ACCESS_TOKEN ? resolved.missing.EXPO_ACCESS_TOKEN : undefined;
-    if (unusable !== undefined || resolved.kind !== "ok") return messages.map(() => unusableSettings("expo", app, unusable ?? "APPS"));
-    return post(expoConfig(resolved.values as ExpoSettings), messages, deps);
+    const resolved = settingsFor(app);
+    if (resolved.kind === "unusable") return messages.map(() => resolved.result);
+    return post(expoConfig(resolved.settings), messages, deps);
   };
   return {
     name: "expo",

@@ -4,7 +4,7 @@
  * top-level status can be generic (a 401 is UNAUTHENTICATED whether our
  * access token expired or the APNs key inside Firebase is wrong).
  */
-import { isMisconfiguration } from "../misconfiguration";
+import { FCM_MISCONFIGURATIONS } from "./misconfiguration";
 import { asObject, retryLater, type Verdict } from "../verdict";
 
 const FCM_ERROR = "type.googleapis.com/google.firebase.fcm.v1.FcmError";
@@ -28,7 +28,7 @@ export function classifyFcm(status: number, headers: Headers, body: unknown, now
   if (code === "INVALID_ARGUMENT" && aboutToken) return { kind: "invalid_token", reason: code };
   // SENDER_ID_MISMATCH (another project's service account), THIRD_PARTY_AUTH_ERROR (a 401 about the
   // APNs credentials in Firebase, not our token), PERMISSION_DENIED: a setting to fix, not a dead token.
-  if (isMisconfiguration("fcm", code)) return { kind: "misconfigured", reason: code };
+  if (Object.hasOwn(FCM_MISCONFIGURATIONS, code)) return { kind: "misconfigured", reason: code };
   if (status === 401) return { kind: "refresh_credentials", reason: code };
   if (status === 429 || code === "QUOTA_EXCEEDED") return retryLater(code, headers, now);
   if (status >= 500 || code === "UNAVAILABLE" || code === "INTERNAL") return retryLater(code, headers, now);

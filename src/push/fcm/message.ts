@@ -11,7 +11,7 @@ export interface FcmRequestBody {
   message: {
     token: string;
     notification: VisibleText;
-    data: { path: string; url: string; event_id: string };
+    data: { path: string; url: string; event_id: string; index: string };
     android: { priority: "HIGH"; ttl: string; notification: { tag: string } };
     apns: {
       headers: { "apns-collapse-id": string; "apns-priority": "10"; "apns-expiration": string };
@@ -51,7 +51,7 @@ export function fcmRequestBody(message: PushMessage, collapseKey: string, now: n
     message: {
       token: message.token,
       notification: { title: text.title, body: text.body },
-      data: { path: message.path, url: message.url, event_id: message.event_id },
+      data: { path: message.path, url: message.url, event_id: message.event_id, index: String(message.index) },
       android: { priority: "HIGH", ttl: `${PUSH_LIFETIME_S}s`, notification: { tag: collapseKey } },
       apns: {
         headers: {

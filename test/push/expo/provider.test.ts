@@ -30,7 +30,7 @@ describe("Expo provider", () => {
       to: messages[2]!.token,
       title: "Another",
       body: messages[2]!.body,
-      data: { path: "/courses/2", url: "https://m.learn.ink/acme/courses/2?webview=true", event_id: messages[2]!.event_id },
+      data: { path: "/courses/2", url: "https://m.learn.ink/acme/courses/2?webview=true", event_id: messages[2]!.event_id, index: messages[2]!.index },
       sound: "default",
       ttl: 86_400,
       priority: "high",

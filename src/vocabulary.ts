@@ -1,0 +1,19 @@
+/**
+ * The words every layer shares: who a user is, which platform and APNs
+ * environment a device has. It imports nothing, so the webhook, the
+ * devices API, the database modules and the providers can all use it
+ * without importing one another. (Which providers exist is the provider
+ * registry's: src/push/providers.ts.)
+ */
+
+export type Platform = "ios" | "android";
+export type ApnsEnvironment = "production" | "sandbox";
+
+/** A user as the relay knows them: the company's `custom_id`, LearnInk's `user_id`, or both. */
+export interface UserIds {
+  custom_id: string | null;
+  user_id: string | null;
+}
+
+/** Which id a user is named by in the API: the company's `custom_id` (default) or LearnInk's `user_id`. */
+export type UserIdKind = "custom_id" | "user_id";
