@@ -10,6 +10,7 @@
  */
 import { type AppOverride, type AppSettings, type AppsConfig, appSettingsOf, appsConfigOf, DEFAULT_APP } from "./apps";
 import { apns } from "./apns";
+import { hms } from "./hms";
 import { CredentialCache, type IsolateMemory, isolateMemory } from "./credential-cache";
 import type { DeviceTokens } from "./descriptor";
 import { expo } from "./expo";
@@ -19,7 +20,7 @@ import { onesignal } from "./onesignal";
 import type { ProviderDeps, PushProvider } from "./provider";
 
 /** Every provider the relay sends through. */
-export const PROVIDERS = [fcm, apns, expo, onesignal] as const;
+export const PROVIDERS = [fcm, apns, expo, onesignal, hms] as const;
 
 /** A provider's name: `fcm`, `apns`, ... as PROVIDERS lists them. */
 export type Provider = (typeof PROVIDERS)[number]["name"];

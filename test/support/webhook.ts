@@ -19,7 +19,7 @@ export type NotificationInput = LearnInkNotification;
 
 import { uniqueId } from "./ids";
 
-export { apnsToken, fcmToken, uniqueId } from "./ids";
+export { apnsToken, fcmToken, hmsToken, uniqueId } from "./ids";
 
 export function notification(overrides: Partial<NotificationInput> = {}): NotificationInput {
   return {
