@@ -7,7 +7,7 @@
 import { Hono } from "hono";
 import { NotFoundError, RateLimitedError, RelayError } from "../errors";
 import { log } from "../log";
-import type { ConsoleEnv } from "./auth";
+import type { ConsoleEnv } from "./console-env";
 import { requireConsoleUser } from "./auth";
 import { requireCsrf } from "./csrf";
 import { consoleHeaders } from "./headers";

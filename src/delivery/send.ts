@@ -8,7 +8,7 @@
 import type { Provider } from "../push/providers";
 import { log } from "../log";
 import type { PushMessage, PushProvider, PushResult } from "../push/provider";
-import { tapLink, UnsafePathError } from "./link";
+import { tapLink, UnsafePathError } from "../link";
 import type { Attempted } from "./outcomes";
 
 /**

@@ -6,10 +6,8 @@ import { ForbiddenError, ValidationError } from "../errors";
 import type { DeviceInput } from "../db/devices";
 import { DEFAULT_APP } from "../push/apps";
 import { DEVICE_PROVIDERS, deviceTokensOf, type Provider } from "../push/providers";
-import type { UserIdKind, UserIds } from "../vocabulary";
+import { MAX_ID_LENGTH, type UserIdKind, type UserIds } from "../vocabulary";
 
-/** LearnInk ids are short; anything longer is a client bug. */
-export const MAX_ID_LENGTH = 256;
 const invalid = (field: string, message: string) => new ValidationError("invalid_request", field, message);
 
 function optionalId(body: Record<string, unknown>, field: "custom_id" | "user_id"): string | null {

@@ -7,8 +7,7 @@
  */
 import { SignJWT, errors, jwtVerify, type JWTPayload } from "jose";
 import { secretValues } from "../config";
-import type { UserIds } from "../vocabulary";
-import { MAX_ID_LENGTH } from "../devices/validate";
+import { MAX_ID_LENGTH, type UserIds } from "../vocabulary";
 import { AuthError, ConfigurationError } from "../errors";
 
 /** The `aud` every device token must carry, so a JWT minted for anything else is refused. */

@@ -7,8 +7,8 @@
 import { Hono } from "hono";
 import type { DeviceRow } from "../db/devices";
 import { bulkRelease, confirmRemoval, type QuarantineFilter, QUARANTINE_MS, quarantinedDevices, restoreDevice } from "../db/quarantine";
-import { MAX_ID_LENGTH } from "../devices/validate";
-import { presentDevice } from "../devices/routes";
+import { MAX_ID_LENGTH } from "../vocabulary";
+import { presentDevice } from "../devices/present";
 import { NotFoundError, ValidationError } from "../errors";
 import { parseJson } from "../http/json";
 import { decodeCursor, encodeCursor, pageLimit } from "./paging";

@@ -7,8 +7,8 @@
  * relay does not know are never read, so they can never cost a user a
  * reminder, and the phone number never reaches the queue, D1 or a log.
  */
-import { MAX_ID_LENGTH } from "../devices/validate";
-import { tapLink, UnsafePathError } from "../delivery/link";
+import { MAX_ID_LENGTH } from "../vocabulary";
+import { tapLink, UnsafePathError } from "../link";
 import { MAX_PAYLOAD_BYTES, shortenToBytes } from "../push/payload";
 import type { QueuedNotification } from "../queue/message";
 
@@ -79,7 +79,7 @@ function id(value: unknown, required: boolean): FieldResult {
   return { value };
 }
 
-/** The tap path: one the link builder accepts (delivery/link.ts), and short enough that its push can fit 4,096 bytes. */
+/** The tap path: one the link builder accepts (src/link.ts), and short enough that its push can fit 4,096 bytes. */
 function path(value: unknown, context: NotificationContext): FieldResult {
   if (value === undefined || value === null) return { problem: { code: "required", message: "is required: a string starting with /" } };
   if (typeof value !== "string") return { problem: { code: "invalid_type", message: `must be a string, not ${kindOf(value)}` } };

@@ -10,7 +10,7 @@ import { hourlyDeliveries, quarantinedCounts } from "../../db/console-reads";
 import type { DeliveryStatus } from "../../db/ledger";
 import type { AlertView } from "../../db/alerts";
 import { type Counts, type StatWindow, readStats } from "../../db/stats";
-import type { ConsoleEnv } from "../auth";
+import type { ConsoleEnv } from "../console-env";
 import { HourlyChart } from "../chart";
 import { EventLink, Status, Time } from "../components";
 import { renderPage } from "../layout";

@@ -9,7 +9,7 @@ import { type DeviceRow, devicesOfUser } from "../../db/devices";
 import { userDeliveries } from "../../db/ledger-reads";
 import { userOf } from "../../devices/validate";
 import { decodeCursor, encodeCursor } from "../../ops/paging";
-import type { ConsoleEnv } from "../auth";
+import type { ConsoleEnv } from "../console-env";
 import { EventLink, Pager, Status, Time, Token } from "../components";
 import { csrfToken } from "../csrf";
 import { renderPage } from "../layout";

@@ -1,18 +1,21 @@
 /**
- * The HTTP surface: routes from each feature folder, one error handler that
- * turns every failure into `{ "error": { "code", "message" } }`.
+ * The HTTP surface, the composition root: it mounts the routes of each
+ * feature folder, and one error handler turns every failure into
+ * `{ "error": { "code", "message" } }`. Nothing imports it but the Worker's
+ * entry (src/index.ts), so the helpers the routes share (src/http/) never
+ * import a feature back.
  */
 import { Hono } from "hono";
 import type { Context } from "hono";
-import { consoleRoutes } from "../admin/routes";
-import { deviceTokenRoutes } from "../devices/device-tokens";
-import { deviceRoutes } from "../devices/routes";
-import { RateLimitedError, RelayError } from "../errors";
-import { log } from "../log";
-import { quarantineRoutes } from "../ops/quarantine";
-import { opsRoutes } from "../ops/routes";
-import { webhookRoutes } from "../webhook/route";
-import { requireAccess } from "./access";
+import { consoleRoutes } from "./admin/routes";
+import { deviceTokenRoutes } from "./devices/device-tokens";
+import { deviceRoutes } from "./devices/routes";
+import { RateLimitedError, RelayError } from "./errors";
+import { log } from "./log";
+import { quarantineRoutes } from "./ops/quarantine";
+import { opsRoutes } from "./ops/routes";
+import { webhookRoutes } from "./webhook/route";
+import { requireAccess } from "./http/access";
 
 export const app = new Hono<{ Bindings: Env }>();
 
