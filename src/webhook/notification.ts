@@ -51,14 +51,27 @@ type FieldResult = { value: string | null } | { problem: Problem };
 const kindOf = (value: unknown) => (value === null ? "null" : Array.isArray(value) ? "an array" : `a ${typeof value}`);
 
 /**
- * Title and body: any string. Text beyond 4,096 bytes can never be shown
- * (the whole push is at most that) and is cut here, the way the push
- * would cut it, so one notification always fits a queue message.
+ * Title: any string. Text beyond 4,096 bytes can never be shown (the whole
+ * push is at most that) and is cut here, the way the push would cut it, so
+ * one notification always fits a queue message.
  */
 function text(value: unknown): FieldResult {
   if (value === undefined || value === null) return { problem: { code: "required", message: "is required: a string" } };
   if (typeof value !== "string") return { problem: { code: "invalid_type", message: `must be a string, not ${kindOf(value)}` } };
   return { value: shortenToBytes(value, MAX_PAYLOAD_BYTES) };
+}
+
+/**
+ * Body: as the title, and not empty. OneSignal refuses a push without
+ * content and Push Kit one without a body, and no stand-in text would show
+ * well on every phone (the title twice, or an invented line), so an empty
+ * body is refused here, on that notification alone, with its field error:
+ * the sender sees the template mistake, and the rest of the event goes out.
+ */
+function bodyText(value: unknown): FieldResult {
+  const result = text(value);
+  if ("value" in result && result.value!.trim() === "") return { problem: { code: "required", message: "is required: a non-empty string" } };
+  return result;
 }
 
 /**
@@ -107,7 +120,7 @@ export function checkNotification(raw: unknown, index: number, context: Notifica
   const record = raw as Record<string, unknown>;
   const results: Record<(typeof FIELDS)[number], FieldResult> = {
     title: text(record.title),
-    body: text(record.body),
+    body: bodyText(record.body),
     path: path(record.path, context),
     user_id: id(record.user_id, true),
     custom_id: id(record.custom_id, false),

@@ -52,7 +52,8 @@ export function hmsRequestBody(tokens: string[], message: PushMessage, tag: stri
       android: {
         ttl: `${PUSH_LIFETIME_S}s`,
         // A resend of the same notification replaces the first in the tray rather than stacking.
-        notification: { title: text.title, body: text.body, click_action: { type: 3 }, tag },
+        // Push Kit needs a title: a notification without one (the webhook allows it) shows its body there.
+        notification: { title: text.title || text.body, body: text.body, click_action: { type: 3 }, tag },
       },
     },
   });
