@@ -196,6 +196,12 @@ export interface Outcome extends DeliveryKey {
   providerId?: string | null;
   /** Provider reason or our code (invalid_token, retrying, failed). */
   error?: string | null;
+  /**
+   * The provider's own words about the failure (trimmed, never a token;
+   * src/push/detail.ts), for the operator beside `error`. Not stored yet:
+   * the ledger's new shape will keep it.
+   */
+  detail?: string;
   /** When to try again, epoch ms (retrying). */
   nextAttemptAt?: number | null;
   /** From the webhook's acceptance to the provider's answer, ms. */
