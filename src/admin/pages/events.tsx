@@ -37,20 +37,60 @@ function SearchForm({ value }: { value: string }) {
   );
 }
 
+/** The events of a page: those whose id starts with `query`, else the newest (after the cursor). */
+async function listEvents(db: D1Database, query: string, cursor: string | undefined): Promise<{ events: EventRow[]; next: string | null }> {
+  if (query !== "") return { events: await eventsByPrefix(db, query, EVENTS_PER_PAGE), next: null };
+  const after = decodeCursor(cursor, ["number", "string"]);
+  const events = await recentEvents(db, EVENTS_PER_PAGE, after && { receivedAt: after[0], eventId: after[1] });
+  const last = events.at(-1);
+  return { events, next: events.length === EVENTS_PER_PAGE && last ? encodeCursor(last.received_at, last.event_id) : null };
+}
+
+function EventsTable({ events, counts, query }: { events: EventRow[]; counts: Awaited<ReturnType<typeof eventCounts>>; query: string }) {
+  return (
+    <div class="scroll">
+      <table>
+        <thead>
+          <tr>
+            <th>received (UTC)</th>
+            <th>svix id</th>
+            <th class="num">notifications</th>
+            <th>deliveries</th>
+          </tr>
+        </thead>
+        <tbody>
+          {events.map((event) => (
+            <tr>
+              <td>
+                <Time ms={event.received_at} />
+              </td>
+              <td>
+                <EventLink eventId={event.event_id} />
+              </td>
+              <td class="num">{fmt(counts.get(event.event_id)!.notifications)}</td>
+              <td>
+                <StatusCounts counts={counts.get(event.event_id)!.deliveries} />
+              </td>
+            </tr>
+          ))}
+          {events.length === 0 && query === "" && (
+            <tr>
+              <td colspan={4} class="muted">
+                No events yet: they appear once LearnInk's webhook has been received.
+              </td>
+            </tr>
+          )}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
 eventPages.get("/events", async (c) => {
   const query = (c.req.query("q") ?? "").trim();
-  let events: EventRow[];
-  let next: string | null = null;
-  if (query !== "") {
-    // An exact Svix id goes straight to its event; otherwise every id that starts with it.
-    if (await eventRow(c.env.DB, query)) return c.redirect(`/admin/events/${encodeURIComponent(query)}`, 303);
-    events = await eventsByPrefix(c.env.DB, query, EVENTS_PER_PAGE);
-  } else {
-    const after = decodeCursor(c.req.query("cursor"), ["number", "string"]);
-    events = await recentEvents(c.env.DB, EVENTS_PER_PAGE, after && { receivedAt: after[0], eventId: after[1] });
-    const last = events.at(-1);
-    if (events.length === EVENTS_PER_PAGE && last) next = encodeCursor(last.received_at, last.event_id);
-  }
+  // An exact Svix id goes straight to its event; otherwise every id that starts with it.
+  if (query !== "" && (await eventRow(c.env.DB, query))) return c.redirect(`/admin/events/${encodeURIComponent(query)}`, 303);
+  const { events, next } = await listEvents(c.env.DB, query, c.req.query("cursor"));
   const counts = await eventCounts(
     c.env.DB,
     events.map((e) => e.event_id),
@@ -65,67 +105,120 @@ eventPages.get("/events", async (c) => {
           {events.length === 0 ? `No event id starts with “${query}”.` : `Event ids starting with “${query}”:`}
         </p>
       )}
-      <div class="scroll">
-        <table>
-          <thead>
-            <tr>
-              <th>received (UTC)</th>
-              <th>svix id</th>
-              <th class="num">notifications</th>
-              <th>deliveries</th>
-            </tr>
-          </thead>
-          <tbody>
-            {events.map((event) => (
-              <tr>
-                <td>
-                  <Time ms={event.received_at} />
-                </td>
-                <td>
-                  <EventLink eventId={event.event_id} />
-                </td>
-                <td class="num">{fmt(counts.get(event.event_id)!.notifications)}</td>
-                <td>
-                  <StatusCounts counts={counts.get(event.event_id)!.deliveries} />
-                </td>
-              </tr>
-            ))}
-            {events.length === 0 && query === "" && (
-              <tr>
-                <td colspan={4} class="muted">
-                  No events yet: they appear once LearnInk's webhook has been received.
-                </td>
-              </tr>
-            )}
-          </tbody>
-        </table>
-      </div>
+      <EventsTable events={events} counts={counts} query={query} />
       <Pager path="/admin/events" params={{ cursor: c.req.query("cursor") }} next={next} />
     </>,
   );
 });
 
-eventPages.get("/events/:id", async (c) => {
-  const eventId = c.req.param("id");
-  const status = c.req.query("status");
-  if (status !== undefined && status !== "" && !isDeliveryStatus(status)) {
+type Deliveries = Awaited<ReturnType<typeof eventDeliveries>>;
+
+/** One event's page of deliveries (of one status, after the cursor); throws NotFoundError for an event the ledger does not know. */
+async function loadEvent(db: D1Database, eventId: string, query: { status: string | undefined; cursor: string | undefined }) {
+  if (query.status !== undefined && query.status !== "" && !isDeliveryStatus(query.status)) {
     throw new ValidationError("invalid_request", "status", "is not a delivery status");
   }
-  const after = decodeCursor(c.req.query("cursor"), ["number", "string"]);
+  const after = decodeCursor(query.cursor, ["number", "string"]);
   const [event, summary, rows] = await Promise.all([
-    eventRow(c.env.DB, eventId),
-    eventSummary(c.env.DB, eventId),
-    eventDeliveries(c.env.DB, eventId, {
-      after: after && { idx: after[0], token: after[1] },
-      status: status || undefined,
-      limit: DELIVERIES_PER_PAGE,
-    }),
+    eventRow(db, eventId),
+    eventSummary(db, eventId),
+    eventDeliveries(db, eventId, { after: after && { idx: after[0], token: after[1] }, status: query.status || undefined, limit: DELIVERIES_PER_PAGE }),
   ]);
   if (!event && Object.keys(summary).length === 0) {
     throw new NotFoundError(`the ledger has no event ${eventId} (an event appears once its first queue message is consumed)`);
   }
   const last = rows.at(-1);
   const next = rows.length === DELIVERIES_PER_PAGE && last ? encodeCursor(last.idx, last.device_token) : null;
+  return { event, summary, rows, next };
+}
+
+function EventFacts({ eventId, receivedAt, summary }: { eventId: string; receivedAt: number | null; summary: Record<string, number> }) {
+  return (
+    <dl class="facts">
+      <dt>received</dt>
+      <dd>{receivedAt !== null ? <Time ms={receivedAt} /> : <span class="muted">—</span>}</dd>
+      <dt>deliveries</dt>
+      <dd>
+        <StatusCounts counts={summary} />
+      </dd>
+      <dt>show</dt>
+      <dd>
+        <a href={`/admin/events/${encodeURIComponent(eventId)}`}>all</a>
+        {Object.keys(summary).map((s) => (
+          <>
+            {" · "}
+            <a href={`/admin/events/${encodeURIComponent(eventId)}?status=${s}`}>{s.replace("_", " ")}</a>
+          </>
+        ))}
+      </dd>
+    </dl>
+  );
+}
+
+function DeliveryRow({ row }: { row: Deliveries[number] }) {
+  return (
+    <tr data-status={row.status}>
+      <td class="num">{row.idx}</td>
+      <td>
+        <Status status={row.status} />
+      </td>
+      <td>
+        <Recipient customId={row.custom_id} userId={row.user_id} />
+      </td>
+      <td>
+        <Token token={row.device_token} />
+      </td>
+      <td>{row.provider ? `${row.provider} · ${row.app ?? "default"}` : <span class="muted">—</span>}</td>
+      <td class="num">{row.attempts}</td>
+      <td>
+        {row.error ? <code>{row.error}</code> : <span class="muted">—</span>}
+        {row.next_attempt_at !== null && (
+          <div class="muted">
+            next attempt <Time ms={row.next_attempt_at} />
+          </div>
+        )}
+      </td>
+      <td class="num">{row.latency_ms === null ? "—" : `${fmt(row.latency_ms)} ms`}</td>
+      <td>{row.path ? <code>{row.path}</code> : <span class="muted">—</span>}</td>
+      <td>
+        <Time ms={row.updated_at} />
+      </td>
+    </tr>
+  );
+}
+
+function DeliveriesTable({ rows }: { rows: Deliveries }) {
+  return (
+    <div class="scroll">
+      <table>
+        <thead>
+          <tr>
+            <th class="num">#</th>
+            <th>status</th>
+            <th>user</th>
+            <th>device</th>
+            <th>provider · app</th>
+            <th class="num">attempts</th>
+            <th>error</th>
+            <th class="num">latency</th>
+            <th>tap path</th>
+            <th>updated (UTC)</th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((row) => (
+            <DeliveryRow row={row} />
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+eventPages.get("/events/:id", async (c) => {
+  const eventId = c.req.param("id");
+  const status = c.req.query("status");
+  const { event, summary, rows, next } = await loadEvent(c.env.DB, eventId, { status, cursor: c.req.query("cursor") });
   const replayed = c.req.query("replayed");
   const failed = summary.failed ?? 0;
   return renderPage(
@@ -137,24 +230,7 @@ eventPages.get("/events/:id", async (c) => {
           {replayed === "0" ? "Nothing had failed: nothing was replayed." : `Replayed ${replayed} failed deliveries: they are back on the queue.`}
         </p>
       )}
-      <dl class="facts">
-        <dt>received</dt>
-        <dd>{event ? <Time ms={event.received_at} /> : <span class="muted">—</span>}</dd>
-        <dt>deliveries</dt>
-        <dd>
-          <StatusCounts counts={summary} />
-        </dd>
-        <dt>show</dt>
-        <dd>
-          <a href={`/admin/events/${encodeURIComponent(eventId)}`}>all</a>
-          {Object.keys(summary).map((s) => (
-            <>
-              {" · "}
-              <a href={`/admin/events/${encodeURIComponent(eventId)}?status=${s}`}>{s.replace("_", " ")}</a>
-            </>
-          ))}
-        </dd>
-      </dl>
+      <EventFacts eventId={eventId} receivedAt={event ? event.received_at : null} summary={summary} />
       {failed > 0 && (
         <Confirm
           action={`/admin/events/${encodeURIComponent(eventId)}/replay`}
@@ -164,55 +240,7 @@ eventPages.get("/events/:id", async (c) => {
           csrf={csrfToken(c)}
         />
       )}
-      <div class="scroll">
-        <table>
-          <thead>
-            <tr>
-              <th class="num">#</th>
-              <th>status</th>
-              <th>user</th>
-              <th>device</th>
-              <th>provider · app</th>
-              <th class="num">attempts</th>
-              <th>error</th>
-              <th class="num">latency</th>
-              <th>tap path</th>
-              <th>updated (UTC)</th>
-            </tr>
-          </thead>
-          <tbody>
-            {rows.map((row) => (
-              <tr data-status={row.status}>
-                <td class="num">{row.idx}</td>
-                <td>
-                  <Status status={row.status} />
-                </td>
-                <td>
-                  <Recipient customId={row.custom_id} userId={row.user_id} />
-                </td>
-                <td>
-                  <Token token={row.device_token} />
-                </td>
-                <td>{row.provider ? `${row.provider} · ${row.app ?? "default"}` : <span class="muted">—</span>}</td>
-                <td class="num">{row.attempts}</td>
-                <td>
-                  {row.error ? <code>{row.error}</code> : <span class="muted">—</span>}
-                  {row.next_attempt_at !== null && (
-                    <div class="muted">
-                      next attempt <Time ms={row.next_attempt_at} />
-                    </div>
-                  )}
-                </td>
-                <td class="num">{row.latency_ms === null ? "—" : `${fmt(row.latency_ms)} ms`}</td>
-                <td>{row.path ? <code>{row.path}</code> : <span class="muted">—</span>}</td>
-                <td>
-                  <Time ms={row.updated_at} />
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <DeliveriesTable rows={rows} />
       <Pager path={`/admin/events/${encodeURIComponent(eventId)}`} params={{ status, cursor: c.req.query("cursor") }} next={next} />
     </>,
   );

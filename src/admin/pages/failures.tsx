@@ -28,6 +28,49 @@ function byEvent(rows: readonly FailureRow[]): [string, FailureRow[]][] {
   return [...groups];
 }
 
+function FailuresTable({ rows }: { rows: FailureRow[] }) {
+  return (
+    <div class="scroll">
+      <table>
+        <thead>
+          <tr>
+            <th class="num">#</th>
+            <th>status</th>
+            <th>user</th>
+            <th>device</th>
+            <th>provider · app</th>
+            <th class="num">attempts</th>
+            <th>error</th>
+            <th>when (UTC)</th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((row) => (
+            <tr data-status={row.status}>
+              <td class="num">{row.idx}</td>
+              <td>
+                <Status status={row.status} />
+              </td>
+              <td>
+                <Recipient customId={row.custom_id} userId={row.user_id} />
+              </td>
+              <td>
+                <Token token={row.device_token} />
+              </td>
+              <td>{row.provider ? `${row.provider} · ${row.app ?? "default"}` : <span class="muted">—</span>}</td>
+              <td class="num">{row.attempts}</td>
+              <td>{row.error ? <code>{row.error}</code> : <span class="muted">—</span>}</td>
+              <td>
+                <Time ms={row.updated_at} />
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
 function EventFailures({ eventId, rows, csrf }: { eventId: string; rows: FailureRow[]; csrf: string }) {
   const failed = rows.some((row) => row.status === "failed");
   return (
@@ -44,44 +87,7 @@ function EventFailures({ eventId, rows, csrf }: { eventId: string; rows: Failure
           csrf={csrf}
         />
       )}
-      <div class="scroll">
-        <table>
-          <thead>
-            <tr>
-              <th class="num">#</th>
-              <th>status</th>
-              <th>user</th>
-              <th>device</th>
-              <th>provider · app</th>
-              <th class="num">attempts</th>
-              <th>error</th>
-              <th>when (UTC)</th>
-            </tr>
-          </thead>
-          <tbody>
-            {rows.map((row) => (
-              <tr data-status={row.status}>
-                <td class="num">{row.idx}</td>
-                <td>
-                  <Status status={row.status} />
-                </td>
-                <td>
-                  <Recipient customId={row.custom_id} userId={row.user_id} />
-                </td>
-                <td>
-                  <Token token={row.device_token} />
-                </td>
-                <td>{row.provider ? `${row.provider} · ${row.app ?? "default"}` : <span class="muted">—</span>}</td>
-                <td class="num">{row.attempts}</td>
-                <td>{row.error ? <code>{row.error}</code> : <span class="muted">—</span>}</td>
-                <td>
-                  <Time ms={row.updated_at} />
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <FailuresTable rows={rows} />
     </section>
   );
 }

@@ -13,6 +13,7 @@ import type { ConsoleEnv } from "../console-env";
 import { EventLink, Pager, Status, Time, Token } from "../components";
 import { csrfToken } from "../csrf";
 import { renderPage } from "../layout";
+import type { UserIdKind } from "../../vocabulary";
 import { DoneNotice, QuarantineActions } from "./quarantine";
 
 export const userPages = new Hono<ConsoleEnv>();
@@ -33,6 +34,25 @@ function SearchForm({ by, id }: { by: string; id: string }) {
       <input name="id" type="search" value={id} placeholder="emp-1001" aria-label="user id" autocomplete="off" />
       <button type="submit">Look up</button>
     </form>
+  );
+}
+
+/** Active, or quarantined since when and why, with what the operator can do about it. */
+function DeviceState({ device, csrf, back }: { device: DeviceRow; csrf: string; back: string }) {
+  if (device.quarantined_at === null) return <span class="status s-sent">active</span>;
+  return (
+    <>
+      <Status status="quarantined" /> since <Time ms={device.quarantined_at} />
+      {device.quarantine_reason && (
+        <>
+          {" "}
+          (<code>{device.quarantine_reason}</code>)
+        </>
+      )}
+      <div>
+        <QuarantineActions device={device} csrf={csrf} back={back} />
+      </div>
+    </>
   );
 }
 
@@ -66,22 +86,7 @@ function Devices({ devices, csrf, back }: { devices: DeviceRow[]; csrf: string; 
                 <Time ms={device.updated_at} />
               </td>
               <td>
-                {device.quarantined_at === null ? (
-                  <span class="status s-sent">active</span>
-                ) : (
-                  <>
-                    <Status status="quarantined" /> since <Time ms={device.quarantined_at} />
-                    {device.quarantine_reason && (
-                      <>
-                        {" "}
-                        (<code>{device.quarantine_reason}</code>)
-                      </>
-                    )}
-                    <div>
-                      <QuarantineActions device={device} csrf={csrf} back={back} />
-                    </div>
-                  </>
-                )}
+                <DeviceState device={device} csrf={csrf} back={back} />
               </td>
             </tr>
           ))}
@@ -91,6 +96,64 @@ function Devices({ devices, csrf, back }: { devices: DeviceRow[]; csrf: string; 
   );
 }
 
+type UserDeliveries = Awaited<ReturnType<typeof userDeliveries>>;
+
+function DeliveriesTable({ deliveries }: { deliveries: UserDeliveries }) {
+  return (
+    <div class="scroll">
+      <table>
+        <thead>
+          <tr>
+            <th>notified (UTC)</th>
+            <th>status</th>
+            <th>event · #</th>
+            <th>device</th>
+            <th>provider · app</th>
+            <th class="num">attempts</th>
+            <th>error</th>
+            <th>tap path</th>
+          </tr>
+        </thead>
+        <tbody>
+          {deliveries.map((row) => (
+            <tr data-status={row.status}>
+              <td>
+                <Time ms={row.notified_at} />
+              </td>
+              <td>
+                <Status status={row.status} />
+              </td>
+              <td>
+                <EventLink eventId={row.event_id} /> #{row.idx}
+              </td>
+              <td>
+                <Token token={row.device_token} />
+              </td>
+              <td>{row.provider ? `${row.provider} · ${row.app ?? "default"}` : <span class="muted">—</span>}</td>
+              <td class="num">{row.attempts}</td>
+              <td>{row.error ? <code>{row.error}</code> : <span class="muted">—</span>}</td>
+              <td>{row.path ? <code>{row.path}</code> : <span class="muted">—</span>}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+/** A user's devices and a page of their deliveries (after the cursor). */
+async function loadUser(db: D1Database, user: { by: UserIdKind; id: string }, cursor: string | undefined) {
+  const after = decodeCursor(cursor, ["number", "string", "number", "string"]);
+  const [devices, deliveries] = await Promise.all([
+    devicesOfUser(db, user.by, user.id),
+    userDeliveries(db, user.by, user.id, DELIVERIES_PER_PAGE, after && { notifiedAt: after[0], eventId: after[1], index: after[2], token: after[3] }),
+  ]);
+  const last = deliveries.at(-1);
+  const next =
+    deliveries.length === DELIVERIES_PER_PAGE && last ? encodeCursor(last.notified_at, last.event_id, last.idx, last.device_token) : null;
+  return { devices, deliveries, next };
+}
+
 userPages.get("/users", async (c) => {
   const id = (c.req.query("id") ?? "").trim();
   const by = c.req.query("by") || "custom_id";
@@ -98,20 +161,7 @@ userPages.get("/users", async (c) => {
     return renderPage(c, { title: "Users", current: "/admin/users" }, <SearchForm by={by} id="" />);
   }
   const user = userOf(id, by);
-  const after = decodeCursor(c.req.query("cursor"), ["number", "string", "number", "string"]);
-  const [devices, deliveries] = await Promise.all([
-    devicesOfUser(c.env.DB, user.by, user.id),
-    userDeliveries(
-      c.env.DB,
-      user.by,
-      user.id,
-      DELIVERIES_PER_PAGE,
-      after && { notifiedAt: after[0], eventId: after[1], index: after[2], token: after[3] },
-    ),
-  ]);
-  const last = deliveries.at(-1);
-  const next =
-    deliveries.length === DELIVERIES_PER_PAGE && last ? encodeCursor(last.notified_at, last.event_id, last.idx, last.device_token) : null;
+  const { devices, deliveries, next } = await loadUser(c.env.DB, user, c.req.query("cursor"));
   return renderPage(
     c,
     { title: `User ${user.id}`, current: "/admin/users" },
@@ -124,44 +174,7 @@ userPages.get("/users", async (c) => {
       {deliveries.length === 0 ? (
         <p class="muted">No notification for this {user.by} in the ledger (it keeps 30 days).</p>
       ) : (
-        <div class="scroll">
-          <table>
-            <thead>
-              <tr>
-                <th>notified (UTC)</th>
-                <th>status</th>
-                <th>event · #</th>
-                <th>device</th>
-                <th>provider · app</th>
-                <th class="num">attempts</th>
-                <th>error</th>
-                <th>tap path</th>
-              </tr>
-            </thead>
-            <tbody>
-              {deliveries.map((row) => (
-                <tr data-status={row.status}>
-                  <td>
-                    <Time ms={row.notified_at} />
-                  </td>
-                  <td>
-                    <Status status={row.status} />
-                  </td>
-                  <td>
-                    <EventLink eventId={row.event_id} /> #{row.idx}
-                  </td>
-                  <td>
-                    <Token token={row.device_token} />
-                  </td>
-                  <td>{row.provider ? `${row.provider} · ${row.app ?? "default"}` : <span class="muted">—</span>}</td>
-                  <td class="num">{row.attempts}</td>
-                  <td>{row.error ? <code>{row.error}</code> : <span class="muted">—</span>}</td>
-                  <td>{row.path ? <code>{row.path}</code> : <span class="muted">—</span>}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DeliveriesTable deliveries={deliveries} />
       )}
       <Pager path="/admin/users" params={{ by: user.by, id: user.id, cursor: c.req.query("cursor") }} next={next} />
     </>,

@@ -45,7 +45,7 @@ export function createOneSignalProvider({ settingsFor, deps }: ProviderContext<O
       });
       const byUser = new Map<string, PushResult>();
       if (outcome.kind === "answer") {
-        const answers = classifyOneSignal(outcome.status, outcome.headers, outcome.body, externalIds, deps.now());
+        const answers = classifyOneSignal(outcome, externalIds, deps.now());
         externalIds.forEach((id, k) => byUser.set(id, answers[k]!));
       }
       for (const i of group) results[i] = byUser.get(externalIdOf(messages[i]!.token)) ?? (outcome.kind === "answer" ? { kind: "failed", reason: "onesignal_bad_answer" } : noAnswer(outcome));
