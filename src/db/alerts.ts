@@ -2,7 +2,7 @@
  * Alerts: what an operator must act on, shown in GET /v1/stats. Two kinds:
  *
  * - `provider_misconfigured`: a provider answered that one of our settings
- *   is wrong (src/push/misconfiguration.ts). Raised and cleared in the
+ *   is wrong (each provider's table, src/push/<provider>/misconfiguration.ts). Raised and cleared in the
  *   consumer's record transaction: raised (or counted) by each batch with
  *   such answers; cleared by a later batch in which the same provider and
  *   app accepted a push (for FCM's APNs credentials, a push to an iOS

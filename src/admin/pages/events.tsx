@@ -14,7 +14,7 @@ import { decodeCursor, encodeCursor } from "../../ops/paging";
 import { replayEvent } from "../../ops/replay";
 import { operatorName } from "../auth";
 import type { ConsoleEnv } from "../console-env";
-import { Confirm, EventLink, Pager, Recipient, Status, StatusCounts, Time, Token } from "../components";
+import { Confirm, DeliveryCells, DeliveryHeaders, EventLink, Pager, StatusCounts, Time } from "../components";
 import { csrfToken } from "../csrf";
 import { renderPage } from "../layout";
 
@@ -158,26 +158,13 @@ function EventFacts({ eventId, receivedAt, summary }: { eventId: string; receive
 function DeliveryRow({ row }: { row: Deliveries[number] }) {
   return (
     <tr data-status={row.status}>
-      <td class="num">{row.idx}</td>
-      <td>
-        <Status status={row.status} />
-      </td>
-      <td>
-        <Recipient customId={row.custom_id} userId={row.user_id} />
-      </td>
-      <td>
-        <Token token={row.device_token} />
-      </td>
-      <td>{row.provider ? `${row.provider} · ${row.app ?? "default"}` : <span class="muted">—</span>}</td>
-      <td class="num">{row.attempts}</td>
-      <td>
-        {row.error ? <code>{row.error}</code> : <span class="muted">—</span>}
+      <DeliveryCells row={row}>
         {row.next_attempt_at !== null && (
           <div class="muted">
             next attempt <Time ms={row.next_attempt_at} />
           </div>
         )}
-      </td>
+      </DeliveryCells>
       <td class="num">{row.latency_ms === null ? "—" : `${fmt(row.latency_ms)} ms`}</td>
       <td>{row.path ? <code>{row.path}</code> : <span class="muted">—</span>}</td>
       <td>
@@ -193,13 +180,7 @@ function DeliveriesTable({ rows }: { rows: Deliveries }) {
       <table>
         <thead>
           <tr>
-            <th class="num">#</th>
-            <th>status</th>
-            <th>user</th>
-            <th>device</th>
-            <th>provider · app</th>
-            <th class="num">attempts</th>
-            <th>error</th>
+            <DeliveryHeaders />
             <th class="num">latency</th>
             <th>tap path</th>
             <th>updated (UTC)</th>

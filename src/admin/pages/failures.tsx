@@ -8,7 +8,7 @@ import { Hono } from "hono";
 import { type FailureRow, recentFailures } from "../../db/console-reads";
 import { decodeCursor, encodeCursor } from "../../ops/paging";
 import type { ConsoleEnv } from "../console-env";
-import { Confirm, EventLink, Pager, Recipient, Status, Time, Token } from "../components";
+import { Confirm, DeliveryCells, DeliveryHeaders, EventLink, Pager, Time } from "../components";
 import { csrfToken } from "../csrf";
 import { renderPage } from "../layout";
 import { DoneNotice, QuarantineTable, quarantinePage } from "./quarantine";
@@ -34,32 +34,14 @@ function FailuresTable({ rows }: { rows: FailureRow[] }) {
       <table>
         <thead>
           <tr>
-            <th class="num">#</th>
-            <th>status</th>
-            <th>user</th>
-            <th>device</th>
-            <th>provider · app</th>
-            <th class="num">attempts</th>
-            <th>error</th>
+            <DeliveryHeaders />
             <th>when (UTC)</th>
           </tr>
         </thead>
         <tbody>
           {rows.map((row) => (
             <tr data-status={row.status}>
-              <td class="num">{row.idx}</td>
-              <td>
-                <Status status={row.status} />
-              </td>
-              <td>
-                <Recipient customId={row.custom_id} userId={row.user_id} />
-              </td>
-              <td>
-                <Token token={row.device_token} />
-              </td>
-              <td>{row.provider ? `${row.provider} · ${row.app ?? "default"}` : <span class="muted">—</span>}</td>
-              <td class="num">{row.attempts}</td>
-              <td>{row.error ? <code>{row.error}</code> : <span class="muted">—</span>}</td>
+              <DeliveryCells row={row} />
               <td>
                 <Time ms={row.updated_at} />
               </td>
