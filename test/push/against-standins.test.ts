@@ -94,7 +94,7 @@ describe("FCM against the stand-ins", () => {
     { preset: "unregistered", expected: { kind: "invalid_token", reason: "UNREGISTERED" } },
     { preset: "sender_id_mismatch", expected: { kind: "misconfigured", reason: "SENDER_ID_MISMATCH" } },
     { preset: "invalid_token_argument", expected: { kind: "invalid_token", reason: "INVALID_ARGUMENT" } },
-    { preset: "invalid_argument", expected: { kind: "failed", reason: "INVALID_ARGUMENT" } },
+    { preset: "invalid_argument", expected: { kind: "failed", reason: "INVALID_ARGUMENT", detail: "Request contains an invalid argument." } },
     { preset: "quota_exceeded", retryAfter: 30, expected: { kind: "retry", reason: "QUOTA_EXCEEDED", retryAfter: 30 } },
     { preset: "unavailable", expected: { kind: "retry", reason: "UNAVAILABLE" } },
     { preset: "internal", expected: { kind: "retry", reason: "INTERNAL" } },
