@@ -1,6 +1,6 @@
 /**
  * Fan-out: one `notifications.sent` event for N users with one device each
- * (mixed FCM and APNs; or, with a mix, FCM, APNs, Expo and OneSignal users
+ * (mixed FCM and APNs; or, with a mix, FCM, APNs, Expo, Huawei and OneSignal users
  * without a device), timed from the webhook's 200 to the last push the
  * stand-ins recorded, per provider too, with the consumer's own accounting (D1 round trips
  * and subrequests per invocation, from its `delivery_batch` log lines) and
@@ -42,7 +42,7 @@ export interface ProviderFigures {
 export interface FanoutFigures {
   notifications: number;
   provider_latency_ms: number;
-  devices: { fcm: number; apns: number; expo?: number; onesignal?: number };
+  devices: { fcm: number; apns: number; expo?: number; hms?: number; onesignal?: number };
   /** With a mix: each provider's figures. */
   by_provider?: Record<string, ProviderFigures>;
   /** How long the 10,000-notification webhook took to answer 200. */
@@ -118,9 +118,15 @@ function byProvider(
   counters: Awaited<ReturnType<StandinClient["stats"]>>,
   count: (provider: FleetUser["provider"]) => number,
 ): Record<string, ProviderFigures> {
-  const requests = { fcm: counters.fcm_pushes, apns: counters.apns_pushes, expo: counters.expo_requests, onesignal: counters.onesignal_notifications };
+  const requests = {
+    fcm: counters.fcm_pushes,
+    apns: counters.apns_pushes,
+    expo: counters.expo_requests,
+    hms: counters.hms_requests,
+    onesignal: counters.onesignal_notifications,
+  };
   const figures: Record<string, ProviderFigures> = {};
-  for (const provider of ["fcm", "apns", "expo", "onesignal"] as const) {
+  for (const provider of ["fcm", "apns", "expo", "hms", "onesignal"] as const) {
     const notifications = count(provider);
     if (notifications === 0) continue;
     const times = recorded.filter((p) => p.provider === provider).map((p) => p.at);
@@ -227,7 +233,7 @@ export async function measureFanout(relay: LocalRelay, options: FanoutOptions): 
     notifications: options.notifications,
     provider_latency_ms: options.providerLatencyMs ?? 0,
     devices: options.mix
-      ? { fcm, apns: count("apns"), expo: count("expo"), onesignal: count("onesignal") }
+      ? { fcm, apns: count("apns"), expo: count("expo"), hms: count("hms"), onesignal: count("onesignal") }
       : { fcm, apns: devices.length - fcm },
     ...(options.mix ? { by_provider: byProvider(recorded, acceptedAt, counters, count) } : {}),
     webhook_ms: acceptedAt - sentAt,

@@ -115,7 +115,9 @@ export function formatTable(result: BenchResult): string {
     const c = fanout.consumer;
     lines.push(
       `Fan-out: one event, ${int(fanout.notifications)} notifications, ${int(fanout.devices.fcm)} FCM + ${int(fanout.devices.apns)} APNs` +
-        (fanout.devices.expo === undefined ? " devices" : ` + ${int(fanout.devices.expo)} Expo devices + ${int(fanout.devices.onesignal ?? 0)} OneSignal users`) +
+        (fanout.devices.expo === undefined
+          ? " devices"
+          : ` + ${int(fanout.devices.expo)} Expo + ${int(fanout.devices.hms ?? 0)} Huawei devices + ${int(fanout.devices.onesignal ?? 0)} OneSignal users`) +
         (fanout.provider_latency_ms ? `, stand-ins answering after ${fanout.provider_latency_ms} ms` : ""),
       `  webhook answered 200 in         ${int(fanout.webhook_ms)} ms`,
       `  200 → first push                ${fanout.first_push_ms === null ? "n/a" : `${int(fanout.first_push_ms)} ms`}`,

@@ -28,8 +28,8 @@ const USAGE = `Usage: npm run bench -- [options]
   --fcm-share X       share of FCM devices in the fan-out, 0..1 (default 0.6)
   --provider-latency MS  the stand-ins answer each push of the fan-out this much later,
                       like a real provider's round trip (default 0)
-  --mix SPEC          a mixed fan-out instead: weights of FCM, APNs, Expo devices and
-                      OneSignal users without a device, e.g. fcm=4,apns=3,expo=2,onesignal=1
+  --mix SPEC          a mixed fan-out instead: weights of FCM, APNs, Expo, Huawei (hms) devices
+                      and OneSignal users without a device, e.g. fcm=4,apns=3,expo=2,hms=1,onesignal=1
   --mixed             the same as --mix fcm=4,apns=3,expo=2,onesignal=1
   --announcement      the fan-out's notifications all have the same text and path
                       (OneSignal sends such users in one request per queue message)
@@ -111,12 +111,12 @@ function streamOptions(values: Record<string, string | boolean | undefined>): St
 /** The --mixed fleet: 40 % FCM, 30 % APNs, 20 % Expo, 10 % OneSignal users without a device. */
 const MIXED = "fcm=4,apns=3,expo=2,onesignal=1";
 
-/** `fcm=4,apns=3,expo=2,onesignal=1` as weights. */
+/** `fcm=4,apns=3,expo=2,hms=1,onesignal=1` as weights. */
 function parseMix(spec: string): FleetMix {
   const mix: FleetMix = {};
   for (const part of spec.split(",")) {
     const [name, weight] = part.split("=");
-    if (name !== "fcm" && name !== "apns" && name !== "expo" && name !== "onesignal") throw new Error(`--mix: unknown provider "${name}"`);
+    if (name !== "fcm" && name !== "apns" && name !== "expo" && name !== "hms" && name !== "onesignal") throw new Error(`--mix: unknown provider "${name}"`);
     mix[name] = positive(weight ?? "", `--mix ${name}`);
   }
   return mix;

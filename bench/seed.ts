@@ -10,14 +10,14 @@ import type { D1 } from "./harness.ts";
 
 export interface SeededDevice {
   user_id: string;
-  provider: "fcm" | "apns" | "expo";
+  provider: "fcm" | "apns" | "expo" | "hms";
   token: string;
 }
 
 /** A user of a mixed fleet: a device of one provider, or none (reached through OneSignal by user_id). */
 export interface FleetUser {
   user_id: string;
-  provider: "fcm" | "apns" | "expo" | "onesignal";
+  provider: "fcm" | "apns" | "expo" | "hms" | "onesignal";
   /** The device token; for a OneSignal user, the external id (the user_id). */
   token: string;
 }
@@ -27,10 +27,11 @@ export type FleetMix = Partial<Record<FleetUser["provider"], number>>;
 /** Rows per INSERT: one JSON parameter each, far below D1's 100 KB statement and 2 MB value limits. */
 const ROWS_PER_STATEMENT = 1_000;
 
-/** Deterministic tokens: APNs wants hex, FCM tokens are opaque strings, Expo's are ExponentPushToken[...]. */
+/** Deterministic tokens: APNs wants hex, FCM and Huawei tokens are opaque strings, Expo's are ExponentPushToken[...]. */
 function tokenFor(provider: SeededDevice["provider"], userId: string): string {
   const digest = createHash("sha256").update(`${provider}:${userId}`).digest("hex");
   if (provider === "expo") return `ExponentPushToken[${digest.slice(0, 22)}]`;
+  if (provider === "hms") return `IQAAAACy${digest}`;
   return provider === "apns" ? digest : `fcm_${digest.slice(0, 40)}`;
 }
 

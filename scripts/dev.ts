@@ -1,7 +1,7 @@
 /**
  * `npm start`: the relay in local workerd, as close to production as a
  * laptop gets. It applies the D1 migrations to the local database, starts
- * the stand-in OAuth, FCM, APNs, Expo and OneSignal servers for every
+ * the stand-in OAuth, FCM, APNs, Expo, OneSignal and Huawei servers for every
  * provider that has no real credentials in `.dev.vars` (their keys are
  * generated once and kept in `.standins/`; the OneSignal stand-in knows the
  * example user), then runs `wrangler dev` with the real wrangler.toml:
@@ -27,7 +27,7 @@ const USAGE = `Usage: npm start -- [options]
 
   --port N            port of the relay (default ${DEFAULT_PORT})
   --persist-to DIR    where local D1 and Queue state live (default .wrangler/state)
-  --standins-port N   port of the stand-in FCM/APNs/Expo/OneSignal server (default: any free port)
+  --standins-port N   port of the stand-in FCM/APNs/Expo/OneSignal/Huawei server (default: any free port)
   -h, --help          this text`;
 
 /** The env file this run hands wrangler dev (`.dev.vars` plus what the run adds); owner-only, removed at the end. */
@@ -95,6 +95,8 @@ function describeProviders(modes: ProviderModes, standinsUrl: string | null, key
     lines.push(`  OneSignal stand-in at ${standinsUrl} (no ONESIGNAL_API_KEY in .dev.vars):`);
     lines.push(`          users without a device go there; it knows the example user ${EXAMPLE_CUSTOM_ID}`);
   }
+  if (modes.hms === "real") lines.push("  Huawei  real: HMS_APP_ID and HMS_APP_SECRET from .dev.vars");
+  else lines.push(`  Huawei  stand-in at ${standinsUrl} (no HMS_APP_SECRET in .dev.vars)`);
   if (needsStandins(modes)) {
     lines.push(`          stand-in credentials: .standins/ (${keysAreNew ? "generated just now" : "from an earlier run"})`);
   }

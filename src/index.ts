@@ -5,7 +5,7 @@
  * closes deliveries left open, hourly.
  */
 import { consumeQueue } from "./delivery/queues";
-import { app } from "./http/app";
+import { app } from "./app";
 import { closeAbandoned } from "./maintenance/abandoned";
 import { sweepQuarantine } from "./maintenance/quarantine";
 import { sweepLedger } from "./maintenance/retention";

@@ -9,6 +9,7 @@ import type {
   ApnsKeyRegistration,
   ExpoSecurity,
   FailRateConfig,
+  HmsAppRegistration,
   OneSignalAppRegistration,
   OneSignalUsers,
   PushFilter,
@@ -102,6 +103,11 @@ export class StandinClient {
     await this.control("POST", "onesignal-apps", registration);
   }
 
+  /** Registers a Huawei app (App ID and App Secret) with Push Kit's token endpoint. */
+  async registerHmsApp(registration: HmsAppRegistration): Promise<void> {
+    await this.control("POST", "hms-apps", registration);
+  }
+
   /** Says what the OneSignal app knows of these external ids (subscribed, unsubscribed, unknown). */
   async oneSignalUsers(users: OneSignalUsers): Promise<void> {
     await this.control("POST", "onesignal-users", users);
@@ -110,7 +116,7 @@ export class StandinClient {
   /**
    * Counters, overall or for one account per provider: a service account
    * (`client_email`), an APNs key (`key_id`), an Expo access token
-   * (`access_token`, "" for requests without one), a OneSignal app (`app_id`).
+   * (`access_token`, "" for requests without one), a OneSignal or Huawei app (`app_id`).
    */
   stats(filter: StatsFilter = {}): Promise<StandinStats> {
     return this.control<StandinStats>("GET", `stats${query({ ...filter })}`);
@@ -119,7 +125,7 @@ export class StandinClient {
   /** Accepted pushes of every provider together (a OneSignal push is one user reached). */
   async pushCount(): Promise<number> {
     const stats = await this.stats();
-    return stats.fcm_pushes + stats.apns_pushes + stats.expo_pushes + stats.onesignal_pushes;
+    return stats.fcm_pushes + stats.apns_pushes + stats.expo_pushes + stats.onesignal_pushes + stats.hms_pushes;
   }
 
   /** Polls until at least `count` pushes match `filter`; throws with what arrived on timeout. */

@@ -6,6 +6,7 @@ import type { ProviderTokens } from "./apns-auth.ts";
 import type { Credentials } from "./credentials.ts";
 import type { ExpoReceipts } from "./expo-receipts.ts";
 import type { Faults } from "./faults.ts";
+import type { HmsApps } from "./hms-apps.ts";
 import type { OneSignalApps } from "./onesignal-apps.ts";
 import type { Records } from "./records.ts";
 import type { ScriptedResponse } from "./types.ts";
@@ -24,6 +25,8 @@ export interface StandinContext {
   readonly expoReceipts: ExpoReceipts;
   /** OneSignal apps: keys, users, idempotency keys. */
   readonly onesignal: OneSignalApps;
+  /** Huawei apps and the access tokens minted for them. */
+  readonly hms: HmsApps;
   /** Cloudflare Access signing keys tests registered. */
   readonly accessKeys: AccessKeys;
   readonly print: ((line: string) => void) | undefined;

@@ -8,6 +8,7 @@ import { AccessKeys } from "./access.ts";
 import type { StandinContext } from "./context.ts";
 import { failRateProblem } from "./faults.ts";
 import { json, type Answer } from "./http.ts";
+import { hmsAppProblem } from "./hms-apps.ts";
 import { appRegistrationProblem, usersProblem } from "./onesignal-apps.ts";
 import { scriptProblem } from "./presets.ts";
 import type {
@@ -15,6 +16,7 @@ import type {
   ApnsKeyRegistration,
   ExpoSecurity,
   FailRateConfig,
+  HmsAppRegistration,
   OneSignalAppRegistration,
   OneSignalUsers,
   PushFilter,
@@ -23,7 +25,7 @@ import type {
   ServiceAccountRegistration,
 } from "./types.ts";
 
-const PROVIDERS: readonly PushProviderName[] = ["fcm", "apns", "expo", "onesignal"];
+const PROVIDERS: readonly PushProviderName[] = ["fcm", "apns", "expo", "onesignal", "hms"];
 
 type Json = Record<string, unknown>;
 
@@ -171,6 +173,12 @@ export async function handleControl(
       const problem = usersProblem(body);
       if (problem) return badRequest(problem);
       if (!context.onesignal.setUsers(body as unknown as OneSignalUsers)) return badRequest("no such app_id: register it first");
+      return ok();
+    }
+    case "hms-apps": {
+      const problem = hmsAppProblem(body);
+      if (problem) return badRequest(problem);
+      context.hms.add(body as unknown as HmsAppRegistration);
       return ok();
     }
     case "access-keys": {

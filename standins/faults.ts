@@ -50,6 +50,7 @@ function faultAnswer(mode: FaultMode, provider: PushProviderName, hangMs: number
     apns: { "429": "apns_too_many_requests", "500": "apns_internal_server_error", "503": "apns_service_unavailable" },
     expo: { "429": "expo_too_many_requests", "500": "expo_internal_server_error", "503": "expo_service_unavailable" },
     onesignal: { "429": "onesignal_rate_limited", "500": "onesignal_internal_server_error", "503": "onesignal_service_unavailable" },
+    hms: { "429": "hms_flow_control", "500": "hms_internal_error", "503": "hms_flow_control" },
   } as const;
   const result = scripted({ preset: presets[provider][mode] }, nowMs);
   return "answer" in result ? result.answer : { status: 500 };

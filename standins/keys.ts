@@ -4,7 +4,7 @@
  * the APNs stand-in, an Expo access token and a OneSignal app with its key. The dev run keeps them in a git-ignored folder so the
  * Worker's local configuration stays valid across restarts.
  */
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomBytes, randomInt, randomUUID } from "node:crypto";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { exportJWK, exportPKCS8, generateKeyPair } from "jose";
@@ -43,6 +43,8 @@ export async function generateStandinKeys(): Promise<StandinKeys> {
     // Expo access tokens and OneSignal App API keys are opaque strings of about this length.
     expo: { accessToken: randomBytes(30).toString("base64url") },
     onesignal: { appId: randomUUID(), apiKey: `os_v2_app_${randomBytes(40).toString("base64url")}` },
+    // AppGallery Connect App IDs are numbers; App Secrets 64 hex characters.
+    hms: { appId: String(100_000_000 + randomInt(900_000_000)), appSecret: randomBytes(32).toString("hex") },
   };
 }
 
@@ -56,7 +58,9 @@ function looksLikeKeys(value: unknown): value is StandinKeys {
     typeof keys.apns.publicJwk === "object" &&
     typeof keys.expo?.accessToken === "string" &&
     typeof keys.onesignal?.appId === "string" &&
-    typeof keys.onesignal.apiKey === "string"
+    typeof keys.onesignal.apiKey === "string" &&
+    typeof keys.hms?.appId === "string" &&
+    typeof keys.hms.appSecret === "string"
   );
 }
 

@@ -63,6 +63,11 @@ export function expoRequestError(status: number, code: string, message: string, 
 }
 
 /** A OneSignal refusal: `{ errors: [message] }`. */
+/** A Push Kit answer: `{ code, msg, requestId }`. */
+export function hmsError(status: number, code: string, msg: string): Answer {
+  return json(status, { code, msg, requestId: randomUUID() });
+}
+
 export function onesignalError(status: number, message: string): Answer {
   return json(status, { errors: [message] });
 }
@@ -122,6 +127,17 @@ function presetAnswer(preset: Exclude<Preset, ExpoMessagePreset>, nowMs: number)
       return onesignalError(500, "Internal Server Error");
     case "onesignal_service_unavailable":
       return onesignalError(503, "Service Unavailable");
+    case "hms_flow_control":
+      // Flow control is an HTTP 503 before any Push Kit code is given.
+      return json(503, "Service Unavailable");
+    case "hms_internal_error":
+      return hmsError(500, "81000001", "System inner error");
+    case "hms_oauth_error":
+      return hmsError(401, "80200001", "Oauth authentication error");
+    case "hms_no_permission":
+      return hmsError(403, "80300002", "The current app does not have the permission to send messages");
+    case "hms_illegal_token":
+      return json(500, { error: "stand-in: hms_illegal_token answers one token, not a request" });
   }
 }
 
@@ -167,6 +183,11 @@ const PRESETS: Record<Preset, true> = {
   onesignal_rate_limited: true,
   onesignal_internal_server_error: true,
   onesignal_service_unavailable: true,
+  hms_illegal_token: true,
+  hms_flow_control: true,
+  hms_internal_error: true,
+  hms_oauth_error: true,
+  hms_no_permission: true,
 };
 
 /** True when `value` names a preset. */

@@ -8,7 +8,7 @@ function shortToken(token: string): string {
   return token.length <= 10 ? token : `${token.slice(0, 4)}…${token.slice(-4)}`;
 }
 
-const NAMES = { fcm: "FCM", apns: "APNs", expo: "Expo", onesignal: "OneSignal" } as const;
+const NAMES = { fcm: "FCM", apns: "APNs", expo: "Expo", onesignal: "OneSignal", hms: "Huawei" } as const;
 
 /** e.g. `[stand-in FCM] → token abcd…1234  "Title" — body  (path /courses/1, event msg_…)` */
 export function pushLine(push: RecordedPush): string {

@@ -39,6 +39,10 @@ export function reasonOf(provider: PushProviderName, answer: Answer): string | n
     }
     case "fcm":
       return googleReason(answer.body);
+    case "hms": {
+      const code = (answer.body as { code?: unknown } | undefined)?.code;
+      return typeof code === "string" ? code : `http_${answer.status}`;
+    }
   }
 }
 

@@ -27,19 +27,22 @@ class Counter {
 }
 
 /** Requests counted per provider account, beyond accepted pushes. */
-export type RequestCounter = "token" | "expo_send" | "expo_receipts" | "onesignal_notifications";
+export type RequestCounter = "token" | "expo_send" | "expo_receipts" | "onesignal_notifications" | "hms_token" | "hms_send";
 
 const newPushCounters = (): Record<PushProviderName, Counter> => ({
   fcm: new Counter(),
   apns: new Counter(),
   expo: new Counter(),
   onesignal: new Counter(),
+  hms: new Counter(),
 });
 const newRequestCounters = (): Record<RequestCounter, Counter> => ({
   token: new Counter(),
   expo_send: new Counter(),
   expo_receipts: new Counter(),
   onesignal_notifications: new Counter(),
+  hms_token: new Counter(),
+  hms_send: new Counter(),
 });
 
 export class Records {
@@ -100,6 +103,9 @@ export class Records {
       expo_receipt_requests: this.#requestCounts.expo_receipts.get(filter.access_token),
       onesignal_pushes: this.#pushCounts.onesignal.get(filter.app_id),
       onesignal_notifications: this.#requestCounts.onesignal_notifications.get(filter.app_id),
+      hms_pushes: this.#pushCounts.hms.get(filter.app_id),
+      hms_token_requests: this.#requestCounts.hms_token.get(filter.app_id),
+      hms_requests: this.#requestCounts.hms_send.get(filter.app_id),
     };
   }
 

@@ -11,6 +11,8 @@
  *   POST /--/api/v2/push/send                    Expo push tickets
  *   POST /--/api/v2/push/getReceipts             Expo push receipts
  *   POST /notifications                          OneSignal Create message (push)
+ *   POST /oauth2/v3/token                        Huawei OAuth 2.0 (client credentials)
+ *   POST /v1/:app_id/messages:send               Huawei Push Kit
  *   GET  /cdn-cgi/access/certs                   Cloudflare Access signing keys
  *   /__standin/...                               control API (control.ts)
  */
@@ -26,6 +28,8 @@ import { EXPO_RECEIPTS_PATH, EXPO_SEND_PATH, handleExpoReceipts, handleExpoSend 
 import { ExpoReceipts } from "./expo-receipts.ts";
 import { handleFcmSend } from "./fcm.ts";
 import { Faults } from "./faults.ts";
+import { handleHmsSend, handleHmsToken, HMS_SEND, HMS_TOKEN_PATH } from "./hms.ts";
+import { HmsApps } from "./hms-apps.ts";
 import { rpcError } from "./google-errors.ts";
 import { json, PendingTimers, readBody, respond, type Answer } from "./http.ts";
 import { generateStandinKeys } from "./keys.ts";
@@ -72,6 +76,9 @@ async function route(context: StandinContext, request: IncomingMessage): Promise
   if (path === EXPO_SEND_PATH) return handleExpoSend(context, request, body);
   if (path === EXPO_RECEIPTS_PATH) return handleExpoReceipts(context, request, body);
   if (path === ONESIGNAL_NOTIFICATIONS_PATH) return handleOneSignalNotification(context, request, url.searchParams, body);
+  if (path === HMS_TOKEN_PATH) return method === "POST" ? handleHmsToken(context, body) : json(405, { error: "POST only" });
+  const hms = HMS_SEND.exec(path);
+  if (hms?.[1]) return method === "POST" ? handleHmsSend(context, request, hms[1], body) : json(405, { error: "POST only" });
   if (path === "/cdn-cgi/access/certs" && method === "GET") return context.accessKeys.certs();
   if (path.startsWith(CONTROL)) return handleControl(context, method, path.slice(CONTROL.length), url.searchParams, body);
   return rpcError(404, "NOT_FOUND", `The stand-ins have no route ${method} ${path}`);
@@ -98,6 +105,8 @@ export async function startStandins(options: StandinOptions = {}): Promise<Stand
   await credentials.addStartingKeys(keys);
   const onesignal = new OneSignalApps();
   onesignal.add({ app_id: keys.onesignal.appId, api_key: keys.onesignal.apiKey });
+  const hms = new HmsApps();
+  hms.add({ app_id: keys.hms.appId, app_secret: keys.hms.appSecret });
   const timers = new PendingTimers();
   let context: StandinContext | undefined;
 
@@ -128,6 +137,7 @@ export async function startStandins(options: StandinOptions = {}): Promise<Stand
     accessKeys: new AccessKeys(),
     expoReceipts: new ExpoReceipts(),
     onesignal,
+    hms,
     print: options.print || undefined,
     now: Date.now,
   };

@@ -33,6 +33,8 @@ export interface StandinKeys {
   expo: { accessToken: string };
   /** OneSignal: an app and its App API key. */
   onesignal: { appId: string; apiKey: string };
+  /** Huawei Push Kit: an app's App ID and App Secret (the OAuth client). */
+  hms: { appId: string; appSecret: string };
 }
 
 /** Options of `startStandins`. */
@@ -67,9 +69,13 @@ export interface StandinWorkerConfig {
   ONESIGNAL_API_BASE: string;
   ONESIGNAL_APP_ID: string;
   ONESIGNAL_API_KEY: string;
+  HMS_APP_ID: string;
+  HMS_APP_SECRET: string;
+  HMS_API_BASE: string;
+  HMS_OAUTH_URL: string;
 }
 
-export type PushProviderName = "fcm" | "apns" | "expo" | "onesignal";
+export type PushProviderName = "fcm" | "apns" | "expo" | "onesignal" | "hms";
 
 /**
  * A push the stand-in accepted (answered 200). For Expo, one per message of
@@ -162,7 +168,14 @@ export type ExpoPreset =
 /** OneSignal: answers for the whole request (scripted on any external id it carries). */
 export type OneSignalPreset = "onesignal_rate_limited" | "onesignal_internal_server_error" | "onesignal_service_unavailable";
 
-export type Preset = FcmPreset | ApnsPreset | ExpoPreset | OneSignalPreset;
+/**
+ * Huawei Push Kit: `hms_illegal_token` refuses that token only (the others
+ * of its request are sent: 80100000, or 80300007 when none is); the others
+ * answer the whole request (scripted on any token it carries).
+ */
+export type HmsPreset = "hms_illegal_token" | "hms_flow_control" | "hms_internal_error" | "hms_oauth_error" | "hms_no_permission";
+
+export type Preset = FcmPreset | ApnsPreset | ExpoPreset | OneSignalPreset | HmsPreset;
 
 /**
  * One scripted answer for a device token. A raw `{ status: 200 }` without a
@@ -262,6 +275,14 @@ export interface OneSignalAppRegistration {
   api_key: string;
 }
 
+/** Registers a Huawei app (`POST /__standin/hms-apps`). */
+export interface HmsAppRegistration {
+  app_id: string;
+  app_secret: string;
+  /** Lifetime of the access tokens minted for it (default 3600, as Huawei). For expiry tests. */
+  token_ttl_seconds?: number;
+}
+
 /**
  * What OneSignal knows of these external ids in an app
  * (`POST /__standin/onesignal-users`): a user with a push subscription, a
@@ -294,6 +315,12 @@ export interface StandinStats {
   onesignal_pushes: number;
   /** OneSignal notifications created (in that app_id): a repeated idempotency key creates none. */
   onesignal_notifications: number;
+  /** Accepted Push Kit pushes, one per token reached (for that app_id). */
+  hms_pushes: number;
+  /** Push Kit `messages:send` requests that reached at least one token (for that app_id). */
+  hms_requests: number;
+  /** Access tokens minted by the Push Kit token endpoint (for that app_id). */
+  hms_token_requests: number;
 }
 
 /** Filter of `GET /__standin/stats`: one account per provider. */

@@ -27,5 +27,9 @@ export function workerConfig(url: string, keys: StandinKeys): StandinWorkerConfi
     ONESIGNAL_API_BASE: url,
     ONESIGNAL_APP_ID: keys.onesignal.appId,
     ONESIGNAL_API_KEY: keys.onesignal.apiKey,
+    HMS_APP_ID: keys.hms.appId,
+    HMS_APP_SECRET: keys.hms.appSecret,
+    HMS_API_BASE: url,
+    HMS_OAUTH_URL: `${url}/oauth2/v3/token`,
   };
 }

@@ -10,7 +10,7 @@ import { createMessageBatch } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { consumeDeadLetters } from "../src/delivery/dead-letter";
-import { app } from "../src/http/app";
+import { app } from "../src/app";
 import type { PushJob } from "../src/queue/message";
 import { script } from "./support/standins";
 import { ownProviders, registerDevice, runBatch } from "./support/delivery";

@@ -7,7 +7,7 @@
  * document does not follow fails here.
  */
 import { describe, expect, it } from "vitest";
-import { app } from "../src/http/app";
+import { app } from "../src/app";
 import { REGISTER_KEY, deviceToken } from "./support/device-tokens";
 import { fakeProviders, job, queued, registerDevice, runBatch } from "./support/delivery";
 import { type Method, answerKey, expectAcceptedBody, expectDocumented, operations, seen, spec } from "./support/openapi";

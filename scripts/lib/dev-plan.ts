@@ -29,6 +29,7 @@ export interface ProviderModes {
   apns: ProviderMode;
   expo: ProviderMode;
   onesignal: ProviderMode;
+  hms: ProviderMode;
 }
 
 /** The stand-ins' Worker configuration (see standins/worker-config.ts). */
@@ -38,6 +39,7 @@ const FCM_VARS = ["FCM_SERVICE_ACCOUNT", "FCM_API_BASE"] as const;
 const APNS_VARS = ["APNS_KEY", "APNS_KEY_ID", "APNS_TEAM_ID", "APNS_TOPIC", "APNS_API_BASE"] as const;
 const EXPO_VARS = ["EXPO_API_BASE", "EXPO_ACCESS_TOKEN"] as const;
 const ONESIGNAL_VARS = ["ONESIGNAL_API_BASE", "ONESIGNAL_APP_ID", "ONESIGNAL_API_KEY"] as const;
+const HMS_VARS = ["HMS_APP_ID", "HMS_APP_SECRET", "HMS_API_BASE", "HMS_OAUTH_URL"] as const;
 
 /** The stand-in configuration each provider running on its stand-in gets. */
 const STANDIN_VARS: Record<keyof ProviderModes, readonly (keyof StandinConfig)[]> = {
@@ -45,6 +47,7 @@ const STANDIN_VARS: Record<keyof ProviderModes, readonly (keyof StandinConfig)[]
   apns: APNS_VARS,
   expo: EXPO_VARS,
   onesignal: ONESIGNAL_VARS,
+  hms: HMS_VARS,
 };
 
 /**
@@ -59,6 +62,7 @@ export function providerModes(env: LocalEnv): ProviderModes {
     apns: has("APNS_KEY") ? "real" : "standin",
     expo: has("EXPO_ACCESS_TOKEN") || has("EXPO_API_BASE") ? "real" : "standin",
     onesignal: has("ONESIGNAL_API_KEY") ? "real" : "standin",
+    hms: has("HMS_APP_SECRET") ? "real" : "standin",
   };
 }
 

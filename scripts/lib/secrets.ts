@@ -106,6 +106,14 @@ export const SECRETS: SecretSpec[] = [
     input: { kind: "line" },
     check: (value) => (/^\S{20,}$/.test(value.trim()) ? null : "expected the App API key as OneSignal shows it (one word)"),
   },
+  {
+    name: "HMS_APP_SECRET",
+    required: false,
+    what: "the Huawei App Secret (AppGallery Connect, Project settings, App information), for Huawei phones without Google services; set HMS_APP_ID in wrangler.toml too",
+    without: "Huawei deliveries fail with provider_not_configured (or, with HMS_APP_ID set, wait as provider_misconfigured:HMS_APP_SECRET)",
+    input: { kind: "line" },
+    check: (value) => (/^\S{16,}$/.test(value.trim()) ? null : "expected the App Secret as AppGallery Connect shows it (one word)"),
+  },
 ];
 
 /** The command that sets one secret, as a user types it. */

@@ -7,14 +7,8 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { AuthError } from "../errors";
 import { accessConfigured, verifyAccess } from "./access";
+import type { ConsoleEnv, ConsoleUser } from "./console-env";
 import { readSession } from "./session";
-
-/** The signed-in operator, as the pages show them. */
-export type ConsoleUser =
-  | { kind: "access"; email: string | null; subject: string }
-  | { kind: "session"; expiresAt: number };
-
-export type ConsoleEnv = { Bindings: Env; Variables: { user: ConsoleUser; csrf: string } };
 
 /** Who did something, for the log line of a console action: the Access identity, or "admin key". */
 export function operatorName(user: ConsoleUser): string {

@@ -37,6 +37,32 @@ export function hourBuckets(rows: readonly HourlyCount[], now: number, hours = 2
 
 const hourLabel = (hour: number) => `${new Date(hour * HOUR).toISOString().slice(11, 13)}:00`;
 
+/** One hour's stacked bar, with its summary as a tooltip and, every third hour, its label. */
+function Bar({ bucket, x, slot, y, labelled }: { bucket: ReturnType<typeof hourBuckets>[number]; x: number; slot: number; y: (value: number) => number; labelled: boolean }) {
+  let base = 0;
+  const summary = STACK.filter((s) => bucket.counts.has(s))
+    .map((s) => `${bucket.counts.get(s)} ${s.replace("_", " ")}`)
+    .join(", ");
+  return (
+    <g>
+      <title>{`${hourLabel(bucket.hour)} UTC: ${summary || "nothing"}`}</title>
+      {STACK.map((status) => {
+        const n = bucket.counts.get(status) ?? 0;
+        if (n === 0) return null;
+        const top = y(base + n);
+        const rect = <rect class={`bar-${status}`} x={x} y={top} width={Math.max(slot - 4, 1)} height={y(base) - top} />;
+        base += n;
+        return rect;
+      })}
+      {labelled && (
+        <text x={x + (slot - 4) / 2} y={HEIGHT - 8} text-anchor="middle">
+          {hourLabel(bucket.hour)}
+        </text>
+      )}
+    </g>
+  );
+}
+
 export function HourlyChart({ rows, now }: { rows: readonly HourlyCount[]; now: number }) {
   const buckets = hourBuckets(rows, now);
   const totals = buckets.map((b) => [...b.counts.values()].reduce((a, n) => a + n, 0));
@@ -58,31 +84,9 @@ export function HourlyChart({ rows, now }: { rows: readonly HourlyCount[]; now: 
             </text>
           </g>
         ))}
-        {buckets.map((bucket, i) => {
-          let base = 0;
-          const x = LEFT + i * slot + 2;
-          const summary = STACK.filter((s) => bucket.counts.has(s))
-            .map((s) => `${bucket.counts.get(s)} ${s.replace("_", " ")}`)
-            .join(", ");
-          return (
-            <g>
-              <title>{`${hourLabel(bucket.hour)} UTC: ${summary || "nothing"}`}</title>
-              {STACK.map((status) => {
-                const n = bucket.counts.get(status) ?? 0;
-                if (n === 0) return null;
-                const top = y(base + n);
-                const rect = <rect class={`bar-${status}`} x={x} y={top} width={Math.max(slot - 4, 1)} height={y(base) - top} />;
-                base += n;
-                return rect;
-              })}
-              {i % 3 === 0 && (
-                <text x={x + (slot - 4) / 2} y={HEIGHT - 8} text-anchor="middle">
-                  {hourLabel(bucket.hour)}
-                </text>
-              )}
-            </g>
-          );
-        })}
+        {buckets.map((bucket, i) => (
+          <Bar bucket={bucket} x={LEFT + i * slot + 2} slot={slot} y={y} labelled={i % 3 === 0} />
+        ))}
       </svg>
       <figcaption>
         <ul class="legend">

@@ -11,7 +11,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { getCookie, setCookie } from "hono/cookie";
 import { ForbiddenError } from "../errors";
-import type { ConsoleEnv } from "./auth";
+import type { ConsoleEnv } from "./console-env";
 
 /** The hidden field every state-changing form carries. */
 export const CSRF_FIELD = "_csrf";

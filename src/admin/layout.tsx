@@ -5,7 +5,7 @@
 import type { Context } from "hono";
 import type { Child } from "hono/jsx";
 import type { RelayError } from "../errors";
-import type { ConsoleEnv, ConsoleUser } from "./auth";
+import type { ConsoleEnv, ConsoleUser } from "./console-env";
 import { CSRF_FIELD, csrfToken } from "./csrf";
 import { FAVICON_PATH } from "./favicon";
 import { CSS } from "./style";

@@ -7,7 +7,7 @@
 import { Hono } from "hono";
 import { asRelayError, logHidden, setErrorHeaders } from "../http/errors";
 import { routePatterns, unservedRoute } from "../http/routes";
-import type { ConsoleEnv } from "./auth";
+import type { ConsoleEnv } from "./console-env";
 import { requireConsoleUser } from "./auth";
 import { requireCsrf } from "./csrf";
 import { favicon } from "./favicon";

@@ -8,7 +8,7 @@
 import type { Context } from "hono";
 import { deleteCookie, getSignedCookie, setSignedCookie } from "hono/cookie";
 import { secretList } from "../config";
-import type { ConsoleEnv } from "./auth";
+import type { ConsoleEnv } from "./console-env";
 
 /** How long a console session lasts: a working day. */
 export const SESSION_TTL_SECONDS = 8 * 60 * 60;

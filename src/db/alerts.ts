@@ -2,7 +2,7 @@
  * Alerts: what an operator must act on, shown in GET /v1/stats. Two kinds:
  *
  * - `provider_misconfigured`: a provider answered that one of our settings
- *   is wrong (src/push/misconfiguration.ts). Raised and cleared in the
+ *   is wrong (each provider's table, src/push/<provider>/misconfiguration.ts). Raised and cleared in the
  *   consumer's record transaction: raised (or counted) by each batch with
  *   such answers; cleared by a later batch in which the same provider and
  *   app accepted a push (for FCM's APNs credentials, a push to an iOS
@@ -11,7 +11,7 @@
  *   raises it); cleared once nothing of that provider and app is left in
  *   quarantine (restored, confirmed or purged).
  */
-import { misconfiguration } from "../push/misconfiguration";
+import { misconfiguration } from "../push/providers";
 import { BRAKE_CHECK } from "./pruning";
 import type { Staged } from "./staged";
 

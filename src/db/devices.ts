@@ -3,7 +3,8 @@
  * expanded with json_each, so a lookup for 1,000 users is one query and
  * stays far below D1's 100 bound parameters per statement.
  */
-import type { DeviceInput, Provider, UserIdKind, UserIds } from "../devices/types";
+import type { Provider } from "../push/providers";
+import type { ApnsEnvironment, Platform, UserIdKind, UserIds } from "../vocabulary";
 
 /**
  * Devices one user may hold. Past it, registering a new device removes that
@@ -11,6 +12,24 @@ import type { DeviceInput, Provider, UserIdKind, UserIds } from "../devices/type
  * never unregisters, so its stale token should make room rather than block.
  */
 export const MAX_DEVICES_PER_USER = 10;
+
+/** A device as registered: what `PUT /v1/devices` validates into (src/devices/validate.ts). */
+export interface DeviceInput {
+  token: string;
+  provider: Provider;
+  /** The app the token was issued to: `default`, or one APPS names. */
+  app: string;
+  custom_id: string | null;
+  user_id: string | null;
+  platform: Platform | null;
+  environment: ApnsEnvironment;
+  /**
+   * The device's IANA time zone (`Africa/Nairobi`), as `Intl` knows it;
+   * null when the app sent none. Optional in the type so that the devices
+   * the consumer stands in (OneSignal users) need not name one.
+   */
+  time_zone?: string | null;
+}
 
 /** A registered device: what was registered, and when (epoch ms). */
 export interface DeviceRow extends DeviceInput {

@@ -3,7 +3,8 @@
  * event's deliveries, page by page; a user's recent deliveries; what a
  * replay must resend. Each is one indexed query.
  */
-import type { Provider, UserIdKind } from "../devices/types";
+import type { Provider } from "../push/providers";
+import type { UserIdKind } from "../vocabulary";
 import type { QueuedNotification } from "../queue/message";
 import { type DeliveryStatus, DEVICE_QUARANTINED, shownStatus } from "./ledger";
 

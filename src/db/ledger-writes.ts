@@ -6,7 +6,7 @@
  * Lists travel as JSON parameters (json-chunks.ts); their compact keys
  * (`e`, `i`, `t`, ...) exist only between this module and SQL.
  */
-import type { Provider } from "../devices/types";
+import type { Provider } from "../push/providers";
 import { type AlarmInput, type AlertChanges, recordAlarms } from "./alerts";
 import { chunkJson } from "./json-chunks";
 import { claimableRow, DEVICE_QUARANTINED, type QUIET_HOURS, type DeliveryKey, deliveryKey, type DeliveryStatus, type NotificationKey, notificationKey, openRow, ROW_OF_ITEM } from "./ledger";
@@ -211,6 +211,12 @@ export interface Outcome extends DeliveryKey {
   providerId?: string | null;
   /** Provider reason or our code (invalid_token, retrying, failed). */
   error?: string | null;
+  /**
+   * The provider's own words about the failure (trimmed, never a token;
+   * src/push/detail.ts), for the operator beside `error`. Not stored yet:
+   * the ledger's new shape will keep it.
+   */
+  detail?: string;
   /** When to try again, epoch ms (retrying). */
   nextAttemptAt?: number | null;
   /** From the webhook's acceptance to the provider's answer, ms. */

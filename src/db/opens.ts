@@ -3,7 +3,7 @@
  * row (migration 0012), the first report's time; a report counts only for
  * a notification that was sent to a device of that user.
  */
-import type { UserIds } from "../devices/types";
+import type { UserIds } from "../vocabulary";
 
 /** What a report did: the first one opens; a repeat changes nothing; `not_found` when nothing of that user was sent. */
 export type OpenResult = "opened" | "already_opened" | "not_found";

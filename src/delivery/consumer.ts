@@ -14,7 +14,7 @@ import { type DeliveryKey, QUIET_HOURS } from "../db/ledger";
 import { type ClaimedRow, claimDeliveries, type RecordOptions, recordOutcomes, type Released } from "../db/ledger-writes";
 import type { Attempted } from "./outcomes";
 import { heldUntil, type QuietHours, quietHoursOf } from "./quiet-hours";
-import type { Provider } from "../devices/types";
+import type { Provider } from "../push/providers";
 import { log } from "../log";
 import { oneSignalConfig, type OneSignalSettings } from "../push/onesignal/config";
 import { createProviders } from "../push/providers";

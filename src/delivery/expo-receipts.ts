@@ -11,7 +11,9 @@
  * - InvalidCredentials, MismatchSenderId: the app's credentials at Expo are
  *   wrong; the same alert a misconfigured send raises, and the delivery
  *   becomes `failed` (replayable once fixed).
- * - Any other error (MessageTooBig, MessageRateExceeded, ...): `failed`.
+ * - MessageRateExceeded: Expo throttled the push before handing it on:
+ *   `failed`, and sent again after a backoff as a replay (resend.ts).
+ * - Any other error (MessageTooBig, ...): `failed`.
  * - No receipt yet: asked for again 15 minutes later, up to RECEIPT_ROUNDS
  *   reads in all, then logged as missing (Expo keeps receipts 24 hours).
  */
@@ -20,7 +22,7 @@ import type { DeadToken } from "../db/pruning";
 import { type ReceiptError, recordReceipts } from "../db/receipts";
 import { utf8Bytes } from "../db/json-chunks";
 import { log, shortToken } from "../log";
-import { appSettings } from "../push/apps";
+import { appSettings } from "../push/providers";
 import { classifyReceipt } from "../push/expo/classify";
 import { EXPO_MAX_RECEIPT_IDS, fetchReceipts } from "../push/expo/receipts";
 import type { ProviderDeps } from "../push/provider";
@@ -28,6 +30,7 @@ import { enqueueJobs, MAX_MESSAGE_BYTES } from "../queue/enqueue";
 import type { ReceiptJob } from "../queue/message";
 import { retryDelaySeconds } from "./backoff";
 import type { Attempted } from "./outcomes";
+import { resendThrottled } from "./resend";
 import { logSignals } from "./signals";
 
 /** Expo: "We recommend checking push receipts 15 minutes after sending". */
@@ -143,6 +146,7 @@ export async function readReceipts(job: ReceiptJob, attempts: number, env: Env, 
   const dead: DeadToken[] = [];
   const misconfigured = new Map<string, MisconfiguredAnswers>();
   const pending: Ticket[] = [];
+  const throttled: Ticket[] = [];
   let delivered = 0;
   for (const ticket of tickets) {
     const receipt = answer.receipts[ticket.id];
@@ -162,6 +166,7 @@ export async function readReceipts(job: ReceiptJob, attempts: number, env: Env, 
       dead.push({ token: ticket.token, provider: "expo", app: job.app, reason: verdict.reason, sentAt: job.sent_at ?? now });
     } else {
       errors.push({ ...key, status: "failed" });
+      if (verdict.kind === "retry") throttled.push(ticket);
       if (verdict.kind === "misconfigured") {
         const alarm = misconfigured.get(verdict.reason) ?? { provider: "expo", app: job.app, reason: verdict.reason, answers: 0, lastEventId: "" };
         misconfigured.set(verdict.reason, alarm);
@@ -183,6 +188,7 @@ export async function readReceipts(job: ReceiptJob, attempts: number, env: Env, 
     log("delivery", { event_id: error.eventId, index: error.index, provider: "expo", device: shortToken(error.token), status: error.status, error: error.error }, "warn");
   }
 
+  if (throttled.length > 0) await resendThrottled(env, throttled, retryDelaySeconds(job.round, undefined, deps.random), now);
   let requeued = 0;
   if (pending.length > 0 && job.round < RECEIPT_ROUNDS) {
     requeued = await queueReceiptReads(env.PUSH_QUEUE, packTickets({ app: job.app, round: job.round + 1, sentAt: job.sent_at }, pending));

@@ -82,6 +82,7 @@ export function settle(attempted: readonly Attempted[], finishedAt: number, rand
         outcome.error = result.reason;
         break;
     }
+    if (result.kind !== "sent" && result.detail) outcome.detail = result.detail;
     settled.outcomes.push(outcome);
     log(
       "delivery",
@@ -92,6 +93,7 @@ export function settle(attempted: readonly Attempted[], finishedAt: number, rand
         device: shortToken(device.token),
         status: outcome.status,
         error: outcome.error ?? null,
+        ...(outcome.detail ? { detail: outcome.detail } : {}),
         attempts,
         latency_ms: outcome.latencyMs,
       },

@@ -5,10 +5,10 @@
  * task is up to that many rows of one app. Each task fills in its rows'
  * results and never throws.
  */
-import type { Provider } from "../devices/types";
+import type { Provider } from "../push/providers";
 import { log } from "../log";
 import type { PushMessage, PushProvider, PushResult } from "../push/provider";
-import { tapLink, UnsafePathError } from "./link";
+import { tapLink, UnsafePathError } from "../link";
 import type { Attempted } from "./outcomes";
 
 /**

@@ -10,7 +10,7 @@ import type { AlarmInput, MisconfiguredAnswers } from "../db/alerts";
 import type { Recorded } from "../db/ledger-writes";
 import { BRAKE_CHECK, type DeadToken, type PruneInput, type TokenAnswers } from "../db/pruning";
 import { log } from "../log";
-import { misconfiguration } from "../push/misconfiguration";
+import { misconfiguration } from "../push/providers";
 import type { Attempted } from "./outcomes";
 
 export type Signals = PruneInput & AlarmInput;

@@ -4,13 +4,15 @@
  * when it delivers. Who may call what is decided in src/http/access.ts.
  */
 import { Hono } from "hono";
-import { deleteDevice, type DeviceRow, devicesOfUser, upsertDevice } from "../db/devices";
+import { deleteDevice, devicesOfUser, upsertDevice } from "../db/devices";
 import { NotFoundError } from "../errors";
 import type { ApiEnv } from "../http/access";
 import { parseJson } from "../http/json";
 import { limitDeviceWrite } from "../http/rate-limits";
-import { appsConfig, appNames, DEFAULT_APP } from "../push/apps";
+import { DEFAULT_APP } from "../push/apps";
+import { appsConfig, appNames } from "../push/providers";
 import { ConfigurationError } from "../errors";
+import { presentDevice } from "./present";
 import { bindToUser, parseDevice, userOf } from "./validate";
 
 /**
@@ -28,24 +30,6 @@ function knownApps(env: Env, body: unknown): string[] {
 }
 
 export const deviceRoutes = new Hono<ApiEnv>();
-
-/** The API shape of a device: timestamps as ISO 8601; `quarantined_at` is set while the pruning brake holds it. */
-export function presentDevice(row: DeviceRow) {
-  return {
-    token: row.token,
-    provider: row.provider,
-    app: row.app,
-    platform: row.platform,
-    environment: row.environment,
-    time_zone: row.time_zone ?? null,
-    custom_id: row.custom_id,
-    user_id: row.user_id,
-    created_at: new Date(row.created_at).toISOString(),
-    updated_at: new Date(row.updated_at).toISOString(),
-    quarantined_at: row.quarantined_at === null ? null : new Date(row.quarantined_at).toISOString(),
-    quarantine_reason: row.quarantine_reason,
-  };
-}
 
 deviceRoutes.put("/devices", async (c) => {
   const credential = c.get("credential");

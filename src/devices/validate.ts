@@ -3,26 +3,14 @@
  * that a 400 names exactly what is wrong.
  */
 import { ForbiddenError, ValidationError } from "../errors";
+import type { DeviceInput } from "../db/devices";
 import { DEFAULT_APP } from "../push/apps";
+import { DEVICE_PROVIDERS, deviceTokensOf, type Provider } from "../push/providers";
 import { isWellFormed, NOT_WELL_FORMED } from "../text";
-import type { DeviceInput, Provider, UserIdKind, UserIds } from "./types";
+import { MAX_ID_LENGTH, type UserIdKind, type UserIds } from "../vocabulary";
 
-/** LearnInk ids are short; anything longer is a client bug. */
-export const MAX_ID_LENGTH = 256;
 /** The longest IANA zone names are about 30 characters. */
 const MAX_TIME_ZONE_LENGTH = 64;
-/**
- * APNs tokens are hex (64 characters today; Apple says not to rely on the
- * length). FCM registration tokens are about 160 URL-safe characters.
- */
-const APNS_TOKEN = /^[0-9a-fA-F]{64,200}$/;
-const FCM_TOKEN = /^[A-Za-z0-9_:.-]{32,4096}$/;
-/**
- * An Expo push token as `getExpoPushTokenAsync` returns it and Expo's SDK
- * checks it (`isExpoPushToken`): `ExponentPushToken[...]` or
- * `ExpoPushToken[...]`. The part in brackets is about 22 characters today.
- */
-const EXPO_TOKEN = /^Expo(nent)?PushToken\[[A-Za-z0-9_-]{1,256}\]$/;
 
 const invalid = (field: string, message: string) => new ValidationError("invalid_request", field, message);
 
@@ -44,21 +32,14 @@ function oneOf<T extends string>(body: Record<string, unknown>, field: string, a
   return value as T;
 }
 
-/** Checks that `token` has the shape its provider issues; APNs tokens are lower-cased. */
+/** Checks that `token` has the shape its provider issues (each provider's descriptor says); APNs tokens are lower-cased. */
 export function normalizeToken(provider: Provider, token: unknown): string {
   if (typeof token !== "string" || token === "") throw invalid("token", "must be a non-empty string");
-  if (provider === "apns") {
-    if (!APNS_TOKEN.test(token)) throw invalid("token", "an APNs token must be 64 to 200 hexadecimal characters");
-    return token.toLowerCase();
-  }
-  if (provider === "expo") {
-    if (!EXPO_TOKEN.test(token)) throw invalid("token", "an Expo push token looks like ExponentPushToken[...] or ExpoPushToken[...]");
-    return token;
-  }
-  if (!FCM_TOKEN.test(token)) {
-    throw invalid("token", "an FCM token must be 32 to 4096 characters of A-Z, a-z, 0-9, '_', ':', '.', '-'");
-  }
-  return token;
+  const shape = deviceTokensOf(provider);
+  if (!shape) throw invalid("provider", `no device registers with ${provider}`);
+  const checked = shape.normalize(token);
+  if ("problem" in checked) throw invalid("token", checked.problem);
+  return checked.token;
 }
 
 function asRecord(body: unknown): Record<string, unknown> {
@@ -75,13 +56,13 @@ function asRecord(body: unknown): Record<string, unknown> {
  */
 export function parseDevice(body: unknown, apps: readonly string[] = [DEFAULT_APP]): DeviceInput {
   const record = asRecord(body);
-  const provider = oneOf(record, "provider", ["fcm", "apns", "expo"] as const);
-  if (!provider) throw invalid("provider", 'is required: "fcm", "apns" or "expo"');
+  const provider = oneOf(record, "provider", DEVICE_PROVIDERS);
+  if (!provider) throw invalid("provider", `is required: one of ${DEVICE_PROVIDERS.map((p) => `"${p}"`).join(", ")}`);
   const token = normalizeToken(provider, record.token);
   const custom_id = optionalId(record, "custom_id");
   const user_id = optionalId(record, "user_id");
   if (custom_id === null && user_id === null) throw invalid("custom_id", "custom_id or user_id is required");
-  const platform = oneOf(record, "platform", ["ios", "android"] as const) ?? (provider === "apns" ? "ios" : null);
+  const platform = oneOf(record, "platform", ["ios", "android"] as const) ?? (deviceTokensOf(provider)?.platform ?? null);
   const environment = oneOf(record, "environment", ["production", "sandbox"] as const) ?? "production";
   const app = record.app ?? DEFAULT_APP;
   if (typeof app !== "string" || !apps.includes(app)) {

@@ -7,8 +7,7 @@
  */
 import { SignJWT, errors, jwtVerify, type JWTPayload } from "jose";
 import { secretValues } from "../config";
-import type { UserIds } from "../devices/types";
-import { MAX_ID_LENGTH } from "../devices/validate";
+import { MAX_ID_LENGTH, type UserIds } from "../vocabulary";
 import { AuthError, ConfigurationError } from "../errors";
 import { isWellFormed } from "../text";
 

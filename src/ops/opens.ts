@@ -8,7 +8,7 @@
  */
 import { Hono } from "hono";
 import { recordOpen } from "../db/opens";
-import { MAX_ID_LENGTH } from "../devices/validate";
+import { MAX_ID_LENGTH } from "../vocabulary";
 import { NotFoundError, ValidationError } from "../errors";
 import type { ApiEnv } from "../http/access";
 import { parseJson } from "../http/json";

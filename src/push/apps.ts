@@ -23,27 +23,21 @@ const APP_NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 /** Worker secret names, as `wrangler secret put` takes them. */
 const SECRET_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-/** The provider settings an app may override, and whether the override is a value or the name of a secret. */
-export const APP_OVERRIDES = {
-  apns_topic: { setting: "APNS_TOPIC", secret: false },
-  apns_key_id: { setting: "APNS_KEY_ID", secret: false },
-  apns_team_id: { setting: "APNS_TEAM_ID", secret: false },
-  apns_key_secret: { setting: "APNS_KEY", secret: true },
-  fcm_service_account_secret: { setting: "FCM_SERVICE_ACCOUNT", secret: true },
-  expo_access_token_secret: { setting: "EXPO_ACCESS_TOKEN", secret: true },
-  android_channel_id: { setting: "ANDROID_CHANNEL_ID", secret: false },
-} as const;
+/** An app override: the setting it replaces, and whether the override names a Worker secret instead of holding the value. */
+export interface AppOverride {
+  readonly setting: string;
+  readonly secret: boolean;
+}
 
-export type AppOverride = keyof typeof APP_OVERRIDES;
-/** A setting an app can override (APNS_TOPIC, FCM_SERVICE_ACCOUNT, ...). */
-export type AppSetting = (typeof APP_OVERRIDES)[AppOverride]["setting"];
+/** What an app may override: `APPS` key -> the setting it replaces (the registry joins the providers' tables). */
+export type AppOverrides = Readonly<Record<string, AppOverride>>;
 
 export type AppsConfig =
-  | { kind: "ok"; apps: ReadonlyMap<string, Partial<Record<AppOverride, string>>> }
+  | { kind: "ok"; apps: ReadonlyMap<string, Partial<Record<string, string>>> }
   | { kind: "invalid"; problem: string };
 
-/** Why `APPS` cannot be used, or its apps. Pure: the caller logs. */
-export function parseApps(source: string | undefined): AppsConfig {
+/** Why `APPS` cannot be used, or its apps; `overrides` are the keys an app may set. Pure: the caller logs. */
+export function parseApps(source: string | undefined, overrides: AppOverrides): AppsConfig {
   const text = source?.trim() ?? "";
   if (text === "") return { kind: "ok", apps: new Map() };
   let value: unknown;
@@ -52,55 +46,53 @@ export function parseApps(source: string | undefined): AppsConfig {
   } catch {
     return { kind: "invalid", problem: "is not valid JSON" };
   }
-  if (typeof value !== "object" || value === null || Array.isArray(value)) return { kind: "invalid", problem: "must be a JSON object of app names" };
-  const apps = new Map<string, Partial<Record<AppOverride, string>>>();
-  for (const [name, overrides] of Object.entries(value)) {
-    if (name === DEFAULT_APP) return { kind: "invalid", problem: `names "${DEFAULT_APP}": its settings are the plain variables, not an entry` };
-    if (!APP_NAME.test(name)) return { kind: "invalid", problem: `app name "${name.slice(0, 64)}" must be 1 to 64 of a-z, 0-9, ".", "_", "-"` };
-    if (typeof overrides !== "object" || overrides === null || Array.isArray(overrides)) {
-      return { kind: "invalid", problem: `${name} must be an object of settings` };
-    }
-    const app: Partial<Record<AppOverride, string>> = {};
-    for (const [key, setting] of Object.entries(overrides as Record<string, unknown>)) {
-      if (!Object.hasOwn(APP_OVERRIDES, key)) {
-        return { kind: "invalid", problem: `${name}.${key} is not a setting an app can override (${Object.keys(APP_OVERRIDES).join(", ")})` };
-      }
-      if (typeof setting !== "string" || setting.trim() === "") return { kind: "invalid", problem: `${name}.${key} must be a non-empty string` };
-      if (APP_OVERRIDES[key as AppOverride].secret && !SECRET_NAME.test(setting)) {
-        return { kind: "invalid", problem: `${name}.${key} must name a Worker secret (e.g. APNS_KEY_STAGING), not hold the value` };
-      }
-      app[key as AppOverride] = setting.trim();
-    }
+  if (!isObject(value)) return { kind: "invalid", problem: "must be a JSON object of app names" };
+  const apps = new Map<string, Partial<Record<string, string>>>();
+  for (const [name, entry] of Object.entries(value)) {
+    const app = parseApp(name, entry, overrides);
+    if (typeof app === "string") return { kind: "invalid", problem: app };
     apps.set(name, app);
   }
   return { kind: "ok", apps };
 }
 
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
+
+/** One app's overrides, or what is wrong with them. */
+function parseApp(name: string, entry: unknown, overrides: AppOverrides): Partial<Record<string, string>> | string {
+  if (name === DEFAULT_APP) return `names "${DEFAULT_APP}": its settings are the plain variables, not an entry`;
+  if (!APP_NAME.test(name)) return `app name "${name.slice(0, 64)}" must be 1 to 64 of a-z, 0-9, ".", "_", "-"`;
+  if (!isObject(entry)) return `${name} must be an object of settings`;
+  const app: Partial<Record<string, string>> = {};
+  for (const [key, setting] of Object.entries(entry)) {
+    const override = Object.hasOwn(overrides, key) ? overrides[key] : undefined;
+    if (!override) return `${name}.${key} is not a setting an app can override (${Object.keys(overrides).join(", ")})`;
+    if (typeof setting !== "string" || setting.trim() === "") return `${name}.${key} must be a non-empty string`;
+    if (override.secret && !SECRET_NAME.test(setting)) return `${name}.${key} must name a Worker secret (e.g. APNS_KEY_STAGING), not hold the value`;
+    app[key] = setting.trim();
+  }
+  return app;
+}
+
 let parsed: { source: string | undefined; config: AppsConfig } | undefined;
 
 /** `APPS` as this isolate reads it: parsed once per text, a bad value logged once. */
-export function appsConfig(source: string | undefined): AppsConfig {
+export function appsConfigOf(source: string | undefined, overrides: AppOverrides): AppsConfig {
   if (parsed === undefined || parsed.source !== source) {
-    const config = parseApps(source);
+    const config = parseApps(source, overrides);
     if (config.kind === "invalid") log("credentials", { setting: "APPS", reason: "provider_misconfigured", problem: config.problem }, "error");
     parsed = { source, config };
   }
   return parsed.config;
 }
 
-/** The apps a device may name: `default` and those `APPS` lists (only `default` while `APPS` is unusable). */
-export function appNames(env: { APPS?: string }): string[] {
-  const config = appsConfig(env.APPS);
-  return [DEFAULT_APP, ...(config.kind === "ok" ? config.apps.keys() : [])];
-}
-
 /**
  * One app's provider settings: each is the app's override, else the default
  * app's. `missing` names the settings whose override points at a secret
- * that is not set (that provider cannot send for this app).
+ * that is not set (that provider cannot send for this app), with the secret's name.
  */
 export type AppSettings =
-  | { kind: "ok"; values: Partial<Record<string, string>>; missing: Partial<Record<AppSetting, string>> }
+  | { kind: "ok"; values: Partial<Record<string, string>>; missing: Partial<Record<string, string>> }
   | { kind: "unavailable"; setting: string };
 
 const resolved = new WeakMap<object, Map<string, AppSettings>>();
@@ -109,28 +101,29 @@ const resolved = new WeakMap<object, Map<string, AppSettings>>();
  * The settings of `app` in `env` (the Worker's env: plain settings and the
  * secrets APPS names), worked out once per env object and app.
  */
-export function appSettings(env: object, app: string): AppSettings {
+export function appSettingsOf(env: object, app: string, overrides: AppOverrides): AppSettings {
   let byApp = resolved.get(env);
   if (!byApp) resolved.set(env, (byApp = new Map()));
   let settings = byApp.get(app);
-  if (!settings) byApp.set(app, (settings = resolve(env, app)));
+  if (!settings) byApp.set(app, (settings = resolve(env, app, overrides)));
   return settings;
 }
 
-function resolve(env: object, app: string): AppSettings {
+function resolve(env: object, app: string, overrides: AppOverrides): AppSettings {
   const values = env as Partial<Record<string, unknown>>;
   const strings: Partial<Record<string, string>> = {};
   for (const [name, value] of Object.entries(values)) if (typeof value === "string") strings[name] = value;
   if (app === DEFAULT_APP) return { kind: "ok", values: strings, missing: {} };
-  const config = appsConfig(strings.APPS);
+  const config = appsConfigOf(strings.APPS, overrides);
   if (config.kind === "invalid") return { kind: "unavailable", setting: "APPS" };
-  const overrides = config.apps.get(app);
-  if (!overrides) return { kind: "unavailable", setting: `APPS (no app "${app}")` };
-  const missing: Partial<Record<AppSetting, string>> = {};
-  for (const [key, override] of Object.entries(overrides) as [AppOverride, string][]) {
-    const { setting, secret } = APP_OVERRIDES[key];
+  const chosen = config.apps.get(app);
+  if (!chosen) return { kind: "unavailable", setting: `APPS (no app "${app}")` };
+  const missing: Partial<Record<string, string>> = {};
+  for (const [key, override] of Object.entries(chosen)) {
+    const { setting, secret } = overrides[key]!;
+    const secretValue = secret ? values[override!] : undefined;
     if (!secret) strings[setting] = override;
-    else if (typeof values[override] === "string" && (values[override] as string).trim() !== "") strings[setting] = values[override] as string;
+    else if (typeof secretValue === "string" && secretValue.trim() !== "") strings[setting] = secretValue;
     else missing[setting] = override;
   }
   return { kind: "ok", values: strings, missing };

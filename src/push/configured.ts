@@ -5,7 +5,6 @@
  * Several apps mean several texts in use at once: a few are remembered.
  */
 import { log } from "../log";
-import type { Provider } from "../devices/types";
 import type { PushResult } from "./provider";
 
 /** A provider's settings: usable, absent, or present but broken. */
@@ -32,7 +31,7 @@ export function memoizeBySource<T>(parse: (source: string) => Promise<T>): (sour
 }
 
 /** Logs which setting is wrong and how, never its value; returns the `misconfigured` state. */
-export function misconfigured(provider: Provider, setting: string, problem: string): { kind: "misconfigured"; setting: string } {
+export function misconfigured(provider: string, setting: string, problem: string): { kind: "misconfigured"; setting: string } {
   log("credentials", { provider, reason: "provider_misconfigured", setting, problem }, "error");
   return { kind: "misconfigured", setting };
 }
@@ -44,7 +43,7 @@ const reported = new Set<string>();
  * (`setting` says which); logged once per isolate per app and setting, so
  * the log says which app is misconfigured without a line per push.
  */
-export function unusableSettings(provider: Provider, app: string, setting: string): PushResult {
+export function unusableSettings(provider: string, app: string, setting: string): PushResult {
   const key = `${provider}\u0000${app}\u0000${setting}`;
   if (!reported.has(key)) {
     reported.add(key);

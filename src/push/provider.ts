@@ -1,9 +1,9 @@
 /**
  * The one interface every push provider implements, and the small result
  * union the consumer acts on. Classifying a provider's answer into this
- * union is a pure function per provider (each folder's classify.ts: fcm/, apns/, expo/, onesignal/).
+ * union is a pure function per provider (each folder's classify.ts).
  */
-import type { ApnsEnvironment, Provider } from "../devices/types";
+import type { ApnsEnvironment } from "../vocabulary";
 
 /** What the consumer hands a provider: one notification for one device. */
 export interface PushMessage {
@@ -21,6 +21,11 @@ export interface PushMessage {
   index: number;
 }
 
+/**
+ * Every result but `sent` may carry `detail`: the provider's own error text
+ * (trimmed, never a token; see detail.ts), kept with the failure so an
+ * operator reads what the provider said, not only our reason code.
+ */
 export type PushResult =
   /**
    * Accepted by the provider; `id` is FCM's message name or APNs' apns-id.
@@ -30,23 +35,23 @@ export type PushResult =
   | { kind: "sent"; id: string; environment?: ApnsEnvironment }
   /** The provider says the token is dead: the device is removed (or quarantined by the pruning brake). */
   /** `since`: when the provider last knew the token dead (epoch ms), where it says (APNs 410 `timestamp`). */
-  | { kind: "invalid_token"; reason: string; since?: number }
+  | { kind: "invalid_token"; reason: string; since?: number; detail?: string }
   /**
    * One of our settings is wrong (what every token would be told, see
    * misconfiguration.ts): nothing is deleted, the delivery waits for a fix
    * and an alert is raised. `reason` is the provider's answer, or the name of
    * a setting that is set but unreadable.
    */
-  | { kind: "misconfigured"; reason: string }
+  | { kind: "misconfigured"; reason: string; detail?: string }
   /** Try again after `retryAfter` seconds (from Retry-After, or the consumer's backoff when undefined). */
-  | { kind: "retry"; reason: string; retryAfter?: number }
+  | { kind: "retry"; reason: string; retryAfter?: number; detail?: string }
   /**
    * The provider has no way to reach this user (OneSignal: no push
    * subscription, `invalid_aliases`): recorded `no_device`, not retried.
    */
-  | { kind: "no_device"; reason: string }
+  | { kind: "no_device"; reason: string; detail?: string }
   /** Final failure with the provider's reason (or ours, e.g. provider_not_configured). */
-  | { kind: "failed"; reason: string };
+  | { kind: "failed"; reason: string; detail?: string };
 
 /** What providers are built with: injected so tests can control time and the network. */
 export interface ProviderDeps {
@@ -58,7 +63,8 @@ export interface ProviderDeps {
 }
 
 export interface PushProvider {
-  readonly name: Provider;
+  /** The provider's name, as its descriptor gives it. */
+  readonly name: string;
   send(message: PushMessage): Promise<PushResult>;
   /**
    * For providers whose API takes many messages per request (Expo: 100):

@@ -1,33 +1,26 @@
 /**
  * How much of the 4,096-byte push payload a notification's tap data leaves
- * for its text, in the tightest of the providers' measures (FCM, APNs, Expo
- * and OneSignal, each as its own message module counts it). `path` and
- * `url` are never cut (src/push/payload.ts), so a path whose push would be
- * over the limit even with an empty title and body can never be delivered:
- * the webhook rejects it up front rather than have every send fail.
+ * for its text, in the tightest of the providers' measures (each
+ * descriptor's `payloadBytes`, as its own message module counts it).
+ * `path` and `url` are never cut (src/push/payload.ts), so a path whose
+ * push would be over the limit even with an empty title and body can
+ * never be delivered: the webhook rejects it up front rather than have
+ * every send fail.
  */
-import { apnsPayload } from "./apns/message";
-import { expoMessage, expoPayloadBytes } from "./expo/message";
-import { fcmPayloadBytes, fcmRequestBody } from "./fcm/message";
-import { ONESIGNAL_MAX_DATA_BYTES, oneSignalBody, oneSignalData, oneSignalDataBytes, oneSignalPayloadBytes } from "./onesignal/message";
+import { ONESIGNAL_MAX_DATA_BYTES, oneSignalData, oneSignalDataBytes } from "./onesignal/message";
 import { jsonBytes, MAX_PAYLOAD_BYTES } from "./payload";
 import type { PushMessage } from "./provider";
-
-/** `apns-collapse-id` and the Android tag are at most 64 bytes (collapse-key.ts). */
-const LONGEST_COLLAPSE_KEY = "k".repeat(64);
+import { type Provider, PROVIDERS } from "./providers";
 
 /** What each provider counts against 4,096 bytes for `message` (its token never counts). */
-export function payloadBytesByProvider(message: PushMessage, now: number): Record<"fcm" | "apns" | "expo" | "onesignal", number> {
-  return {
-    fcm: fcmPayloadBytes(fcmRequestBody(message, LONGEST_COLLAPSE_KEY, now)),
-    apns: jsonBytes(apnsPayload(message)),
-    expo: expoPayloadBytes(expoMessage(message)),
-    onesignal: oneSignalPayloadBytes(oneSignalBody("", [], message, "")),
-  };
+export function payloadBytesByProvider(message: PushMessage, now: number): Record<Provider, number> {
+  const bytes: Partial<Record<Provider, number>> = {};
+  for (const descriptor of PROVIDERS) bytes[descriptor.name] = descriptor.payloadBytes(message, now);
+  return bytes as Record<Provider, number>;
 }
 
 /** Whether each provider's push carries the tap `url` beside the `path` (OneSignal's does not: onesignal/message.ts). */
-const CARRIES_URL: Record<keyof ReturnType<typeof payloadBytesByProvider>, boolean> = { fcm: true, apns: true, expo: true, onesignal: false };
+const CARRIES_URL: Record<Provider, boolean> = { fcm: true, apns: true, expo: true, onesignal: false, hms: true };
 
 /**
  * For one event: a function of a notification's `path` and tap `url` that
@@ -35,8 +28,9 @@ const CARRIES_URL: Record<keyof ReturnType<typeof payloadBytesByProvider>, boole
  * push; negative when the push cannot fit at all. Each push is built once
  * with an empty path and url, and a string's share of the JSON is its own
  * escaped length, so the per-notification cost is at most two
- * measurements, not four builds. When a path is known to leave at least
- * MIN_TEXT_ROOM, the room returned is a lower bound rather than the exact figure.
+ * measurements, not one build per provider. When a path is known to leave
+ * at least MIN_TEXT_ROOM, the room returned is a lower bound rather than the
+ * exact figure.
  */
 export function pushRoom(eventId: string, now: number): (path: string, url: string) => number {
   const message: PushMessage = {
@@ -48,7 +42,8 @@ export function pushRoom(eventId: string, now: number): (path: string, url: stri
     path: "",
     url: "",
     event_id: eventId,
-    index: 0,
+    // The widest index an event carries (a 10 MB webhook holds far fewer notifications).
+    index: 9_999_999,
   };
   const empty = Object.entries(payloadBytesByProvider(message, now)) as [keyof typeof CARRIES_URL, number][];
   const room = MAX_PAYLOAD_BYTES - Math.max(...empty.map(([, bytes]) => bytes));

@@ -7,8 +7,8 @@
  * relay does not know are never read, so they can never cost a user a
  * reminder, and the phone number never reaches the queue, D1 or a log.
  */
-import { MAX_ID_LENGTH } from "../devices/validate";
-import { tapLink, UnsafePathError } from "../delivery/link";
+import { MAX_ID_LENGTH } from "../vocabulary";
+import { tapLink, UnsafePathError } from "../link";
 import { MAX_PAYLOAD_BYTES, shortenToBytes } from "../push/payload";
 import type { QueuedNotification } from "../queue/message";
 import { isWellFormed, NOT_WELL_FORMED, toWellFormed } from "../text";
@@ -53,15 +53,28 @@ type FieldResult = { value: string | null } | { problem: Problem };
 const kindOf = (value: unknown) => (value === null ? "null" : Array.isArray(value) ? "an array" : `a ${typeof value}`);
 
 /**
- * Title and body: any string, made well-formed (a lone surrogate becomes
- * U+FFFD, as D1 and every provider would read it). Text beyond 4,096 bytes
- * can never be shown (the whole push is at most that) and is cut here, the
- * way the push would cut it, so one notification always fits a queue message.
+ * Title: any string, made well-formed (a lone surrogate becomes U+FFFD, as
+ * D1 and every provider would read it). Text beyond 4,096 bytes can never
+ * be shown (the whole push is at most that) and is cut here, the way the
+ * push would cut it, so one notification always fits a queue message.
  */
 function text(value: unknown): FieldResult {
   if (value === undefined || value === null) return { problem: { code: "required", message: "is required: a string" } };
   if (typeof value !== "string") return { problem: { code: "invalid_type", message: `must be a string, not ${kindOf(value)}` } };
   return { value: shortenToBytes(toWellFormed(value), MAX_PAYLOAD_BYTES) };
+}
+
+/**
+ * Body: as the title, and not empty. OneSignal refuses a push without
+ * content and Push Kit one without a body, and no stand-in text would show
+ * well on every phone (the title twice, or an invented line), so an empty
+ * body is refused here, on that notification alone, with its field error:
+ * the sender sees the template mistake, and the rest of the event goes out.
+ */
+function bodyText(value: unknown): FieldResult {
+  const result = text(value);
+  if ("value" in result && result.value!.trim() === "") return { problem: { code: "required", message: "is required: a non-empty string" } };
+  return result;
 }
 
 /**
@@ -86,7 +99,7 @@ function id(value: unknown, required: boolean): FieldResult {
 
 /**
  * The tap path: well-formed, with no token parameter in any spelling, one
- * the link builder accepts (delivery/link.ts), and short enough that every
+ * the link builder accepts (src/link.ts), and short enough that every
  * provider's push keeps room for the text (push/room.ts).
  */
 function path(value: unknown, context: NotificationContext): FieldResult {
@@ -119,7 +132,7 @@ export function checkNotification(raw: unknown, index: number, context: Notifica
   const record = raw as Record<string, unknown>;
   const results: Record<(typeof FIELDS)[number], FieldResult> = {
     title: text(record.title),
-    body: text(record.body),
+    body: bodyText(record.body),
     path: path(record.path, context),
     user_id: id(record.user_id, true),
     custom_id: id(record.custom_id, false),

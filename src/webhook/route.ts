@@ -7,7 +7,7 @@
  */
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { isUsableOrgId } from "../delivery/link";
+import { isUsableOrgId } from "../link";
 import { RelayError } from "../errors";
 import { parseJson } from "../http/json";
 import { log } from "../log";

@@ -1,14 +1,15 @@
 /**
  * A provider that refuses our credentials, end to end through the real
  * providers and the stand-ins: the deliveries wait and retry instead of
- * failing, so fixing the secret delivers them without a replay.
+ * failing, with an alert saying what to check, so fixing the secret
+ * delivers them without a replay.
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { createIsolateMemory } from "../../src/push/credential-cache";
 import { createProviders } from "../../src/push/providers";
 import { freshApnsKey, requests } from "../support/standins";
-import { eventDeliveries, job, queued, registerDevice, runBatch } from "../support/delivery";
+import { alertOf, eventDeliveries, job, queued, registerDevice, runBatch } from "../support/delivery";
 import { apnsKey } from "../support/push";
 import { apnsToken, uniqueId } from "../support/webhook";
 
@@ -25,8 +26,9 @@ describe("refused credentials", () => {
     const wrong = createProviders({ ...env, ...key.config, APNS_KEY: impostor.pem }, {}, createIsolateMemory());
     const start = Date.now();
     const refused = await runBatch([event], { providers: wrong, now: () => start, random: () => 0 });
-    expect(refused.retried.get(refused.ids[0]!)).toBe(60);
-    expect((await eventDeliveries(event.event_id))!.deliveries[0]).toMatchObject({ status: "retrying", error: "credentials_rejected" });
+    expect(refused.retried.get(refused.ids[0]!)).toBeGreaterThan(0);
+    expect((await eventDeliveries(event.event_id))!.deliveries[0]).toMatchObject({ status: "retrying", error: "provider_misconfigured:InvalidProviderToken" });
+    expect(await alertOf("provider_misconfigured", "apns", "default", "InvalidProviderToken")).toMatchObject({ check: expect.stringContaining("APNS_KEY_ID") });
     expect((await requests(token)).map((r) => r.reason)).toEqual(["InvalidProviderToken", "InvalidProviderToken"]);
 
     // The fixed secret is a new deployment: new isolates, empty memory.

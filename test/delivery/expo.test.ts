@@ -102,6 +102,26 @@ describe("Expo through the consumer", () => {
     expect(await stats({ access_token: fleet.accessToken })).toMatchObject({ expo_receipt_requests: 1 });
   });
 
+  it("sends a push Expo throttled (receipt MessageRateExceeded) again after a backoff, as a replay of that delivery only", async () => {
+    const fleet = await expoFleet(3);
+    await script(fleet.tokens[1]!, [{ preset: "expo_receipt_message_rate_exceeded" }]);
+    await runBatch(fleet.jobs, { providers: fleet.providers }, 1, fleet.envOverrides);
+    const receipts = fleet.receiptJobs();
+    const later = Date.now() + RECEIPT_DELAY_SECONDS * 1000;
+    await runBatch(receipts, { providers: fleet.providers, now: () => later }, 1, fleet.envOverrides);
+    const rows = (await eventDeliveries(fleet.jobs[0]!.event_id))!.deliveries;
+    expect(rows.find((d) => d.device_token === fleet.tokens[1])).toMatchObject({ status: "failed", error: "receipt:MessageRateExceeded" });
+    const resend = fleet.queue.sent.filter((m) => (m.body as PushJob).retry_failed);
+    expect(resend).toHaveLength(1);
+    expect(resend[0]!.delaySeconds).toBeGreaterThan(0);
+    expect((resend[0]!.body as PushJob).notifications.map((n) => n.i)).toEqual([1]);
+
+    await runBatch([resend[0]!.body], { providers: fleet.providers }, 1, fleet.envOverrides);
+    expect((await pushes({ token: fleet.tokens[1] })).length).toBe(2);
+    expect((await pushes({ token: fleet.tokens[0] })).length).toBe(1);
+    expect((await eventDeliveries(fleet.jobs[0]!.event_id))!.summary).toEqual({ sent: 3 });
+  });
+
   it("holds a burst of DeviceNotRegistered receipts with the pruning brake: quarantined, alerted, not deleted", async () => {
     const fleet = await expoFleet(120);
     await failRate({ rate: 1, preset: "expo_receipt_device_not_registered", token_prefix: fleet.prefix });

@@ -9,7 +9,7 @@ import { createMessageBatch } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
 import { consumeDeadLetters } from "../../src/delivery/dead-letter";
-import { app as relay } from "../../src/http/app";
+import { app as relay } from "../../src/app";
 import { createProviders } from "../../src/push/providers";
 import type { PushJob } from "../../src/queue/message";
 import { captureLogs } from "../support/logs";

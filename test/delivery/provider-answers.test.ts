@@ -6,7 +6,7 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { Provider } from "../../src/devices/types";
+import type { Provider } from "../../src/push/providers";
 import type { RecordJob } from "../../src/queue/message";
 import { requests, script, type ScriptedResponse } from "../support/standins";
 import { eventDeliveries, fakeProviders, job, ownProviders, queued, registerDevice, runBatch } from "../support/delivery";

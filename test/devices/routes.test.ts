@@ -140,7 +140,8 @@ describe("device API: register, move, list, delete", () => {
 describe("device API: validation", () => {
   it.each([
     ["a missing provider", { custom_id: "a", token: "x".repeat(40) }, "provider"],
-    ["an unknown provider", { custom_id: "a", provider: "hms", token: "x".repeat(40) }, "provider"],
+    ["an unknown provider", { custom_id: "a", provider: "wns", token: "x".repeat(40) }, "provider"],
+    ["a provider no device registers with", { custom_id: "a", provider: "onesignal", token: "x".repeat(40) }, "provider"],
     ["a non-hex APNs token", { custom_id: "a", provider: "apns", token: "z".repeat(64) }, "token"],
     ["a short APNs token", { custom_id: "a", provider: "apns", token: "ab".repeat(8) }, "token"],
     ["a short FCM token", { custom_id: "a", provider: "fcm", token: "abc" }, "token"],

@@ -6,7 +6,7 @@
 import { env } from "cloudflare:workers";
 import { jwtVerify } from "jose";
 import { describe, expect, it } from "vitest";
-import { app } from "../../src/http/app";
+import { app } from "../../src/app";
 import { AUDIENCE, DEVICE_SECRETS, REGISTER_KEY, deviceToken, unsignedToken } from "../support/device-tokens";
 import { API_KEY, RELAY, api, apnsToken, fcmToken, uniqueId } from "../support/webhook";
 

@@ -8,7 +8,7 @@
  */
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { app } from "../../src/http/app";
+import { app } from "../../src/app";
 import { ConsoleClient } from "../support/console";
 import { API_KEY, RELAY, api, errorOf, fcmToken, uniqueId } from "../support/webhook";
 

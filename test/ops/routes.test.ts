@@ -2,7 +2,7 @@ import { createMessageBatch } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { consumeDeadLetters } from "../../src/delivery/dead-letter";
-import { app } from "../../src/http/app";
+import { app } from "../../src/app";
 import type { PushJob } from "../../src/queue/message";
 import { api, API_KEY, fcmToken, RELAY, uniqueId } from "../support/webhook";
 import { createIsolateMemory } from "../../src/push/credential-cache";

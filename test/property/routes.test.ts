@@ -9,7 +9,7 @@
 import { env, exports } from "cloudflare:workers";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { app } from "../../src/http/app";
+import { app } from "../../src/app";
 import { deviceToken, REGISTER_KEY } from "../support/device-tokens";
 import { registerDevice } from "../support/delivery";
 import { holds, hostileString, PROPERTY_TIMEOUT_MS } from "../support/property";

@@ -94,7 +94,7 @@ describe("FCM against the stand-ins", () => {
     { preset: "unregistered", expected: { kind: "invalid_token", reason: "UNREGISTERED" } },
     { preset: "sender_id_mismatch", expected: { kind: "misconfigured", reason: "SENDER_ID_MISMATCH" } },
     { preset: "invalid_token_argument", expected: { kind: "invalid_token", reason: "INVALID_ARGUMENT" } },
-    { preset: "invalid_argument", expected: { kind: "failed", reason: "INVALID_ARGUMENT" } },
+    { preset: "invalid_argument", expected: { kind: "failed", reason: "INVALID_ARGUMENT", detail: "Request contains an invalid argument." } },
     { preset: "quota_exceeded", retryAfter: 30, expected: { kind: "retry", reason: "QUOTA_EXCEEDED", retryAfter: 30 } },
     { preset: "unavailable", expected: { kind: "retry", reason: "UNAVAILABLE" } },
     { preset: "internal", expected: { kind: "retry", reason: "INTERNAL" } },
@@ -147,12 +147,12 @@ describe("APNs against the stand-ins", () => {
     expect((await stats({ key_id: key.keyId })).apns_jwts).toBe(2);
   });
 
-  it("retries credentials_rejected after a minute when the key is not the one Apple knows", async () => {
+  it("is a setting to fix (misconfigured InvalidProviderToken) when the key is not the one Apple knows", async () => {
     const key = await freshApnsKey();
     const impostor = await apnsKey();
     const token = apnsToken();
     const result = await isolate({ ...key.config, APNS_KEY: impostor.pem }).apns.send(message({ token }));
-    expect(result).toEqual({ kind: "retry", reason: "credentials_rejected", retryAfter: 60 });
+    expect(result).toEqual({ kind: "misconfigured", reason: "InvalidProviderToken" });
     expect((await requests(token)).map((r) => [r.status, r.reason])).toEqual([
       [403, "InvalidProviderToken"],
       [403, "InvalidProviderToken"],

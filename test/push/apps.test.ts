@@ -3,7 +3,10 @@
  * (its overrides over the default app's, secrets looked up by name).
  */
 import { describe, expect, it } from "vitest";
-import { appSettings, parseApps } from "../../src/push/apps";
+import { parseApps as parseAppsWith } from "../../src/push/apps";
+import { APP_OVERRIDES, appSettings } from "../../src/push/providers";
+
+const parseApps = (source: string | undefined) => parseAppsWith(source, APP_OVERRIDES);
 
 describe("parseApps", () => {
   it.each([

@@ -13,7 +13,7 @@ import type { fcm_v1 } from "@googleapis/fcm";
 import type { Notification as OneSignalNotification } from "@onesignal/node-onesignal";
 import type { ExpoPushMessage } from "expo-server-sdk";
 import { describe, expect, it } from "vitest";
-import { tapLink } from "../../src/delivery/link";
+import { tapLink } from "../../src/link";
 import { apnsHeaders, apnsPayload } from "../../src/push/apns/message";
 import { expoMessage, expoPayloadBytes } from "../../src/push/expo/message";
 import { fcmPayloadBytes, fcmRequestBody } from "../../src/push/fcm/message";

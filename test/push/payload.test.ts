@@ -97,7 +97,7 @@ describe("provider payloads stay within 4,096 bytes", () => {
       expect(fcmPayloadBytes(body)).toBeLessThanOrEqual(MAX_PAYLOAD_BYTES);
       expect(fcmPayloadBytes(body)).toBeGreaterThan(MAX_PAYLOAD_BYTES - 40);
       expectCleanCut(message.body, notification.body);
-      expect(data).toEqual({ path: message.path, url: message.url, event_id: message.event_id });
+      expect(data).toEqual({ path: message.path, url: message.url, event_id: message.event_id, index: String(message.index) });
     }
   });
 

@@ -5,7 +5,7 @@
  * never fit" decision is the send's own measure, not an estimate.
  */
 import { describe, expect, it } from "vitest";
-import { tapLink } from "../../src/delivery/link";
+import { tapLink } from "../../src/link";
 import { MAX_PAYLOAD_BYTES } from "../../src/push/payload";
 import { payloadBytesByProvider, pushRoom } from "../../src/push/room";
 import { pushMessage } from "../support/push";

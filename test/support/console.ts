@@ -5,7 +5,7 @@
  */
 import { env, exports } from "cloudflare:workers";
 import { expect } from "vitest";
-import { app } from "../../src/http/app";
+import { app } from "../../src/app";
 import { API_KEY, RELAY } from "./webhook";
 
 export class ConsoleClient {

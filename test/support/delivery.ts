@@ -10,9 +10,8 @@ import { type ConsumerDeps, consumePushBatch } from "../../src/delivery/consumer
 import worker from "../../src/index";
 import type { AlertView } from "../../src/db/alerts";
 import type { Stats } from "../../src/db/stats";
-import type { Provider } from "../../src/devices/types";
+import { createProviders, type Provider, PROVIDERS } from "../../src/push/providers";
 import type { ProviderDeps, PushMessage, PushProvider, PushResult } from "../../src/push/provider";
-import { createProviders } from "../../src/push/providers";
 import type { PushJob, QueuedNotification, QueueMessage } from "../../src/queue/message";
 import { freshCredentials } from "./standins";
 import { api, uniqueId } from "./webhook";
@@ -64,12 +63,9 @@ export function fakeProvider(name: Provider, answer: (message: PushMessage) => P
 export function fakeProviders(
   answer?: (message: PushMessage, provider: Provider) => PushResult | Promise<PushResult>,
 ): Record<Provider, PushProvider & { sent: PushMessage[] }> {
-  return {
-    fcm: fakeProvider("fcm", answer && ((m) => answer(m, "fcm"))),
-    apns: fakeProvider("apns", answer && ((m) => answer(m, "apns"))),
-    expo: fakeProvider("expo", answer && ((m) => answer(m, "expo"))),
-    onesignal: fakeProvider("onesignal", answer && ((m) => answer(m, "onesignal"))),
-  };
+  const fakes: Partial<Record<Provider, PushProvider & { sent: PushMessage[] }>> = {};
+  for (const { name } of PROVIDERS) fakes[name] = fakeProvider(name, answer && ((m) => answer(m, name)));
+  return fakes as Record<Provider, PushProvider & { sent: PushMessage[] }>;
 }
 
 let messageCounter = 0;

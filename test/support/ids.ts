@@ -22,3 +22,6 @@ export const fcmToken = () => `${uniqueId("fcm")}:APA91b${"x".repeat(120)}`;
 
 /** An Expo push token: unique, of the shape Expo issues (`ExponentPushToken[...]`). */
 export const expoToken = () => `ExponentPushToken[${uniqueId("expo")}]`;
+
+/** A Huawei Push Kit token: unique, printable, of the length Push Kit issues (about 130 characters). */
+export const hmsToken = () => `IQAAAACy0${uniqueId("hms")}${"Q".repeat(96)}`;

@@ -178,3 +178,23 @@ export async function freshOneSignalApp(): Promise<FreshOneSignalApp> {
     users: (externalIds, state) => standins.oneSignalUsers({ app_id: appId, external_ids: externalIds, state }),
   };
 }
+
+/** A Huawei app known only to the calling test. */
+export interface FreshHmsApp {
+  appId: string;
+  appSecret: string;
+  /** The relay configuration for it. */
+  config: { HMS_APP_ID: string; HMS_APP_SECRET: string; HMS_API_BASE: string; HMS_OAUTH_URL: string };
+}
+
+/** Registers a new Huawei app (App ID and App Secret) with the stand-in token endpoint. */
+export async function freshHmsApp(options: { tokenTtlSeconds?: number } = {}): Promise<FreshHmsApp> {
+  const appId = String(100_000_000 + Math.floor(Math.random() * 900_000_000));
+  const appSecret = `secret-${unique()}`;
+  await standins.registerHmsApp({ app_id: appId, app_secret: appSecret, ...(options.tokenTtlSeconds ? { token_ttl_seconds: options.tokenTtlSeconds } : {}) });
+  return {
+    appId,
+    appSecret,
+    config: { HMS_APP_ID: appId, HMS_APP_SECRET: appSecret, HMS_API_BASE: env.STANDIN_URL, HMS_OAUTH_URL: `${env.STANDIN_URL}/oauth2/v3/token` },
+  };
+}

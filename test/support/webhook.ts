@@ -3,7 +3,7 @@
  * library itself, for requests into the Worker.
  */
 import { env, exports } from "cloudflare:workers";
-import { app } from "../../src/http/app";
+import { app } from "../../src/app";
 import type { PushJob } from "../../src/queue/message";
 import { learnInkEvent, svixHeaders as signedHeaders } from "../../standins/learnink.ts";
 import type { LearnInkNotification } from "../../src/webhook/learnink";
@@ -19,7 +19,7 @@ export type NotificationInput = LearnInkNotification;
 
 import { uniqueId } from "./ids";
 
-export { apnsToken, fcmToken, uniqueId } from "./ids";
+export { apnsToken, fcmToken, hmsToken, uniqueId } from "./ids";
 
 export function notification(overrides: Partial<NotificationInput> = {}): NotificationInput {
   return {

@@ -5,7 +5,7 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { app } from "../../src/http/app";
+import { app } from "../../src/app";
 import { API_KEY, notification, notificationsSent, RELAY, svixHeaders, svixHeadersForBytes } from "../support/webhook";
 
 /** Deterministic generator (mulberry32), so a failure can be replayed. */

@@ -5,7 +5,7 @@
  * 4,096-byte push are rejected at the webhook, not failed at send time.
  */
 import { describe, expect, it } from "vitest";
-import { LINK_ORIGIN, tapLink, UnsafePathError } from "../../src/delivery/link";
+import { LINK_ORIGIN, tapLink, UnsafePathError } from "../../src/link";
 import { ConfigurationError } from "../../src/errors";
 import { pathFit } from "../../src/push/room";
 import { pushes } from "../support/standins";

@@ -74,6 +74,17 @@ describe("one bad notification never costs the others", () => {
     ]);
   });
 
+  it("refuses an empty body on that notification alone (OneSignal and Push Kit refuse a push without one); an empty title goes out", async () => {
+    const items = [notification({ body: "" }), notification({ body: "  \n" }), notification({ title: "", body: "Only a body" })];
+    const { response, capture } = await post(items);
+    const answer = (await response.json()) as AcceptedJson;
+    expect(answer.rejections.map(({ index, field, code }) => ({ index, field, code }))).toEqual([
+      { index: 0, field: "body", code: "required" },
+      { index: 1, field: "body", code: "required" },
+    ]);
+    expect(capture.notifications().map((n) => [n.i, n.title, n.body])).toEqual([[2, "", "Only a body"]]);
+  });
+
   it(`lists the first ${LISTED_REJECTIONS} rejections and counts them all`, async () => {
     const items = [notification(), ...Array.from({ length: 25 }, () => ({ ...notification(), title: 7 }))];
     const { response } = await post(items);

@@ -8,7 +8,7 @@ import { Hono } from "hono";
 import { type FailureRow, recentFailures } from "../../db/console-reads";
 import { decodeCursor, encodeCursor } from "../../ops/paging";
 import { openCursor, sealCursor } from "../seal";
-import type { ConsoleEnv } from "../auth";
+import type { ConsoleEnv } from "../console-env";
 import { Confirm, EventLink, Pager, Recipient, Status, Time, Token } from "../components";
 import { csrfToken } from "../csrf";
 import { renderPage } from "../layout";

@@ -10,7 +10,7 @@ import { hourlyDeliveries, quarantinedCounts } from "../../db/console-reads";
 import type { DeliveryStatus } from "../../db/ledger";
 import type { AlertView } from "../../db/alerts";
 import { type Counts, type StatWindow, readStats } from "../../db/stats";
-import type { ConsoleEnv } from "../auth";
+import type { ConsoleEnv } from "../console-env";
 import { HourlyChart } from "../chart";
 import { EventLink, Status, Time } from "../components";
 import { renderPage } from "../layout";
@@ -117,6 +117,39 @@ function Alarm({ alert }: { alert: AlertView }) {
   );
 }
 
+type Card = [string, DeliveryStatus | "quarantined", (w: StatWindow) => number];
+
+function Cards({ cards }: { cards: Card[] }) {
+  return (
+    <div class="cards">
+      {cards.map(([label, status, count]) => (
+        <div class="card" data-status={label}>
+          <Status status={status} />
+          <b>{fmt(count("24h"))}</b>
+          <span class="muted">{status === "quarantined" ? "devices now" : `24 h · ${fmt(count("7d"))} in 7 d`}</span>
+        </div>
+      ))}
+    </div>
+  );
+}
+
+function Alarms({ alerts }: { alerts: Parameters<typeof Alarm>[0]["alert"][] }) {
+  if (alerts.length === 0) {
+    return (
+      <p class="notice" data-kind="none">
+        No alarm: no provider refuses the relay's settings, and the pruning brake holds nothing.
+      </p>
+    );
+  }
+  return (
+    <>
+      {alerts.map((alert) => (
+        <Alarm alert={alert} />
+      ))}
+    </>
+  );
+}
+
 overviewPage.get("/", async (c) => {
   const now = Date.now();
   const since = (Math.floor(now / HOUR) - 23) * HOUR;
@@ -127,7 +160,7 @@ overviewPage.get("/", async (c) => {
     return out;
   };
   const quarantinedTotal = held.reduce((total, row) => total + row.n, 0);
-  const cards: [string, DeliveryStatus | "quarantined", (w: StatWindow) => number][] = [
+  const cards: Card[] = [
     ...COLUMNS.slice(0, 5).map((status): [string, DeliveryStatus, (w: StatWindow) => number] => [status, status, (w) => sum(stats.deliveries[w], status)]),
     ["quarantined", "quarantined", () => quarantinedTotal],
   ];
@@ -135,23 +168,8 @@ overviewPage.get("/", async (c) => {
     c,
     { title: "Overview", current: "/admin" },
     <>
-      {stats.alerts.map((alert) => (
-        <Alarm alert={alert} />
-      ))}
-      {stats.alerts.length === 0 && (
-        <p class="notice" data-kind="none">
-          No alarm: no provider refuses the relay's settings, and the pruning brake holds nothing.
-        </p>
-      )}
-      <div class="cards">
-        {cards.map(([label, status, count]) => (
-          <div class="card" data-status={label}>
-            <Status status={status} />
-            <b>{fmt(count("24h"))}</b>
-            <span class="muted">{status === "quarantined" ? "devices now" : `24 h · ${fmt(count("7d"))} in 7 d`}</span>
-          </div>
-        ))}
-      </div>
+      <Alarms alerts={stats.alerts} />
+      <Cards cards={cards} />
       <p class="muted">
         {fmt(stats.retry_queue.deliveries)} deliveries waiting for a retry or in flight
         {stats.retry_queue.next_attempt_at !== null && `, next attempt ${new Date(stats.retry_queue.next_attempt_at).toISOString().slice(11, 16)} UTC`}.

@@ -13,7 +13,8 @@ import { QUARANTINE_MS, confirmRemoval, quarantinedDevices, restoreDevice } from
 import { NotFoundError, ValidationError } from "../../errors";
 import { log, shortToken } from "../../log";
 import { decodeCursor, encodeCursor } from "../../ops/paging";
-import { type ConsoleEnv, operatorName, safeNext } from "../auth";
+import { operatorName, safeNext } from "../auth";
+import type { ConsoleEnv } from "../console-env";
 import { openCursor, seal, sealCursor, unseal } from "../seal";
 import { Confirm, Pager, Recipient, Status, Time, Token } from "../components";
 

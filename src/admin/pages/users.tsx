@@ -11,7 +11,7 @@ import { userDeliveries } from "../../db/ledger-reads";
 import { userOf } from "../../devices/validate";
 import { decodeCursor, encodeCursor } from "../../ops/paging";
 import { openCursor, sealCursor } from "../seal";
-import type { ConsoleEnv } from "../auth";
+import type { ConsoleEnv } from "../console-env";
 import { EventLink, Pager, Recipient, Status, Time, Token } from "../components";
 import { csrfToken } from "../csrf";
 import { renderPage } from "../layout";

@@ -2,7 +2,7 @@
  * Turns an APNs answer into a Verdict. APNs answers `{ "reason" }` on
  * every error; success carries the `apns-id` header.
  */
-import { isMisconfiguration } from "../misconfiguration";
+import { APNS_MISCONFIGURATIONS } from "./misconfiguration";
 import { asObject, retryLater, type Verdict } from "../verdict";
 
 /** Reasons that mean our provider JWT was refused: sign a new one. */
@@ -24,9 +24,13 @@ export function classifyApns(status: number, headers: Headers, body: unknown, no
   if (status === 410) return deadSince(told ?? "Unregistered", asObject(body).timestamp);
   // provider.ts tries the other environment's host before it believes this one.
   if (reason === "BadDeviceToken") return { kind: "invalid_token", reason };
-  // DeviceTokenNotForTopic, TopicDisallowed, BadTopic, MissingTopic: what a wrong APNS_TOPIC gets for every token.
-  if (isMisconfiguration("apns", reason)) return { kind: "misconfigured", reason };
+  // Our JWT refused: sign another first (provider.ts makes a second refusal a setting to fix).
   if (status === 403 && REFRESH.has(reason)) return { kind: "refresh_credentials", reason };
+  // What a wrong APNS_TOPIC (DeviceTokenNotForTopic, TopicDisallowed, BadTopic, MissingTopic) or key
+  // (Forbidden, MissingProviderToken, BadCertificate, ...) gets for every token.
+  if (Object.hasOwn(APNS_MISCONFIGURATIONS, reason)) return { kind: "misconfigured", reason };
+  // Apple closed an idle connection: nothing is wrong with the push.
+  if (reason === "IdleTimeout") return retryLater(reason, headers, now);
   // TooManyRequests, and TooManyProviderTokenUpdates (a new JWT would only make it worse).
   if (status === 429 || status >= 500) return retryLater(reason, headers, now);
   return { kind: "failed", reason };

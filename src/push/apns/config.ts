@@ -3,7 +3,7 @@
  * the team id and the app's bundle id (the topic), and picks the host.
  */
 import { importPKCS8 } from "jose";
-import type { ApnsEnvironment } from "../../devices/types";
+import type { ApnsEnvironment } from "../../vocabulary";
 import { type Configured, memoizeBySource, misconfigured, normalizePem } from "../configured";
 
 export const APNS_HOSTS: Record<ApnsEnvironment, string> = {

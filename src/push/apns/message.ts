@@ -10,6 +10,8 @@ export interface ApnsPayload {
   path: string;
   url: string;
   event_id: string;
+  /** The notification's position in the event: with event_id, what the app reports a tap with. */
+  index: number;
 }
 
 /** Apple keeps an undelivered notification until `apns-expiration` (and only the latest per collapse id). */
@@ -22,6 +24,7 @@ export function apnsPayload(message: PushMessage): ApnsPayload {
     path: message.path,
     url: message.url,
     event_id: message.event_id,
+    index: message.index,
   });
   return build(fitPayload({ title: message.title, body: message.body }, build));
 }

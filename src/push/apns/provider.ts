@@ -4,9 +4,8 @@
  * host when Apple says BadDeviceToken (a sandbox token sent to production
  * gets exactly that answer).
  */
-import type { ApnsEnvironment } from "../../devices/types";
+import type { ApnsEnvironment } from "../../vocabulary";
 import { log } from "../../log";
-import type { AppSettings } from "../apps";
 import { apnsCredentialName, apnsProviderToken } from "./auth";
 import { classifyApns } from "./classify";
 import { type ApnsConfig, type ApnsSettings, apnsBase, apnsConfig } from "./config";
@@ -14,6 +13,7 @@ import { apnsHeaders, apnsPayload } from "./message";
 import { collapseKey } from "../collapse-key";
 import { unusableSettings } from "../configured";
 import type { CredentialCache } from "../credential-cache";
+import type { ProviderContext } from "../descriptor";
 import { PushFailure } from "../failure";
 import { request } from "../http";
 import type { ProviderDeps, PushMessage, PushProvider, PushResult } from "../provider";
@@ -25,20 +25,18 @@ export interface ApnsProviderSettings extends ApnsSettings {
 
 const OTHER: Record<ApnsEnvironment, ApnsEnvironment> = { production: "sandbox", sandbox: "production" };
 
-/** An APNs provider over each app's settings; provider tokens are looked up through `cache`. */
-export function createApnsProvider(settingsOf: (app: string) => AppSettings, deps: ProviderDeps, cache: CredentialCache): PushProvider {
+/** An APNs provider over each app's settings; provider tokens are looked up through the context's cache. */
+export function createApnsProvider({ settingsFor, deps, cache }: ProviderContext<ApnsProviderSettings>): PushProvider {
   return {
     name: "apns",
     async send(message) {
-      const app = settingsOf(message.app);
-      if (app.kind === "unavailable") return unusableSettings("apns", message.app, app.setting);
-      if (app.missing.APNS_KEY) return unusableSettings("apns", message.app, app.missing.APNS_KEY);
-      const settings: ApnsProviderSettings = app.values;
-      const state = await apnsConfig(settings);
+      const app = settingsFor(message.app);
+      if (app.kind === "unusable") return app.result;
+      const state = await apnsConfig(app.settings);
       if (state.kind === "not_configured") return { kind: "failed", reason: "provider_not_configured" };
       if (state.kind === "misconfigured") return unusableSettings("apns", message.app, state.setting);
       try {
-        return await sendWithFallbacks(state.config, settings.APNS_API_BASE, message, deps, cache);
+        return await sendWithFallbacks({ config: state.config, apiBase: app.settings.APNS_API_BASE, deps, cache }, message);
       } catch (error) {
         if (error instanceof PushFailure) return error.result;
         throw error;
@@ -47,14 +45,16 @@ export function createApnsProvider(settingsOf: (app: string) => AppSettings, dep
   };
 }
 
+/** What one APNs send travels with. */
+interface ApnsSend {
+  config: ApnsConfig;
+  apiBase: string | undefined;
+  deps: ProviderDeps;
+  cache: CredentialCache;
+}
+
 /** At most three requests: the push, once more after a token renewal, once on the other host. */
-async function sendWithFallbacks(
-  config: ApnsConfig,
-  apiBase: string | undefined,
-  message: PushMessage,
-  deps: ProviderDeps,
-  cache: CredentialCache,
-): Promise<PushResult> {
+async function sendWithFallbacks({ config, apiBase, deps, cache }: ApnsSend, message: PushMessage): Promise<PushResult> {
   const body = JSON.stringify(apnsPayload(message));
   const collapseId = await collapseKey(message.event_id, message.index);
   const post = async (environment: ApnsEnvironment, jwt: string): Promise<Verdict> => {
@@ -79,8 +79,11 @@ async function sendWithFallbacks(
         jwt = await apnsProviderToken(config, deps, cache, jwt);
         continue;
       }
+      // Refused freshly signed: not an old token but a setting (key id, team, revoked key). Hold the
+      // name for a minute (no re-signing per push) and raise the alert.
       log("credentials", { provider: "apns", reason: "credentials_rejected", apns_reason: verdict.reason, key_id: config.keyId }, "error");
-      return cache.refused(name);
+      cache.refused(name);
+      return { kind: "misconfigured", reason: "InvalidProviderToken" };
     }
     if (verdict.kind === "invalid_token" && verdict.reason === "BadDeviceToken" && environment === message.environment) {
       environment = OTHER[message.environment];

@@ -13,17 +13,20 @@
  * are retried; UNAUTHORIZED means EXPO_ACCESS_TOKEN is wrong or missing.
  */
 import type { PushResult } from "../provider";
+import { providerDetail } from "../detail";
 import { asObject, retryLater } from "../verdict";
 
 /** Ticket and receipt errors that mean the app's credentials at Expo are wrong. */
 export const EXPO_MISCONFIGURATION = new Set(["InvalidCredentials", "MismatchSenderId"]);
 
-/** What one ticket says about its message. */
-export function classifyTicket(ticket: unknown): PushResult {
+/** What one ticket says about its message (to `token`, which Expo's error text may name: it is kept out of the detail). */
+export function classifyTicket(ticket: unknown, token = ""): PushResult {
   const fields = asObject(ticket);
   if (fields.status === "ok" && typeof fields.id === "string" && fields.id !== "") return { kind: "sent", id: fields.id };
   if (fields.status !== "error") return { kind: "failed", reason: "expo_bad_ticket" };
-  return classifyError(errorOf(fields));
+  const result = classifyError(errorOf(fields));
+  const detail = providerDetail(fields.message, [token]);
+  return detail ? { ...result, detail } : result;
 }
 
 /** The error code of an error ticket or receipt (`details.error`), else `ExpoError`. */
@@ -32,7 +35,7 @@ export function errorOf(fields: Record<string, unknown>): string {
   return typeof code === "string" && code !== "" ? code : "ExpoError";
 }
 
-function classifyError(code: string): PushResult {
+function classifyError(code: string): Exclude<PushResult, { kind: "sent" }> {
   if (code === "DeviceNotRegistered") return { kind: "invalid_token", reason: code };
   if (code === "MessageRateExceeded") return { kind: "retry", reason: code };
   if (EXPO_MISCONFIGURATION.has(code)) return { kind: "misconfigured", reason: code };
@@ -60,6 +63,8 @@ export type ReceiptVerdict =
   | { kind: "delivered" }
   | { kind: "dead"; reason: string }
   | { kind: "misconfigured"; reason: string }
+  /** Expo throttled the push before handing it on (MessageRateExceeded): nothing reached the phone, send it again later. */
+  | { kind: "retry"; reason: string }
   | { kind: "failed"; reason: string };
 
 export function classifyReceipt(receipt: unknown): ReceiptVerdict {
@@ -67,6 +72,7 @@ export function classifyReceipt(receipt: unknown): ReceiptVerdict {
   if (fields.status === "ok") return { kind: "delivered" };
   const code = errorOf(fields);
   if (code === "DeviceNotRegistered") return { kind: "dead", reason: code };
+  if (code === "MessageRateExceeded") return { kind: "retry", reason: code };
   if (EXPO_MISCONFIGURATION.has(code)) return { kind: "misconfigured", reason: code };
   return { kind: "failed", reason: code };
 }

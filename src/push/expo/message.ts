@@ -1,6 +1,6 @@
 /**
  * The Expo message for one notification: the visible text, the tap data
- * the app reads (`path`, `url`, `event_id`), the default sound, and the
+ * the app reads (`path`, `url`, `event_id`, `index`), the default sound, and the
  * same 24-hour lifetime as the other providers.
  */
 import { PUSH_LIFETIME_S } from "../lifetime";
@@ -18,7 +18,7 @@ export interface ExpoMessage {
   to: string;
   title: string;
   body: string;
-  data: { path: string; url: string; event_id: string };
+  data: { path: string; url: string; event_id: string; index: number };
   sound: "default";
   ttl: number;
   /** Delivered at once, like APNs priority 10 and FCM's HIGH. */
@@ -33,7 +33,7 @@ export function expoMessage(message: PushMessage, channelId?: string): ExpoMessa
     to: message.token,
     title: text.title,
     body: text.body,
-    data: { path: message.path, url: message.url, event_id: message.event_id },
+    data: { path: message.path, url: message.url, event_id: message.event_id, index: message.index },
     sound: "default",
     ttl: PUSH_LIFETIME_S,
     priority: "high",

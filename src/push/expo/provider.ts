@@ -5,29 +5,28 @@
  * the consumer hands over one app's messages at a time, and a mixed list is
  * split by app here. Receipts are read later (receipts.ts).
  */
-import type { AppSettings } from "../apps";
-import { unusableSettings } from "../configured";
-import { request } from "../http";
+import type { ProviderContext } from "../descriptor";
+import { providerDetail } from "../detail";
+import { type HttpOutcome, request } from "../http";
 import type { ProviderDeps, PushMessage, PushProvider, PushResult } from "../provider";
-import { asObject, noAnswer } from "../verdict";
+import { asObject } from "../verdict";
 import { classifyRequestFailure, classifyTicket } from "./classify";
-import { type ExpoSettings, expoConfig, expoHeaders } from "./config";
+import { type ExpoConfig, type ExpoSettings, expoConfig, expoHeaders } from "./config";
+import { projectsOf, sendByProject } from "./projects";
 import { expoMessage } from "./message";
 
 /** Expo takes at most 100 notifications per request (PUSH_TOO_MANY_NOTIFICATIONS beyond). */
 export const EXPO_MAX_MESSAGES = 100;
 
 /** An Expo provider over each app's settings. */
-export function createExpoProvider(settingsOf: (app: string) => AppSettings, deps: ProviderDeps): PushProvider {
+export function createExpoProvider({ settingsFor, deps }: ProviderContext<ExpoSettings>): PushProvider {
   const sendBatch = async (messages: readonly PushMessage[]): Promise<PushResult[]> => {
     const app = messages[0]?.app;
     if (app === undefined) return [];
     if (messages.length > EXPO_MAX_MESSAGES || messages.some((m) => m.app !== app)) return splitAndSend(messages, sendBatch);
-    const resolved = settingsOf(app);
-    const unusable =
-      resolved.kind === "unavailable" ? resolved.setting : resolved.missing.EXPO_ACCESS_TOKEN ? resolved.missing.EXPO_ACCESS_TOKEN : undefined;
-    if (unusable !== undefined || resolved.kind !== "ok") return messages.map(() => unusableSettings("expo", app, unusable ?? "APPS"));
-    return post(expoConfig(resolved.values as ExpoSettings), messages, deps);
+    const resolved = settingsFor(app);
+    if (resolved.kind === "unusable") return messages.map(() => resolved.result);
+    return post(expoConfig(resolved.settings), messages, deps);
   };
   return {
     name: "expo",
@@ -40,15 +39,22 @@ export function createExpoProvider(settingsOf: (app: string) => AppSettings, dep
   };
 }
 
-/** One request for `messages` (one app, at most 100): a result per message, in order. */
-async function post(config: ReturnType<typeof expoConfig>, messages: readonly PushMessage[], deps: ProviderDeps): Promise<PushResult[]> {
+/**
+ * One request for `messages` (one app, at most 100): a result per message,
+ * in order. A request that mixes Expo projects is refused as a whole
+ * (PUSH_TOO_MANY_EXPERIENCE_IDS) with the tokens of each project in its
+ * details: it is split by project and each part sent once (`split` false).
+ */
+async function post(config: ExpoConfig, messages: readonly PushMessage[], deps: ProviderDeps, split = true): Promise<PushResult[]> {
   const outcome = await request(deps, `${config.base}/--/api/v2/push/send`, {
     method: "POST",
     headers: expoHeaders(config),
     body: JSON.stringify(messages.map((message) => expoMessage(message, config.channelId))),
   });
-  if (outcome.kind !== "answer") return messages.map(() => noAnswer(outcome));
+  if (outcome.kind !== "answer") return messages.map(() => answerLost(outcome));
   if (outcome.status < 200 || outcome.status >= 300) {
+    const projects = split ? projectsOf(outcome.body, messages) : null;
+    if (projects) return sendByProject(projects, messages, (part) => post(config, part, deps, false));
     const verdict = classifyRequestFailure(outcome.status, outcome.headers, outcome.body, deps.now());
     return messages.map(() => verdict);
   }
@@ -56,7 +62,18 @@ async function post(config: ReturnType<typeof expoConfig>, messages: readonly Pu
   // A list answers a list; Expo answers a single ticket object only to a single message sent without a list.
   const tickets = Array.isArray(data) ? data : [data];
   // Expo accepted the request: a message without its ticket is not sent again (it may well have gone out).
-  return messages.map((_, i) => (i < tickets.length ? classifyTicket(tickets[i]) : { kind: "failed", reason: "expo_no_ticket" }));
+  return messages.map((m, i) => (i < tickets.length ? classifyTicket(tickets[i], m.token) : { kind: "failed", reason: "expo_no_ticket" }));
+}
+
+/**
+ * No answer: Expo may have taken the request and pushed every message in
+ * it, and Expo has no collapse key, so a resend would show each one twice.
+ * Nothing is sent again blind: each delivery fails as `answer_lost`, which
+ * a replay (or an operator who checked) can send again.
+ */
+function answerLost(outcome: Exclude<HttpOutcome, { kind: "answer" }>): PushResult {
+  const detail = outcome.kind === "timeout" ? "no answer within the timeout" : providerDetail(outcome.error);
+  return detail ? { kind: "failed", reason: "answer_lost", detail } : { kind: "failed", reason: "answer_lost" };
 }
 
 /** Sends a list that spans apps or exceeds 100 messages as several requests, keeping the order of results. */

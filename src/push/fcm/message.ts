@@ -14,7 +14,7 @@ export interface FcmRequestBody {
   message: {
     token: string;
     notification: VisibleText;
-    data: { path: string; url: string; event_id: string };
+    data: { path: string; url: string; event_id: string; index: string };
     android: { priority: "HIGH"; ttl: string; notification: { tag: string; channel_id?: string } };
     apns: {
       headers: { "apns-collapse-id": string; "apns-push-type": "alert"; "apns-priority": "10"; "apns-expiration": string };
@@ -55,7 +55,7 @@ export function fcmRequestBody(message: PushMessage, collapseKey: string, now: n
     message: {
       token: message.token,
       notification: { title: text.title, body: text.body },
-      data: { path: message.path, url: message.url, event_id: message.event_id },
+      data: { path: message.path, url: message.url, event_id: message.event_id, index: String(message.index) },
       android: { priority: "HIGH", ttl: `${PUSH_LIFETIME_S}s`, notification: android },
       apns: {
         headers: {

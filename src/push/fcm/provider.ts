@@ -3,10 +3,10 @@
  * OAuth access token that is refreshed once if FCM refuses it.
  */
 import { log } from "../../log";
-import type { AppSettings } from "../apps";
 import { collapseKey } from "../collapse-key";
 import { unusableSettings } from "../configured";
 import type { CredentialCache } from "../credential-cache";
+import type { ProviderContext } from "../descriptor";
 import { fcmAccessToken, fcmCredentialName } from "./auth";
 import { classifyFcm } from "./classify";
 import { type FcmConfig, fcmConfig } from "./config";
@@ -25,30 +25,20 @@ export interface FcmSettings {
   ANDROID_CHANNEL_ID?: string;
 }
 
-/** Where and how one app's pushes go: the API base and the app's Android channel. */
-interface FcmTarget {
-  base: string;
-  channelId: string | undefined;
-}
-
-/** An FCM provider over each app's settings; credentials are looked up through `cache`. */
-export function createFcmProvider(settingsOf: (app: string) => AppSettings, deps: ProviderDeps, cache: CredentialCache): PushProvider {
+/** An FCM provider over each app's settings; credentials are looked up through the context's cache. */
+export function createFcmProvider({ settingsFor, deps, cache }: ProviderContext<FcmSettings>): PushProvider {
   return {
     name: "fcm",
     async send(message) {
-      const app = settingsOf(message.app);
-      if (app.kind === "unavailable") return unusableSettings("fcm", message.app, app.setting);
-      if (app.missing.FCM_SERVICE_ACCOUNT) return unusableSettings("fcm", message.app, app.missing.FCM_SERVICE_ACCOUNT);
-      const settings: FcmSettings = app.values;
-      const target: FcmTarget = {
-        base: (settings.FCM_API_BASE?.trim() || DEFAULT_FCM_API_BASE).replace(/\/+$/, ""),
-        channelId: settings.ANDROID_CHANNEL_ID?.trim() || undefined,
-      };
-      const state = await fcmConfig(settings.FCM_SERVICE_ACCOUNT);
+      const app = settingsFor(message.app);
+      if (app.kind === "unusable") return app.result;
+      const base = (app.settings.FCM_API_BASE?.trim() || DEFAULT_FCM_API_BASE).replace(/\/+$/, "");
+      const channelId = app.settings.ANDROID_CHANNEL_ID?.trim() || undefined;
+      const state = await fcmConfig(app.settings.FCM_SERVICE_ACCOUNT);
       if (state.kind === "not_configured") return { kind: "failed", reason: "provider_not_configured" };
       if (state.kind === "misconfigured") return unusableSettings("fcm", message.app, state.setting);
       try {
-        return await sendWithRefresh(state.config, target, message, { deps, cache });
+        return await sendWithRefresh({ config: state.config, base, channelId, deps, cache }, message);
       } catch (error) {
         if (error instanceof PushFailure) return error.result;
         throw error;
@@ -57,15 +47,18 @@ export function createFcmProvider(settingsOf: (app: string) => AppSettings, deps
   };
 }
 
-async function sendWithRefresh(
-  config: FcmConfig,
-  target: FcmTarget,
-  message: PushMessage,
-  { deps, cache }: { deps: ProviderDeps; cache: CredentialCache },
-): Promise<PushResult> {
-  const url = `${target.base}/v1/projects/${encodeURIComponent(config.projectId)}/messages:send`;
-  const key = await collapseKey(message.event_id, message.index);
-  const body = JSON.stringify(fcmRequestBody(message, key, deps.now(), target.channelId));
+/** What one FCM send travels with: the account, the API base, the app's Android channel. */
+interface FcmSend {
+  config: FcmConfig;
+  base: string;
+  channelId: string | undefined;
+  deps: ProviderDeps;
+  cache: CredentialCache;
+}
+
+async function sendWithRefresh({ config, base, channelId, deps, cache }: FcmSend, message: PushMessage): Promise<PushResult> {
+  const url = `${base}/v1/projects/${encodeURIComponent(config.projectId)}/messages:send`;
+  const body = JSON.stringify(fcmRequestBody(message, await collapseKey(message.event_id, message.index), deps.now(), channelId));
   const post = async (accessToken: string): Promise<Verdict> => {
     const outcome = await request(deps, url, {
       method: "POST",

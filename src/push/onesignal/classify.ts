@@ -23,7 +23,8 @@ function firstError(status: number, body: unknown): string {
 }
 
 /** The result for each of `externalIds` (in order), from one answer. */
-export function classifyOneSignal(status: number, headers: Headers, body: unknown, externalIds: readonly string[], now: number): PushResult[] {
+export function classifyOneSignal(answer: { status: number; headers: Headers; body: unknown }, externalIds: readonly string[], now: number): PushResult[] {
+  const { status, headers, body } = answer;
   const all = (result: PushResult) => externalIds.map(() => result);
   if (status >= 200 && status < 300) {
     const fields = asObject(body);

@@ -8,8 +8,9 @@
  * forms exactly the same groups and keys (see idempotency.ts).
  */
 import { unusableSettings } from "../configured";
+import type { ProviderContext } from "../descriptor";
 import { request } from "../http";
-import type { ProviderDeps, PushMessage, PushProvider, PushResult } from "../provider";
+import type { PushMessage, PushProvider, PushResult } from "../provider";
 import { noAnswer } from "../verdict";
 import { classifyOneSignal } from "./classify";
 import { externalIdOf, oneSignalConfig, type OneSignalSettings } from "./config";
@@ -23,9 +24,12 @@ export const ONESIGNAL_MAX_ALIASES = 20_000;
 export const ONESIGNAL_APP = "default";
 
 /** A OneSignal provider over `settings`. */
-export function createOneSignalProvider(settings: OneSignalSettings, deps: ProviderDeps): PushProvider {
+export function createOneSignalProvider({ settingsFor, deps }: ProviderContext<OneSignalSettings>): PushProvider {
   const sendBatch = async (messages: readonly PushMessage[]): Promise<PushResult[]> => {
-    const config = oneSignalConfig(settings);
+    // OneSignal's app is the relay's: its settings are the default app's, which are always usable.
+    const resolved = settingsFor(ONESIGNAL_APP);
+    if (resolved.kind === "unusable") return messages.map(() => resolved.result);
+    const config = oneSignalConfig(resolved.settings);
     if (config.kind === "off") return messages.map(() => ({ kind: "failed", reason: "provider_not_configured" }));
     if (config.kind === "misconfigured") return messages.map(() => unusableSettings("onesignal", ONESIGNAL_APP, config.setting));
     const results: PushResult[] = new Array(messages.length);
@@ -41,7 +45,7 @@ export function createOneSignalProvider(settings: OneSignalSettings, deps: Provi
       });
       const byUser = new Map<string, PushResult>();
       if (outcome.kind === "answer") {
-        const answers = classifyOneSignal(outcome.status, outcome.headers, outcome.body, externalIds, deps.now());
+        const answers = classifyOneSignal(outcome, externalIds, deps.now());
         externalIds.forEach((id, k) => byUser.set(id, answers[k]!));
       }
       for (const i of group) results[i] = byUser.get(externalIdOf(messages[i]!.token)) ?? (outcome.kind === "answer" ? { kind: "failed", reason: "onesignal_bad_answer" } : noAnswer(outcome));

@@ -93,10 +93,22 @@ const rows: { name: string; status: number; headers?: Record<string, string>; bo
     expected: { kind: "failed", reason: "PayloadTooLarge" },
   },
   {
-    name: "403 MissingProviderToken fails (no refresh can add a missing header)",
+    name: "400 IdleTimeout retries (Apple closed an idle connection)",
+    status: 400,
+    body: { reason: "IdleTimeout" },
+    expected: { kind: "retry", reason: "IdleTimeout" },
+  },
+  ...["Forbidden", "BadCertificate", "BadCertificateEnvironment"].map((reason) => ({
+    name: `403 ${reason} is a setting to fix, with its alert`,
+    status: 403,
+    body: { reason },
+    expected: { kind: "misconfigured" as const, reason },
+  })),
+  {
+    name: "403 MissingProviderToken is a setting to fix (no refresh can add a missing header)",
     status: 403,
     body: { reason: "MissingProviderToken" },
-    expected: { kind: "failed", reason: "MissingProviderToken" },
+    expected: { kind: "misconfigured", reason: "MissingProviderToken" },
   },
   {
     name: "an answer without a reason keeps its status",

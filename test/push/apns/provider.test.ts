@@ -56,6 +56,7 @@ describe("APNs provider: requests", () => {
       path: message.path,
       url: message.url,
       event_id: message.event_id,
+      index: message.index,
     });
   });
 
@@ -114,8 +115,11 @@ describe("APNs provider: refused tokens", () => {
     expect(jwtOf(calls[1]!)).not.toBe(jwtOf(calls[0]!));
   });
 
-  it("retries credentials_rejected after a minute when the new token is refused too, logging an error without the token", async () => {
+  it("is a setting to fix (misconfigured, the alert) when the new token is refused too, logging an error without the token", async () => {
     const { calls, provider } = await setup(() => refused(403, "InvalidProviderToken"));
+    expect(await provider.send(pushMessage())).toEqual({ kind: "misconfigured", reason: "InvalidProviderToken" });
+    expect(calls).toHaveLength(2);
+    // Held for a minute: the next push does not sign again nor reach Apple.
     expect(await provider.send(pushMessage())).toEqual({ kind: "retry", reason: "credentials_rejected", retryAfter: 60 });
     expect(calls).toHaveLength(2);
     expect(logs.errors()).toContainEqual(

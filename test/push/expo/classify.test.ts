@@ -10,16 +10,25 @@ const error = (code: string) => ({ status: "error", message: `about ${code}`, de
 describe("classifyTicket", () => {
   it.each([
     ["an ok ticket", { status: "ok", id: "XXXXXXXX-XXXX" }, { kind: "sent", id: "XXXXXXXX-XXXX" }],
-    ["DeviceNotRegistered", error("DeviceNotRegistered"), { kind: "invalid_token", reason: "DeviceNotRegistered" }],
-    ["MessageRateExceeded", error("MessageRateExceeded"), { kind: "retry", reason: "MessageRateExceeded" }],
-    ["InvalidCredentials", error("InvalidCredentials"), { kind: "misconfigured", reason: "InvalidCredentials" }],
-    ["MismatchSenderId", error("MismatchSenderId"), { kind: "misconfigured", reason: "MismatchSenderId" }],
-    ["MessageTooBig", error("MessageTooBig"), { kind: "failed", reason: "MessageTooBig" }],
-    ["an error without details", { status: "error", message: "?" }, { kind: "failed", reason: "ExpoError" }],
+    ["DeviceNotRegistered", error("DeviceNotRegistered"), { kind: "invalid_token", reason: "DeviceNotRegistered", detail: "about DeviceNotRegistered" }],
+    ["MessageRateExceeded", error("MessageRateExceeded"), { kind: "retry", reason: "MessageRateExceeded", detail: "about MessageRateExceeded" }],
+    ["InvalidCredentials", error("InvalidCredentials"), { kind: "misconfigured", reason: "InvalidCredentials", detail: "about InvalidCredentials" }],
+    ["MismatchSenderId", error("MismatchSenderId"), { kind: "misconfigured", reason: "MismatchSenderId", detail: "about MismatchSenderId" }],
+    ["MessageTooBig", error("MessageTooBig"), { kind: "failed", reason: "MessageTooBig", detail: "about MessageTooBig" }],
+    ["an error without details", { status: "error", message: "?" }, { kind: "failed", reason: "ExpoError", detail: "?" }],
     ["an ok ticket without id", { status: "ok" }, { kind: "failed", reason: "expo_bad_ticket" }],
     ["no ticket at all", null, { kind: "failed", reason: "expo_bad_ticket" }],
   ])("%s", (_label, ticket, verdict) => {
     expect(classifyTicket(ticket)).toEqual(verdict);
+  });
+
+  it("keeps Expo's text without the token it names", () => {
+    const ticket = { status: "error", message: '"ExponentPushToken[abc]" is not a registered push notification recipient', details: { error: "DeviceNotRegistered" } };
+    expect(classifyTicket(ticket, "ExponentPushToken[abc]")).toEqual({
+      kind: "invalid_token",
+      reason: "DeviceNotRegistered",
+      detail: '"…" is not a registered push notification recipient',
+    });
   });
 });
 
@@ -45,7 +54,7 @@ describe("classifyReceipt", () => {
     [error("InvalidCredentials"), { kind: "misconfigured", reason: "InvalidCredentials" }],
     [error("MismatchSenderId"), { kind: "misconfigured", reason: "MismatchSenderId" }],
     [error("MessageTooBig"), { kind: "failed", reason: "MessageTooBig" }],
-    [error("MessageRateExceeded"), { kind: "failed", reason: "MessageRateExceeded" }],
+    [error("MessageRateExceeded"), { kind: "retry", reason: "MessageRateExceeded" }],
   ])("%j", (receipt, verdict) => {
     expect(classifyReceipt(receipt)).toEqual(verdict);
   });

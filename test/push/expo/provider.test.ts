@@ -30,7 +30,7 @@ describe("Expo provider", () => {
       to: messages[2]!.token,
       title: "Another",
       body: messages[2]!.body,
-      data: { path: "/courses/2", url: "https://m.learn.ink/acme/courses/2?webview=true", event_id: messages[2]!.event_id },
+      data: { path: "/courses/2", url: "https://m.learn.ink/acme/courses/2?webview=true", event_id: messages[2]!.event_id, index: messages[2]!.index },
       sound: "default",
       ttl: 86_400,
       priority: "high",
@@ -60,12 +60,33 @@ describe("Expo provider", () => {
     await script(messages[0]!.token, [{ preset: "expo_device_not_registered" }]);
     await script(messages[1]!.token, [{ preset: "expo_message_rate_exceeded" }]);
     await script(messages[2]!.token, [{ preset: "expo_invalid_credentials" }]);
-    expect(await providersFor(config).expo.sendBatch!(messages)).toEqual([
+    expect(await providersFor(config).expo.sendBatch!(messages)).toMatchObject([
       { kind: "invalid_token", reason: "DeviceNotRegistered" },
       { kind: "retry", reason: "MessageRateExceeded" },
       { kind: "misconfigured", reason: "InvalidCredentials" },
       { kind: "sent", id: expect.any(String) },
     ]);
+  });
+
+  it("splits a request Expo refuses as mixing projects (PUSH_TOO_MANY_EXPERIENCE_IDS) by the projects its details list, and sends each once", async () => {
+    const { accessToken, config } = await freshExpoAccessToken();
+    const messages = [message(), message(), message()];
+    const details = { "@acme/app-a": [messages[0]!.token, messages[2]!.token], "@acme/app-b": [messages[1]!.token] };
+    await script(messages[0]!.token, [
+      { status: 400, body: { errors: [{ code: "PUSH_TOO_MANY_EXPERIENCE_IDS", message: "All push notification messages in the same request must be for the same project", details }] } },
+    ]);
+    expect(await providersFor(config).expo.sendBatch!(messages)).toEqual(messages.map(() => ({ kind: "sent", id: expect.any(String) })));
+    expect(await stats({ access_token: accessToken })).toMatchObject({ expo_requests: 2, expo_pushes: 3 });
+  });
+
+  it("never resends blind after a lost answer: Expo may have pushed them, and has no collapse key", async () => {
+    const { config } = await freshExpoAccessToken();
+    const messages = [message(), message()];
+    await script(messages[0]!.token, [{ status: 200, delayMs: 1_500 }]);
+    const providers = createProviders({ ...env, ...config }, { timeoutMs: 300 }, createIsolateMemory());
+    expect(await providers.expo.sendBatch!(messages)).toEqual(messages.map(() => ({ kind: "failed", reason: "answer_lost", detail: "no answer within the timeout" })));
+    // The stand-in took them (as Expo may have): a resend would have shown each twice.
+    expect(await pushes({ token: messages[1]!.token })).toHaveLength(1);
   });
 
   it("retries every message of a throttled request after Retry-After; a refused access token is a misconfiguration", async () => {

@@ -43,7 +43,7 @@ const rows: { name: string; status: number; headers?: Record<string, string>; bo
     name: "400 INVALID_ARGUMENT about the payload is our bug, not the token's",
     status: 400,
     body: fcmError(400, "INVALID_ARGUMENT", "Invalid JSON payload received.", "INVALID_ARGUMENT", ["message.data[0].value"]),
-    expected: { kind: "failed", reason: "INVALID_ARGUMENT" },
+    expected: { kind: "failed", reason: "INVALID_ARGUMENT", detail: "Invalid JSON payload received." },
   },
   {
     name: "403 SENDER_ID_MISMATCH is a wrong service account, not a dead token",
@@ -118,7 +118,7 @@ const rows: { name: string; status: number; headers?: Record<string, string>; bo
     name: "404 without an FcmError (unknown project) fails, the token is not blamed",
     status: 404,
     body: fcmError(404, "NOT_FOUND", "Requested entity was not found."),
-    expected: { kind: "failed", reason: "NOT_FOUND" },
+    expected: { kind: "failed", reason: "NOT_FOUND", detail: "Requested entity was not found." },
   },
 ];
 

@@ -99,7 +99,7 @@ describe("FCM provider: requests", () => {
       message: {
         token: message.token,
         notification: { title: message.title, body: message.body },
-        data: { path: message.path, url: message.url, event_id: message.event_id },
+        data: { path: message.path, url: message.url, event_id: message.event_id, index: String(message.index) },
         android: { priority: "HIGH", ttl: "86400s", notification: { tag: "msg_2abc:3" } },
         apns: {
           headers: {

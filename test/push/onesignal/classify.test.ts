@@ -7,7 +7,7 @@ import { classifyOneSignal } from "../../../src/push/onesignal/classify";
 import { idempotencyKey, uuidV5 } from "../../../src/push/onesignal/idempotency";
 
 const users = ["u1", "u2", "u3"];
-const classify = (status: number, body: unknown, headers: Record<string, string> = {}) => classifyOneSignal(status, new Headers(headers), body, users, Date.now());
+const classify = (status: number, body: unknown, headers: Record<string, string> = {}) => classifyOneSignal({ status, headers: new Headers(headers), body }, users, Date.now());
 
 describe("classifyOneSignal", () => {
   it("sends to everyone of a 200 with an id", () => {

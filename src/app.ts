@@ -1,21 +1,24 @@
 /**
- * The HTTP surface: routes from each feature folder, one error handler that
- * turns every failure into `{ "error": { "code", "message" } }`.
+ * The HTTP surface, the composition root: it mounts the routes of each
+ * feature folder, and one error handler turns every failure into
+ * `{ "error": { "code", "message" } }`. Nothing imports it but the Worker's
+ * entry (src/index.ts), so the helpers the routes share (src/http/) never
+ * import a feature back.
  */
 import { Hono } from "hono";
-import { consoleRoutes } from "../admin/routes";
-import { deviceTokenRoutes } from "../devices/device-tokens";
-import { deviceRoutes } from "../devices/routes";
-import { log } from "../log";
-import { openApiRoutes } from "../openapi/route";
-import { quarantineRoutes } from "../ops/quarantine";
-import { opensRoutes } from "../ops/opens";
-import { opsRoutes } from "../ops/routes";
-import { webhookRoutes } from "../webhook/route";
-import { requireAccess } from "./access";
-import { limitBody } from "./body-limit";
-import { asRelayError, errorResponse, logHidden } from "./errors";
-import { routePatterns, unservedRoute } from "./routes";
+import { consoleRoutes } from "./admin/routes";
+import { deviceTokenRoutes } from "./devices/device-tokens";
+import { deviceRoutes } from "./devices/routes";
+import { requireAccess } from "./http/access";
+import { limitBody } from "./http/body-limit";
+import { asRelayError, errorResponse, logHidden } from "./http/errors";
+import { routePatterns, unservedRoute } from "./http/routes";
+import { log } from "./log";
+import { openApiRoutes } from "./openapi/route";
+import { opensRoutes } from "./ops/opens";
+import { quarantineRoutes } from "./ops/quarantine";
+import { opsRoutes } from "./ops/routes";
+import { webhookRoutes } from "./webhook/route";
 
 export const app = new Hono<{ Bindings: Env }>();
 

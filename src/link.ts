@@ -5,8 +5,12 @@
  * backend on tap, so a path that brings one along (or leads elsewhere) is
  * refused here, at the webhook (the notification is `rejected`) and again
  * whenever a link is built (defence in depth: old ledger rows, replays).
+ *
+ * It lives apart from both sides: the webhook checks paths with it, the
+ * delivery side builds links with it, and the two meet only at the queue
+ * message.
  */
-import { ConfigurationError, RelayError } from "../errors";
+import { ConfigurationError, RelayError } from "./errors";
 
 export const LINK_ORIGIN = "https://m.learn.ink";
 
