@@ -127,13 +127,16 @@ describe("every operation's common answers", () => {
 
 describe("devices", () => {
   it("PUT /v1/devices: 201, 200, 400 with the field, 403 for another user's device token", async () => {
-    const device = { custom_id: uniqueId("emp"), provider: "fcm", token: fcmToken(), platform: "android" };
-    expect((await call("put", "/v1/devices", { json: device })).status).toBe(201);
+    const device = { custom_id: uniqueId("emp"), provider: "fcm", token: fcmToken(), platform: "android", time_zone: "Africa/Nairobi" };
+    const created = await call("put", "/v1/devices", { json: device });
+    expect([created.status, created.body]).toMatchObject([201, { device: { time_zone: "Africa/Nairobi" } }]);
     expect((await call("put", "/v1/devices", { json: { ...device, environment: "production" } })).status).toBe(200);
     const asApp = await deviceToken({ sub: uniqueId("emp") });
     expect((await call("put", "/v1/devices", { key: asApp, json: { provider: "apns", token: "ab".repeat(32) } })).status).toBe(201);
     const bad = await call("put", "/v1/devices", { json: { ...device, provider: "pigeon" } });
     expect([bad.status, errorOf(bad.body).field]).toEqual([400, "provider"]);
+    const unknownZone = await call("put", "/v1/devices", { json: { ...device, time_zone: "Mars/Olympus_Mons" } });
+    expect([unknownZone.status, errorOf(unknownZone.body).field]).toEqual([400, "time_zone"]);
     const notJson = await call("put", "/v1/devices", { body: "{", headers: { "content-type": "application/json" } });
     expect([notJson.status, errorOf(notJson.body).code]).toEqual([400, "invalid_json"]);
     const other = await call("put", "/v1/devices", { key: asApp, json: { ...device, custom_id: uniqueId("someone-else") } });
