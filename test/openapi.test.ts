@@ -74,6 +74,16 @@ async function sentEvent(): Promise<string> {
   return event.event_id;
 }
 
+/** An event whose one delivery the quiet hours hold: 22:00 on its device's clock (Nairobi, UTC+3). */
+async function heldEvent(): Promise<string> {
+  const customId = uniqueId("emp");
+  await registerDevice({ custom_id: customId, provider: "fcm", token: fcmToken(), time_zone: "Africa/Nairobi" });
+  const event = job([queued({ custom_id: customId })]);
+  const quiet = { QUIET_HOURS: "21:00-07:30", DEFAULT_TIME_ZONE: "" };
+  await runBatch([event], { providers: fakeProviders(), now: () => Date.parse("2026-12-07T19:00:00Z") }, 1, quiet);
+  return event.event_id;
+}
+
 describe("docs/openapi.json and the app's routes", () => {
   it("documents every /v1 route the app serves, and serves every documented one", () => {
     const served = app.routes
@@ -183,6 +193,14 @@ describe("operations", () => {
     const bad = await call("get", "/v1/events/{svix_id}", { params: { svix_id: eventId }, query: "?status=lost" });
     expect([bad.status, errorOf(bad.body).field]).toEqual([400, "status"]);
     expect((await call("get", "/v1/events/{svix_id}", { params: { svix_id: uniqueId("msg") } })).status).toBe(404);
+  });
+
+  it("GET /v1/events/{svix_id}: a delivery the quiet hours hold is `held`, in the summary and as a filter", async () => {
+    const eventId = await heldEvent();
+    const found = await call("get", "/v1/events/{svix_id}", { params: { svix_id: eventId } });
+    expect(found.body).toMatchObject({ summary: { held: 1 }, deliveries: [{ status: "held", error: "quiet_hours", opened_at: null }] });
+    const held = await call("get", "/v1/events/{svix_id}", { params: { svix_id: eventId }, query: "?status=held" });
+    expect((held.body as { deliveries: unknown[] }).deliveries).toHaveLength(1);
   });
 
   it("POST /v1/events/{svix_id}/replay: 202 when something failed, 200 when nothing did, 404 for an unknown event", async () => {
