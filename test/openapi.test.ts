@@ -228,6 +228,33 @@ describe("operations", () => {
   });
 });
 
+describe("opens", () => {
+  it("POST /v1/opens: 202 the first time, 204 for a repeat, 404 for another user's, 400 on the field, 403 for a register key; the event and the stats show it", async () => {
+    const customId = uniqueId("emp");
+    await registerDevice({ custom_id: customId, provider: "fcm", token: fcmToken() });
+    const event = job([queued({ custom_id: customId })]);
+    await runBatch([event], { providers: fakeProviders() });
+    const asApp = await deviceToken({ sub: customId });
+    const open = { event_id: event.event_id, index: 0 };
+
+    expect((await call("post", "/v1/opens", { key: asApp, json: open })).status).toBe(202);
+    // The index as FCM and Push Kit carry data: a digit string.
+    expect((await call("post", "/v1/opens", { key: asApp, json: { ...open, index: "0" } })).status).toBe(204);
+    expect((await call("post", "/v1/opens", { json: open })).status).toBe(204);
+    const stranger = await deviceToken({ sub: uniqueId("stranger") });
+    expect((await call("post", "/v1/opens", { key: stranger, json: open })).status).toBe(404);
+    const bad = await call("post", "/v1/opens", { key: asApp, json: { ...open, index: -1 } });
+    expect([bad.status, errorOf(bad.body).field]).toEqual([400, "index"]);
+    const forbidden = await call("post", "/v1/opens", { key: REGISTER_KEY, json: open });
+    expect([forbidden.status, errorOf(forbidden.body).code]).toEqual([403, "forbidden"]);
+
+    const found = await call("get", "/v1/events/{svix_id}", { params: { svix_id: event.event_id } });
+    expect(found.body).toMatchObject({ summary: { sent: 1, opened: 1 }, deliveries: [{ status: "sent", opened_at: expect.any(String) }] });
+    const stats = await call("get", "/v1/stats");
+    expect((stats.body as { opens: Record<string, number> }).opens["1h"]).toBeGreaterThanOrEqual(1);
+  });
+});
+
 describe("quarantine", () => {
   it("GET /v1/quarantine: 200, 400 on limit", async () => {
     const token = await quarantinedDevice();
