@@ -8,6 +8,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { app } from "../src/http/app";
+import { MAX_BODY_BYTES } from "../src/http/body-limit";
 import { REGISTER_KEY, deviceToken } from "./support/device-tokens";
 import { fakeProviders, job, queued, registerDevice, runBatch } from "./support/delivery";
 import { type Method, answerKey, expectAcceptedBody, expectDocumented, operations, seen, spec } from "./support/openapi";
@@ -120,6 +121,15 @@ describe("every operation's common answers", () => {
     expect(status).toBe(403);
     expect(errorOf(body).code).toBe("forbidden");
   });
+
+  it.each(API_OPERATIONS.filter((o) => o.method !== "get").map((o) => [o.method, o.template] as const))(
+    "%s %s: 413 for a body over 64 KB, before the credential is checked",
+    async (method, template) => {
+      const { status, body } = await call(method, template, { key: null, body: "x".repeat(MAX_BODY_BYTES + 1) });
+      expect(status).toBe(413);
+      expect(errorOf(body).code).toBe("payload_too_large");
+    },
+  );
 
   it("429 with Retry-After on every operation for an address that keeps failing to authenticate", async () => {
     const address = `10.${[...crypto.getRandomValues(new Uint8Array(3))].join(".")}`;
