@@ -11,7 +11,18 @@ import { app } from "../src/http/app";
 import { MAX_BODY_BYTES } from "../src/http/body-limit";
 import { REGISTER_KEY, deviceToken } from "./support/device-tokens";
 import { fakeProviders, job, queued, registerDevice, runBatch } from "./support/delivery";
-import { type Method, answerKey, expectAcceptedBody, expectDocumented, operations, seen, spec } from "./support/openapi";
+import {
+  type Method,
+  answerKey,
+  componentKey,
+  documentedMethods,
+  expectAcceptedBody,
+  expectComponentAnswer,
+  expectDocumented,
+  operations,
+  seen,
+  spec,
+} from "./support/openapi";
 import { API_KEY, RELAY, capturingQueue, fcmToken, fetchWith, uniqueId } from "./support/webhook";
 import { env } from "cloudflare:workers";
 
@@ -26,9 +37,13 @@ interface Call {
   env?: Partial<Env>;
 }
 
+/** `template` with its parameters filled in: from `params`, else a fresh id. */
+const pathOf = (template: string, params: Record<string, string> = {}) =>
+  template.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(params[name] ?? uniqueId(name)));
+
 /** Calls `method template` on the Worker and checks the answer against the document. */
 async function call(method: Method, template: string, options: Call = {}): Promise<{ status: number; body: unknown }> {
-  const path = template.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(options.params?.[name] ?? uniqueId(name)));
+  const path = pathOf(template, options.params);
   const headers = new Headers(options.headers);
   if (options.key !== null) headers.set("authorization", `Bearer ${options.key ?? API_KEY}`);
   let body = options.body;
@@ -290,11 +305,30 @@ describe("quarantine", () => {
   });
 });
 
+describe("methods a documented path does not list", () => {
+  it.each(Object.keys(spec.paths))("%s: 405 with Allow naming exactly the documented methods", async (template) => {
+    const allowed = documentedMethods(template);
+    for (const method of ["GET", "PUT", "POST", "DELETE", "PATCH"].filter((m) => !allowed.includes(m))) {
+      const request = new Request(`${RELAY}${pathOf(template)}`, { method, headers: { authorization: `Bearer ${API_KEY}` } });
+      const response = await fetchWith(request, {});
+      expect(response.status, `${method} ${template}`).toBe(405);
+      expect(response.headers.get("allow")?.split(", "), `${method} ${template}`).toEqual(allowed);
+      expect(errorOf(await expectComponentAnswer("MethodNotAllowed", response)).code).toBe("method_not_allowed");
+    }
+  });
+});
+
 describe("coverage", () => {
   it("produced every answer the document lists", () => {
     const documented = operations().flatMap(({ method, template, operation }) =>
       Object.keys(operation.responses).map((status) => answerKey(method, template, status)),
     );
     expect(documented.filter((key) => !seen.has(key))).toEqual([]);
+  });
+
+  it("produced every answer of components.responses that no operation lists", () => {
+    const listed = new Set(operations().flatMap(({ operation }) => Object.values(operation.responses).flatMap((a) => ("$ref" in a ? [a.$ref] : []))));
+    const unlisted = Object.keys(spec.components.responses).map(componentKey).filter((ref) => !listed.has(ref));
+    expect(unlisted.filter((ref) => !seen.has(ref))).toEqual([]);
   });
 });
