@@ -8,9 +8,21 @@
  */
 import { describe, expect, it } from "vitest";
 import { app } from "../src/app";
+import { MAX_BODY_BYTES } from "../src/http/body-limit";
 import { REGISTER_KEY, deviceToken } from "./support/device-tokens";
 import { fakeProviders, job, queued, registerDevice, runBatch } from "./support/delivery";
-import { type Method, answerKey, expectAcceptedBody, expectDocumented, operations, seen, spec } from "./support/openapi";
+import {
+  type Method,
+  answerKey,
+  componentKey,
+  documentedMethods,
+  expectAcceptedBody,
+  expectComponentAnswer,
+  expectDocumented,
+  operations,
+  seen,
+  spec,
+} from "./support/openapi";
 import { API_KEY, RELAY, capturingQueue, fcmToken, fetchWith, uniqueId } from "./support/webhook";
 import { env } from "cloudflare:workers";
 
@@ -25,9 +37,13 @@ interface Call {
   env?: Partial<Env>;
 }
 
+/** `template` with its parameters filled in: from `params`, else a fresh id. */
+const pathOf = (template: string, params: Record<string, string> = {}) =>
+  template.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(params[name] ?? uniqueId(name)));
+
 /** Calls `method template` on the Worker and checks the answer against the document. */
 async function call(method: Method, template: string, options: Call = {}): Promise<{ status: number; body: unknown }> {
-  const path = template.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(options.params?.[name] ?? uniqueId(name)));
+  const path = pathOf(template, options.params);
   const headers = new Headers(options.headers);
   if (options.key !== null) headers.set("authorization", `Bearer ${options.key ?? API_KEY}`);
   let body = options.body;
@@ -74,6 +90,16 @@ async function sentEvent(): Promise<string> {
   return event.event_id;
 }
 
+/** An event whose one delivery the quiet hours hold: 22:00 on its device's clock (Nairobi, UTC+3). */
+async function heldEvent(): Promise<string> {
+  const customId = uniqueId("emp");
+  await registerDevice({ custom_id: customId, provider: "fcm", token: fcmToken(), time_zone: "Africa/Nairobi" });
+  const event = job([queued({ custom_id: customId })]);
+  const quiet = { QUIET_HOURS: "21:00-07:30", DEFAULT_TIME_ZONE: "" };
+  await runBatch([event], { providers: fakeProviders(), now: () => Date.parse("2026-12-07T19:00:00Z") }, 1, quiet);
+  return event.event_id;
+}
+
 describe("docs/openapi.json and the app's routes", () => {
   it("documents every /v1 route the app serves, and serves every documented one", () => {
     const served = app.routes
@@ -111,6 +137,15 @@ describe("every operation's common answers", () => {
     expect(errorOf(body).code).toBe("forbidden");
   });
 
+  it.each(API_OPERATIONS.filter((o) => o.method !== "get").map((o) => [o.method, o.template] as const))(
+    "%s %s: 413 for a body over 64 KB, before the credential is checked",
+    async (method, template) => {
+      const { status, body } = await call(method, template, { key: null, body: "x".repeat(MAX_BODY_BYTES + 1) });
+      expect(status).toBe(413);
+      expect(errorOf(body).code).toBe("payload_too_large");
+    },
+  );
+
   it("429 with Retry-After on every operation for an address that keeps failing to authenticate", async () => {
     const address = `10.${[...crypto.getRandomValues(new Uint8Array(3))].join(".")}`;
     const headers = { "cf-connecting-ip": address };
@@ -127,13 +162,16 @@ describe("every operation's common answers", () => {
 
 describe("devices", () => {
   it("PUT /v1/devices: 201, 200, 400 with the field, 403 for another user's device token", async () => {
-    const device = { custom_id: uniqueId("emp"), provider: "fcm", token: fcmToken(), platform: "android" };
-    expect((await call("put", "/v1/devices", { json: device })).status).toBe(201);
+    const device = { custom_id: uniqueId("emp"), provider: "fcm", token: fcmToken(), platform: "android", time_zone: "Africa/Nairobi" };
+    const created = await call("put", "/v1/devices", { json: device });
+    expect([created.status, created.body]).toMatchObject([201, { device: { time_zone: "Africa/Nairobi" } }]);
     expect((await call("put", "/v1/devices", { json: { ...device, environment: "production" } })).status).toBe(200);
     const asApp = await deviceToken({ sub: uniqueId("emp") });
     expect((await call("put", "/v1/devices", { key: asApp, json: { provider: "apns", token: "ab".repeat(32) } })).status).toBe(201);
     const bad = await call("put", "/v1/devices", { json: { ...device, provider: "pigeon" } });
     expect([bad.status, errorOf(bad.body).field]).toEqual([400, "provider"]);
+    const unknownZone = await call("put", "/v1/devices", { json: { ...device, time_zone: "Mars/Olympus_Mons" } });
+    expect([unknownZone.status, errorOf(unknownZone.body).field]).toEqual([400, "time_zone"]);
     const notJson = await call("put", "/v1/devices", { body: "{", headers: { "content-type": "application/json" } });
     expect([notJson.status, errorOf(notJson.body).code]).toEqual([400, "invalid_json"]);
     const other = await call("put", "/v1/devices", { key: asApp, json: { ...device, custom_id: uniqueId("someone-else") } });
@@ -182,6 +220,14 @@ describe("operations", () => {
     expect((await call("get", "/v1/events/{svix_id}", { params: { svix_id: uniqueId("msg") } })).status).toBe(404);
   });
 
+  it("GET /v1/events/{svix_id}: a delivery the quiet hours hold is `held`, in the summary and as a filter", async () => {
+    const eventId = await heldEvent();
+    const found = await call("get", "/v1/events/{svix_id}", { params: { svix_id: eventId } });
+    expect(found.body).toMatchObject({ summary: { held: 1 }, deliveries: [{ status: "held", error: "quiet_hours", opened_at: null }] });
+    const held = await call("get", "/v1/events/{svix_id}", { params: { svix_id: eventId }, query: "?status=held" });
+    expect((held.body as { deliveries: unknown[] }).deliveries).toHaveLength(1);
+  });
+
   it("POST /v1/events/{svix_id}/replay: 202 when something failed, 200 when nothing did, 404 for an unknown event", async () => {
     const queue = capturingQueue();
     const replayed = await call("post", "/v1/events/{svix_id}/replay", { params: { svix_id: await failedEvent() }, env: { PUSH_QUEUE: queue.queue } });
@@ -204,6 +250,33 @@ describe("operations", () => {
   it("GET /v1/stats: 200", async () => {
     await failedEvent();
     expect((await call("get", "/v1/stats")).status).toBe(200);
+  });
+});
+
+describe("opens", () => {
+  it("POST /v1/opens: 202 the first time, 204 for a repeat, 404 for another user's, 400 on the field, 403 for a register key; the event and the stats show it", async () => {
+    const customId = uniqueId("emp");
+    await registerDevice({ custom_id: customId, provider: "fcm", token: fcmToken() });
+    const event = job([queued({ custom_id: customId })]);
+    await runBatch([event], { providers: fakeProviders() });
+    const asApp = await deviceToken({ sub: customId });
+    const open = { event_id: event.event_id, index: 0 };
+
+    expect((await call("post", "/v1/opens", { key: asApp, json: open })).status).toBe(202);
+    // The index as FCM and Push Kit carry data: a digit string.
+    expect((await call("post", "/v1/opens", { key: asApp, json: { ...open, index: "0" } })).status).toBe(204);
+    expect((await call("post", "/v1/opens", { json: open })).status).toBe(204);
+    const stranger = await deviceToken({ sub: uniqueId("stranger") });
+    expect((await call("post", "/v1/opens", { key: stranger, json: open })).status).toBe(404);
+    const bad = await call("post", "/v1/opens", { key: asApp, json: { ...open, index: -1 } });
+    expect([bad.status, errorOf(bad.body).field]).toEqual([400, "index"]);
+    const forbidden = await call("post", "/v1/opens", { key: REGISTER_KEY, json: open });
+    expect([forbidden.status, errorOf(forbidden.body).code]).toEqual([403, "forbidden"]);
+
+    const found = await call("get", "/v1/events/{svix_id}", { params: { svix_id: event.event_id } });
+    expect(found.body).toMatchObject({ summary: { sent: 1, opened: 1 }, deliveries: [{ status: "sent", opened_at: expect.any(String) }] });
+    const stats = await call("get", "/v1/stats");
+    expect((stats.body as { opens: Record<string, number> }).opens["1h"]).toBeGreaterThanOrEqual(1);
   });
 });
 
@@ -232,11 +305,30 @@ describe("quarantine", () => {
   });
 });
 
+describe("methods a documented path does not list", () => {
+  it.each(Object.keys(spec.paths))("%s: 405 with Allow naming exactly the documented methods", async (template) => {
+    const allowed = documentedMethods(template);
+    for (const method of ["GET", "PUT", "POST", "DELETE", "PATCH"].filter((m) => !allowed.includes(m))) {
+      const request = new Request(`${RELAY}${pathOf(template)}`, { method, headers: { authorization: `Bearer ${API_KEY}` } });
+      const response = await fetchWith(request, {});
+      expect(response.status, `${method} ${template}`).toBe(405);
+      expect(response.headers.get("allow")?.split(", "), `${method} ${template}`).toEqual(allowed);
+      expect(errorOf(await expectComponentAnswer("MethodNotAllowed", response)).code).toBe("method_not_allowed");
+    }
+  });
+});
+
 describe("coverage", () => {
   it("produced every answer the document lists", () => {
     const documented = operations().flatMap(({ method, template, operation }) =>
       Object.keys(operation.responses).map((status) => answerKey(method, template, status)),
     );
     expect(documented.filter((key) => !seen.has(key))).toEqual([]);
+  });
+
+  it("produced every answer of components.responses that no operation lists", () => {
+    const listed = new Set(operations().flatMap(({ operation }) => Object.values(operation.responses).flatMap((a) => ("$ref" in a ? [a.$ref] : []))));
+    const unlisted = Object.keys(spec.components.responses).map(componentKey).filter((ref) => !listed.has(ref));
+    expect(unlisted.filter((ref) => !seen.has(ref))).toEqual([]);
   });
 });

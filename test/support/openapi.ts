@@ -93,8 +93,34 @@ export async function expectDocumented(method: Method, template: string, respons
   const answer = answerOf(operationOf(method, template), response.status);
   expect(answer, `${what} is not in docs/openapi.json (body: ${await response.clone().text()})`).toBeDefined();
   seen.add(what);
-  for (const header of Object.keys(answer!.headers ?? {})) expect(response.headers.get(header), `${what}: header ${header}`).not.toBeNull();
-  const media = answer!.content?.["application/json"];
+  return expectAnswer(what, answer!, response);
+}
+
+/** The key under which `seen` records an answer of `components.responses` that no operation lists. */
+export const componentKey = (name: string) => `#/components/responses/${name}`;
+
+/**
+ * Checks an answer that no operation lists but `components.responses`
+ * describes (405 for a method a documented path does not serve) the way
+ * expectDocumented checks an operation's. Returns the parsed body.
+ */
+export async function expectComponentAnswer(name: string, response: Response): Promise<unknown> {
+  const answer = spec.components.responses[name];
+  expect(answer, `docs/openapi.json has no components.responses.${name}`).toBeDefined();
+  seen.add(componentKey(name));
+  return expectAnswer(`${componentKey(name)} (${response.status})`, answer!, response);
+}
+
+/** The methods of a documented path as an `Allow` header names them: upper case, HEAD with GET, sorted. */
+export function documentedMethods(template: string): string[] {
+  const item = spec.paths[template] ?? {};
+  const methods = METHODS.filter((m) => item[m]).map((m) => m.toUpperCase());
+  return (methods.includes("GET") ? [...methods, "HEAD"] : methods).sort();
+}
+
+async function expectAnswer(what: string, answer: Answer, response: Response): Promise<unknown> {
+  for (const header of Object.keys(answer.headers ?? {})) expect(response.headers.get(header), `${what}: header ${header}`).not.toBeNull();
+  const media = answer.content?.["application/json"];
   if (!media) {
     expect(await response.text(), `${what} has no content in the document`).toBe("");
     return undefined;
