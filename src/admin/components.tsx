@@ -110,54 +110,13 @@ export const EventLink = ({ eventId }: { eventId: string }) => (
   </a>
 );
 
-/** What a delivery row shows in every table of deliveries. */
-export interface DeliveryCellsRow {
-  idx: number;
-  status: DeliveryStatus;
-  custom_id: string | null;
-  user_id: string | null;
-  device_token: string | null;
-  provider: string | null;
-  app: string | null;
-  attempts: number;
-  error: string | null;
-}
-
-/** The cells an event's deliveries and the failures share: #, status, user, device, provider · app, attempts, error. */
-export function DeliveryCells({ row, children }: { row: DeliveryCellsRow; children?: Child }) {
+/** A delivery's error: our code or the provider's reason, and the provider's own words where it gave any. */
+export function ErrorText({ error, detail }: { error: string | null; detail?: string | null }) {
+  if (!error) return <span class="muted">—</span>;
   return (
     <>
-      <td class="num">{row.idx}</td>
-      <td>
-        <Status status={row.status} />
-      </td>
-      <td>
-        <Recipient customId={row.custom_id} userId={row.user_id} />
-      </td>
-      <td>
-        <Token token={row.device_token ?? ""} />
-      </td>
-      <td>{row.provider ? `${row.provider} · ${row.app ?? "default"}` : <span class="muted">—</span>}</td>
-      <td class="num">{row.attempts}</td>
-      <td>
-        {row.error ? <code>{row.error}</code> : <span class="muted">—</span>}
-        {children}
-      </td>
-    </>
-  );
-}
-
-/** The headings of DeliveryCells. */
-export function DeliveryHeaders() {
-  return (
-    <>
-      <th class="num">#</th>
-      <th>status</th>
-      <th>user</th>
-      <th>device</th>
-      <th>provider · app</th>
-      <th class="num">attempts</th>
-      <th>error</th>
+      <code>{error}</code>
+      {detail ? <div class="muted">{detail}</div> : null}
     </>
   );
 }

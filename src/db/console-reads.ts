@@ -32,7 +32,7 @@ export const CONSOLE_SQL = {
                  FROM json_each(?1) AS j JOIN deliveries AS d ON d.event_id = j.value GROUP BY 1, 2`,
   hourly: `SELECT updated_at / 3600000 AS hour, status, COUNT(*) AS n FROM deliveries
            WHERE updated_at >= ?1 GROUP BY 1, 2`,
-  failures: `SELECT d.event_id, d.idx, d.device_token, d.provider, d.app, d.status, d.attempts, d.error, d.updated_at,
+  failures: `SELECT d.event_id, d.idx, d.device_token, d.provider, d.app, d.status, d.attempts, d.error, d.detail, d.updated_at,
                     n.custom_id, n.user_id
              FROM deliveries AS d LEFT JOIN notifications AS n ON n.event_id = d.event_id AND n.idx = d.idx
              WHERE d.status IN ('failed', 'rejected')
@@ -117,6 +117,7 @@ export interface FailureRow {
   status: "failed" | "rejected";
   attempts: number;
   error: string | null;
+  detail: string | null;
   updated_at: number;
   custom_id: string | null;
   user_id: string | null;

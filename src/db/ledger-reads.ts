@@ -18,6 +18,8 @@ export interface DeliveryRow {
   attempts: number;
   provider_id: string | null;
   error: string | null;
+  /** The provider's own words about a failure, where it gave any. */
+  detail: string | null;
   user_id: string | null;
   custom_id: string | null;
   path: string | null;
@@ -29,7 +31,7 @@ export interface DeliveryRow {
   updated_at: number;
 }
 
-const DELIVERY_COLUMNS = `d.idx, d.device_token, d.provider, d.app, ${shownStatus("d")} AS status, d.attempts, d.provider_id, d.error,
+const DELIVERY_COLUMNS = `d.idx, d.device_token, d.provider, d.app, ${shownStatus("d")} AS status, d.attempts, d.provider_id, d.error, d.detail,
   n.user_id, n.custom_id, n.path, d.latency_ms, d.next_attempt_at,
   CASE WHEN d.status = 'sent' THEN n.opened_at END AS opened_at, d.created_at, d.updated_at`;
 

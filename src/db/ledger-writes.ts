@@ -213,8 +213,7 @@ export interface Outcome extends DeliveryKey {
   error?: string | null;
   /**
    * The provider's own words about the failure (trimmed, never a token;
-   * src/push/detail.ts), for the operator beside `error`. Not stored yet:
-   * the ledger's new shape will keep it.
+   * src/push/detail.ts), for the operator beside `error` (migration 0013).
    */
   detail?: string;
   /** When to try again, epoch ms (retrying). */
@@ -251,6 +250,7 @@ const compactOutcome = (o: Outcome) => ({
   s: o.status,
   id: o.providerId ?? null,
   er: o.error ?? null,
+  d: o.detail ?? null,
   n: o.nextAttemptAt ?? null,
   l: o.latencyMs ?? null,
 });
@@ -276,7 +276,7 @@ export async function recordOutcomes(db: D1Database, outcomes: readonly Outcome[
       db
         .prepare(
           `UPDATE deliveries SET status = j.value->>'s', provider_id = j.value->>'id', error = j.value->>'er',
-             next_attempt_at = j.value->>'n', latency_ms = j.value->>'l',
+             detail = j.value->>'d', next_attempt_at = j.value->>'n', latency_ms = j.value->>'l',
              claimed_by = NULL, claimed_until = NULL, updated_at = ?2
            FROM json_each(?1) AS j
            WHERE ${ROW_OF_ITEM} AND deliveries.claimed_by = ?3

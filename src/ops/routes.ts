@@ -23,6 +23,7 @@ function presentDelivery(row: DeliveryRow) {
     attempts: row.attempts,
     provider_id: row.provider_id,
     error: row.error,
+    detail: row.detail,
     custom_id: row.custom_id,
     user_id: row.user_id,
     path: row.path,

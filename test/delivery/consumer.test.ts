@@ -421,3 +421,16 @@ describe("consumer: retries belong to a delivery", () => {
     expect((await eventDeliveries(event.event_id))!.deliveries[0]).toMatchObject({ status: "failed", error: "retries_exhausted", attempts: 13 });
   });
 });
+
+describe("consumer: the provider's own words", () => {
+  it("are kept with a failure and shown by the API beside the error", async () => {
+    const customId = uniqueId("emp");
+    await registerDevice({ provider: "fcm", token: fcmToken(), custom_id: customId });
+    const event = job([queued({ custom_id: customId })]);
+    const providers = fakeProviders(() => ({ kind: "failed", reason: "INVALID_ARGUMENT", detail: "Invalid value at 'message.android.ttl'" }));
+    await runBatch([event], { providers });
+    const response = await api(`/v1/events/${event.event_id}`);
+    const { deliveries } = (await response.json()) as { deliveries: { status: string; error: string; detail: string | null }[] };
+    expect(deliveries[0]).toMatchObject({ status: "failed", error: "INVALID_ARGUMENT", detail: "Invalid value at 'message.android.ttl'" });
+  });
+});

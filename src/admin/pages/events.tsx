@@ -15,7 +15,7 @@ import { openCursor, sealCursor } from "../seal";
 import { replayEvent } from "../../ops/replay";
 import { operatorName } from "../auth";
 import type { ConsoleEnv } from "../console-env";
-import { Confirm, EventLink, Pager, Recipient, Status, StatusCounts, Time, Token } from "../components";
+import { Confirm, ErrorText, EventLink, Pager, Recipient, Status, StatusCounts, Time, Token } from "../components";
 import { csrfToken } from "../csrf";
 import { renderPage } from "../layout";
 
@@ -229,7 +229,7 @@ eventPages.get("/events/:id", async (c) => {
                 <td>{row.provider ? `${row.provider} · ${row.app ?? "default"}` : <span class="muted">—</span>}</td>
                 <td class="num">{row.attempts}</td>
                 <td class="text">
-                  {row.error ? <code>{row.error}</code> : <span class="muted">—</span>}
+                  <ErrorText error={row.error} detail={row.detail} />
                   {row.next_attempt_at !== null && (
                     <div class="muted">
                       next attempt <Time ms={row.next_attempt_at} />
