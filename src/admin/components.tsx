@@ -120,3 +120,13 @@ export function ErrorText({ error, detail }: { error: string | null; detail?: st
     </>
   );
 }
+
+/** Opens as a share: `12 of 40 notifications … (30 %)`; what is counted is the caller's `unit`. */
+export function OpenRate({ opened, of, unit }: { opened: number; of: number; unit: string }) {
+  if (of === 0) return <span class="muted">nothing to open yet</span>;
+  return (
+    <span>
+      {opened.toLocaleString("en-US")} of {of.toLocaleString("en-US")} {unit} ({Math.round((100 * opened) / of)} %)
+    </span>
+  );
+}

@@ -153,3 +153,15 @@ export async function heldEvents(db: D1Database, owners: readonly Owner[]): Prom
     .all<{ event_id: string }>();
   return results.map((r) => r.event_id);
 }
+
+/** Of an event's notifications: how many reached a device (a `sent` delivery), and how many their users opened. */
+export async function eventOpens(db: D1Database, eventId: string): Promise<{ reached: number; opened: number }> {
+  const row = await db
+    .prepare(
+      `SELECT (SELECT COUNT(DISTINCT idx) FROM deliveries WHERE event_id = ?1 AND status = 'sent') AS reached,
+              (SELECT COUNT(*) FROM notifications WHERE event_id = ?1 AND opened_at IS NOT NULL) AS opened`,
+    )
+    .bind(eventId)
+    .first<{ reached: number; opened: number }>();
+  return { reached: row?.reached ?? 0, opened: row?.opened ?? 0 };
+}

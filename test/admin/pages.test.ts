@@ -12,7 +12,9 @@ import { recordRejections } from "../../src/db/ledger-writes";
 import type { PushJob } from "../../src/queue/message";
 import { ConsoleClient } from "../support/console";
 import { fakeProviders, job, queued, registerDevice, runBatch } from "../support/delivery";
+import { deviceToken } from "../support/device-tokens";
 import { fcmToken, uniqueId } from "../support/ids";
+import { api } from "../support/webhook";
 
 const customId = uniqueId("emp");
 const [goodToken, badToken] = [fcmToken(), fcmToken()];
@@ -74,6 +76,20 @@ describe("overview", () => {
     expect(html).toContain("none (rejected, no device)");
     expect(html).not.toContain("style=");
     expectNoWholeToken(html);
+  });
+
+  it("shows what was opened: the event's open rate and the overview's", async () => {
+    const before = await browser.page(`/admin/events/${eventId}`);
+    expect(before.html).toContain("0 of 1 notifications that reached a phone (0 %)");
+    const app = await deviceToken({ sub: customId });
+    const reported = await api("/v1/opens", { method: "POST", key: app, json: { event_id: eventId, index: 0 } });
+    expect(reported.status).toBe(202);
+    const after = await browser.page(`/admin/events/${eventId}`);
+    expect(after.html).toContain("1 of 1 notifications that reached a phone (100 %)");
+    // "opened" is a fact of the event, not a status to filter the deliveries by.
+    expect(links(after.html)).not.toContain(`/admin/events/${eventId}?status=opened`);
+    const overview = await browser.page("/admin");
+    expect(overview.html).toMatch(/Opened in 24 h: <span>[1-9][\d,]* of [1-9][\d,]* pushes sent/);
   });
 
   it("has an icon, served from the console's own origin", async () => {

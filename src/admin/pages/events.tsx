@@ -7,7 +7,7 @@
 import { Hono } from "hono";
 import { type EventRow, type NotificationText, eventCounts, eventRow, eventsByPrefix, notificationTexts, recentEvents } from "../../db/console-reads";
 import { isDeliveryStatus } from "../../db/ledger";
-import { type DeliveryRow, eventDeliveries, eventSummary } from "../../db/ledger-reads";
+import { type DeliveryRow, eventDeliveries, eventOpens, eventSummary } from "../../db/ledger-reads";
 import { NotFoundError, ValidationError } from "../../errors";
 import { log } from "../../log";
 import { decodeCursor, encodeCursor } from "../../ops/paging";
@@ -15,7 +15,7 @@ import { openCursor, sealCursor } from "../seal";
 import { replayEvent } from "../../ops/replay";
 import { operatorName } from "../auth";
 import type { ConsoleEnv } from "../console-env";
-import { Confirm, ErrorText, EventLink, Pager, Recipient, Status, StatusCounts, Time, Token } from "../components";
+import { Confirm, ErrorText, EventLink, OpenRate, Pager, Recipient, Status, StatusCounts, Time, Token } from "../components";
 import { csrfToken } from "../csrf";
 import { renderPage } from "../layout";
 
@@ -137,7 +137,7 @@ eventPages.get("/events/:id", async (c) => {
     throw new ValidationError("invalid_request", "status", "is not a delivery status");
   }
   const after = decodeCursor(await openCursor(c.env, c.req.query("cursor")), ["number", "string"]);
-  const [event, summary, rows] = await Promise.all([
+  const [event, summary, rows, opens] = await Promise.all([
     eventRow(c.env.DB, eventId),
     eventSummary(c.env.DB, eventId),
     eventDeliveries(c.env.DB, eventId, {
@@ -145,9 +145,11 @@ eventPages.get("/events/:id", async (c) => {
       status: status || undefined,
       limit: DELIVERIES_PER_PAGE,
     }),
+    eventOpens(c.env.DB, eventId),
   ]);
-  if (!event && Object.keys(summary).length === 0) {
-    throw new NotFoundError(`the ledger has no event ${eventId} (an event appears once its first queue message is consumed)`);
+  const { opened: _opened, ...byStatus } = summary;
+  if (!event && Object.keys(byStatus).length === 0) {
+    throw new NotFoundError("the ledger has no such event (an event appears once its first queue message is consumed)");
   }
   const texts = await notificationTexts(c.env.DB, eventId, rows.map((row) => row.idx));
   const last = rows.at(-1);
@@ -171,12 +173,16 @@ eventPages.get("/events/:id", async (c) => {
         <dd>{event ? <Time ms={event.received_at} /> : <span class="muted">—</span>}</dd>
         <dt>deliveries</dt>
         <dd>
-          <StatusCounts counts={summary} />
+          <StatusCounts counts={byStatus} />
+        </dd>
+        <dt>opened</dt>
+        <dd>
+          <OpenRate opened={opens.opened} of={opens.reached} unit="notifications that reached a phone" />
         </dd>
         <dt>show</dt>
         <dd>
           <a href={`/admin/events/${encodeURIComponent(eventId)}`}>all</a>
-          {Object.keys(summary).map((s) => (
+          {Object.keys(byStatus).map((s) => (
             <>
               {" · "}
               <a href={`/admin/events/${encodeURIComponent(eventId)}?status=${s}`}>{s.replace("_", " ")}</a>

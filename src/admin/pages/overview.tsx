@@ -12,7 +12,7 @@ import type { AlertView } from "../../db/alerts";
 import { type Counts, type StatWindow, readStats } from "../../db/stats";
 import type { ConsoleEnv } from "../console-env";
 import { HourlyChart } from "../chart";
-import { EventLink, Status, Time } from "../components";
+import { EventLink, OpenRate, Status, Time } from "../components";
 import { renderPage } from "../layout";
 
 export const overviewPage = new Hono<ConsoleEnv>();
@@ -173,6 +173,11 @@ overviewPage.get("/", async (c) => {
       <p class="muted">
         {fmt(stats.retry_queue.deliveries)} deliveries waiting for a retry or in flight
         {stats.retry_queue.next_attempt_at !== null && `, next attempt ${new Date(stats.retry_queue.next_attempt_at).toISOString().slice(11, 16)} UTC`}.
+      </p>
+      <p data-kind="opens">
+        Opened in 24 h: <OpenRate opened={stats.opens["24h"]} of={sum(stats.deliveries["24h"], "sent")} unit="pushes sent" />; in 7 d:{" "}
+        <OpenRate opened={stats.opens["7d"]} of={sum(stats.deliveries["7d"], "sent")} unit="pushes sent" />. A user who opens a reminder
+        reached on two phones counts once.
       </p>
       <h2>Deliveries per hour</h2>
       <HourlyChart rows={hourly} now={now} />
