@@ -206,7 +206,7 @@ export interface Released extends DeliveryKey {
 /** The outcome of one claimed row. */
 export interface Outcome extends DeliveryKey {
   /** `no_device` only from a provider that reaches users rather than devices (OneSignal). */
-  status: Exclude<DeliveryStatus, "sending" | "rejected">;
+  status: Exclude<DeliveryStatus, "sending" | "rejected" | "held">;
   /** The provider's message id (sent). */
   providerId?: string | null;
   /** Provider reason or our code (invalid_token, retrying, failed). */

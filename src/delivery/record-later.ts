@@ -11,7 +11,7 @@
 import { utf8Bytes } from "../db/json-chunks";
 import { type Outcome, type RecordOptions, recordOutcomes } from "../db/ledger-writes";
 import { enqueueJobs, MAX_MESSAGE_BYTES } from "../queue/enqueue";
-import type { RecordJob } from "../queue/message";
+import type { QueuedOutcome, QueuedRecordOptions, RecordJob } from "../queue/message";
 import { logSignals } from "./signals";
 
 /** A failed RecordJob comes back after 5 s, doubling per attempt up to RECORD_MAX_DELAY_SECONDS. */
@@ -36,14 +36,18 @@ export function recordRetryDelaySeconds(attempts: number): number {
  * step grows to carry) is split between the messages; the other fields of
  * `options` (claim id, time) are copied into each.
  */
-export function splitRecordJobs(outcomes: readonly Outcome[], options: RecordOptions, maxBytes = MAX_MESSAGE_BYTES): RecordJob[] {
+export function splitRecordJobs(
+  outcomes: readonly QueuedOutcome[],
+  options: QueuedRecordOptions,
+  maxBytes = MAX_MESSAGE_BYTES,
+): RecordJob[] {
   const fields = Object.entries(options);
   const listKeys = fields.filter(([, value]) => Array.isArray(value)).map(([key]) => key);
   const empty = (): RecordJob => ({
     v: 1,
     kind: "record",
     outcomes: [],
-    options: Object.fromEntries(fields.map(([key, value]) => [key, Array.isArray(value) ? [] : value])) as unknown as RecordOptions,
+    options: Object.fromEntries(fields.map(([key, value]) => [key, Array.isArray(value) ? [] : value])) as unknown as QueuedRecordOptions,
   });
   const sources: [(job: RecordJob) => unknown[], readonly unknown[]][] = [
     [(job) => job.outcomes, outcomes],
@@ -76,7 +80,11 @@ export function splitRecordJobs(outcomes: readonly Outcome[], options: RecordOpt
   return jobs;
 }
 
-/** Queues the outcomes as RecordJobs; resolves with the number of messages once the queue took them all, else throws. */
+/**
+ * Queues the outcomes as RecordJobs; resolves with the number of messages
+ * once the queue took them all, else throws. The ledger's types become the
+ * queue's here (and back in writeRecordJob): the compiler checks both ways.
+ */
 export async function recordLater(queue: Queue, outcomes: readonly Outcome[], options: RecordOptions): Promise<number> {
   const jobs = splitRecordJobs(outcomes, options);
   await enqueueJobs(queue, jobs);
@@ -90,6 +98,11 @@ export async function recordLater(queue: Queue, outcomes: readonly Outcome[], op
  * threshold: answered and dead grow alike).
  */
 export async function writeRecordJob(db: D1Database, job: RecordJob): Promise<void> {
-  const recorded = await recordOutcomes(db, job.outcomes, job.options);
-  if (recorded) logSignals(job.options, recorded);
+  const options: RecordOptions = {
+    ...job.options,
+    // Queued before dead answers said when: the record step's time stands in, as the prune then read it.
+    deadTokens: job.options.deadTokens.map((dead) => ({ ...dead, sentAt: dead.sentAt ?? job.options.now })),
+  };
+  const recorded = await recordOutcomes(db, job.outcomes, options);
+  if (recorded) logSignals(options, recorded);
 }

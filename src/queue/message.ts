@@ -5,8 +5,18 @@
  * message limit. The consumer also queues RecordJobs for itself (outcomes
  * it could not write to the ledger) and ReceiptJobs (Expo push receipts to
  * read later).
+ *
+ * A message can wait on the queue for hours (24 at most per delay, a day
+ * and more across retries), so its shape is this module's own, built from
+ * nothing outside it: a change to a database or provider type cannot change
+ * what is in flight, and the code that maps between them (record-later.ts)
+ * stops compiling instead. Every message says `v: 1`. Fields added since
+ * (`attempts_before`, `sent_at`, a record's `detail`, a released row's
+ * `until` and `reason`) are optional, so a message queued by an earlier
+ * version still reads the same; a change that older messages could not
+ * satisfy takes `v: 2`, and the consumer keeps reading `v: 1` until the
+ * longest wait is over.
  */
-import type { Outcome, RecordOptions } from "../db/ledger-writes";
 
 /** One notification of an event, without `phone_number` (never queued). */
 export interface QueuedNotification {
@@ -44,6 +54,40 @@ export function isPushJob(body: unknown): body is PushJob {
   );
 }
 
+/** One delivery's outcome, as a record message carries it. */
+export interface QueuedOutcome {
+  eventId: string;
+  index: number;
+  token: string;
+  status: "sent" | "invalid_token" | "retrying" | "failed" | "no_device";
+  providerId?: string | null;
+  error?: string | null;
+  detail?: string;
+  nextAttemptAt?: number | null;
+  latencyMs?: number | null;
+}
+
+/** A delivery row by its key. */
+export interface QueuedRowKey {
+  eventId: string;
+  index: number;
+  token: string;
+}
+
+/** What a record step writes besides the outcomes, as a record message carries it. */
+export interface QueuedRecordOptions {
+  claimId: string;
+  now: number;
+  tokenAnswers: readonly { provider: string; app: string; answered: number; dead: number }[];
+  /** `sentAt` is missing from messages queued before dead answers carried it. */
+  deadTokens: readonly { token: string; provider: string; app: string; reason: string; sentAt?: number }[];
+  misconfigured: readonly { provider: string; app: string; reason: string; answers: number; lastEventId: string }[];
+  accepted: readonly { provider: string; app: string; ios: boolean }[];
+  environmentFixes: readonly { token: string; environment: "production" | "sandbox" }[];
+  orphans: readonly QueuedRowKey[];
+  released?: readonly (QueuedRowKey & { until?: number; reason?: "quiet_hours" })[];
+}
+
 /**
  * Outcomes of pushes the providers already answered, which the ledger could
  * not take (a D1 failure): the consumer queues them for itself and writes
@@ -54,8 +98,8 @@ export function isPushJob(body: unknown): body is PushJob {
 export interface RecordJob {
   v: 1;
   kind: "record";
-  outcomes: Outcome[];
-  options: RecordOptions;
+  outcomes: QueuedOutcome[];
+  options: QueuedRecordOptions;
 }
 
 /**
