@@ -42,10 +42,47 @@ export interface DeadLetterReport {
   lost: number;
 }
 
+type Entry<T> = { message: Message<unknown>; job: T };
+
+/** Settles dead letters and counts them in the report. */
+class DeadLetters {
+  constructor(readonly report: DeadLetterReport) {}
+
+  retry(message: Message<unknown>, delaySeconds: number): void {
+    message.retry({ delaySeconds });
+    this.report.retryDelays[message.id] = delaySeconds;
+  }
+
+  /** A message that could not be recorded: retried, or after the last retry given up on loudly. */
+  failed(message: Message<unknown>, fields: Record<string, string | number>, error: unknown): void {
+    const last = message.attempts > DEAD_LETTER_MAX_RETRIES;
+    log("dead_letter", { ...fields, reason: last ? "unrecorded" : "record_failed", attempts: message.attempts, error: String(error) }, "error");
+    if (!last) return this.retry(message, deadLetterRetryDelaySeconds(message.attempts));
+    this.report.lost++;
+    message.ack();
+  }
+}
+
 export async function consumeDeadLetters(batch: MessageBatch<unknown>, env: Env, now = Date.now()): Promise<DeadLetterReport> {
-  const report: DeadLetterReport = { recorded: 0, retryDelays: {}, lost: 0 };
-  const pushes: { message: Message<unknown>; job: PushJob }[] = [];
-  const records: { message: Message<unknown>; job: RecordJob }[] = [];
+  const letters = new DeadLetters({ recorded: 0, retryDelays: {}, lost: 0 });
+  const { pushes, records } = sortDeadLetters(batch);
+  for (const { message, job } of records) {
+    try {
+      await writeRecordJob(env.DB, job);
+      letters.report.recorded++;
+      message.ack();
+    } catch (error) {
+      letters.failed(message, recordJobFields(job), error);
+    }
+  }
+  if (pushes.length > 0) await closePushes(pushes, env.DB, now, letters);
+  return letters.report;
+}
+
+/** The batch's push and record messages; receipts and anything else are acked at once. */
+function sortDeadLetters(batch: MessageBatch<unknown>): { pushes: Entry<PushJob>[]; records: Entry<RecordJob>[] } {
+  const pushes: Entry<PushJob>[] = [];
+  const records: Entry<RecordJob>[] = [];
   for (const message of batch.messages) {
     if (isPushJob(message.body)) pushes.push({ message, job: message.body });
     else if (isRecordJob(message.body)) records.push({ message, job: message.body });
@@ -58,46 +95,19 @@ export async function consumeDeadLetters(batch: MessageBatch<unknown>, env: Env,
       message.ack();
     }
   }
-  const retry = (message: Message<unknown>, delaySeconds: number) => {
-    message.retry({ delaySeconds });
-    report.retryDelays[message.id] = delaySeconds;
-  };
-  /** A message that could not be recorded: retried, or after the last retry given up on loudly. */
-  const failed = (message: Message<unknown>, fields: Record<string, string | number>, error: unknown) => {
-    const last = message.attempts > DEAD_LETTER_MAX_RETRIES;
-    log(
-      "dead_letter",
-      { ...fields, reason: last ? "unrecorded" : "record_failed", attempts: message.attempts, error: String(error) },
-      "error",
-    );
-    if (last) {
-      report.lost++;
-      message.ack();
-    } else {
-      retry(message, deadLetterRetryDelaySeconds(message.attempts));
-    }
-  };
+  return { pushes, records };
+}
 
-  for (const { message, job } of records) {
-    try {
-      await writeRecordJob(env.DB, job);
-      report.recorded++;
-      message.ack();
-    } catch (error) {
-      failed(message, recordJobFields(job), error);
-    }
-  }
-
-  if (pushes.length === 0) return report;
+/** Closes what the dead push messages still own; a message with rows another still owns comes back for them. */
+async function closePushes(pushes: readonly Entry<PushJob>[], db: D1Database, now: number, letters: DeadLetters): Promise<void> {
   let held: HeldRow[];
   try {
     const notifications: LedgerNotification[] = pushes.flatMap(({ job }) => job.notifications.map((n) => ledgerNotification(job, n)));
-    held = await recordDeadLetters(env.DB, notifications, now);
+    held = await recordDeadLetters(db, notifications, now);
   } catch (error) {
-    for (const { message, job } of pushes) failed(message, pushJobFields(job), error);
-    return report;
+    for (const { message, job } of pushes) letters.failed(message, pushJobFields(job), error);
+    return;
   }
-
   // Rows another message still owns: come back once they would be this one's (and a second later).
   const heldUntil = new Map<string, number>();
   for (const row of held) heldUntil.set(notificationKey(row), Math.max(heldUntil.get(notificationKey(row)) ?? 0, row.until));
@@ -106,14 +116,13 @@ export async function consumeDeadLetters(batch: MessageBatch<unknown>, env: Env,
     if (until > 0) {
       const delay = Math.min(QUEUE_MAX_DELAY_SECONDS, Math.max(1, Math.ceil((until - now) / 1000) + 1));
       log("dead_letter", { ...pushJobFields(job), reason: "held", retry_in: delay }, "warn");
-      retry(message, delay);
+      letters.retry(message, delay);
       continue;
     }
-    report.recorded++;
+    letters.report.recorded++;
     log("dead_letter", { ...pushJobFields(job), reason: "retries_exhausted" }, "error");
     message.ack();
   }
-  return report;
 }
 
 /** What the log says of a PushJob: its event and every notification index, so nothing is lost without a trace. */

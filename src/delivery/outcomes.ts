@@ -38,67 +38,63 @@ export const MAX_DELIVERY_ATTEMPTS = 13;
 
 export function settle(attempted: readonly Attempted[], finishedAt: number, random: () => number): Settled {
   const settled: Settled = { outcomes: [], environmentFixes: [], delays: new Map() };
-  for (const { work, device, result, attempts } of attempted) {
-    const outcome: Outcome = {
-      ...keyOf(work.job, work.n),
-      token: device.token,
-      status: "failed",
-      latencyMs: finishedAt - work.job.received_at,
-    };
-    switch (result.kind) {
-      case "sent":
-        outcome.status = "sent";
-        outcome.providerId = result.id;
-        if (result.environment && result.environment !== device.environment) {
-          settled.environmentFixes.push({ token: device.token, environment: result.environment });
-        }
-        break;
-      case "invalid_token":
-        outcome.status = "invalid_token";
-        outcome.error = result.reason;
-        break;
-      case "retry":
-      case "misconfigured": {
-        // A wrong setting deletes nothing and loses nothing: the delivery waits for the operator's fix
-        // like any retry (the retries span about 13 hours), then fails and can be replayed.
-        if (attempts >= MAX_DELIVERY_ATTEMPTS) {
-          outcome.error = "retries_exhausted";
-          break;
-        }
-        outcome.status = "retrying";
-        outcome.error = result.kind === "retry" ? result.reason : `provider_misconfigured:${result.reason}`;
-        const delay = retryDelaySeconds(attempts, result.kind === "retry" ? result.retryAfter : undefined, random);
-        outcome.nextAttemptAt = finishedAt + delay * 1000;
-        const key = notificationKey(outcome);
-        settled.delays.set(key, [...(settled.delays.get(key) ?? []), delay]);
-        break;
-      }
-      case "failed":
-        outcome.error = result.reason;
-        break;
-      case "no_device":
-        // OneSignal knows the user but has no subscription to push to: final, like a user without devices.
-        outcome.status = "no_device";
-        outcome.error = result.reason;
-        break;
+  for (const attempt of attempted) {
+    const outcome = outcomeOf(attempt, finishedAt, random);
+    const { device, result } = attempt;
+    if (result.kind === "sent" && result.environment && result.environment !== device.environment) {
+      settled.environmentFixes.push({ token: device.token, environment: result.environment });
     }
-    if (result.kind !== "sent" && result.detail) outcome.detail = result.detail;
+    if (outcome.status === "retrying") {
+      const key = notificationKey(outcome);
+      settled.delays.set(key, [...(settled.delays.get(key) ?? []), (outcome.nextAttemptAt! - finishedAt) / 1000]);
+    }
     settled.outcomes.push(outcome);
-    log(
-      "delivery",
-      {
-        event_id: outcome.eventId,
-        index: outcome.index,
-        provider: device.provider,
-        device: shortToken(device.token),
-        status: outcome.status,
-        error: outcome.error ?? null,
-        ...(outcome.detail ? { detail: outcome.detail } : {}),
-        attempts,
-        latency_ms: outcome.latencyMs,
-      },
-      outcome.status === "failed" ? "warn" : "info",
-    );
+    logDelivery(outcome, attempt);
   }
   return settled;
+}
+
+/** The ledger outcome of one attempt. */
+function outcomeOf({ work, device, result, attempts }: Attempted, finishedAt: number, random: () => number): Outcome {
+  const outcome: Outcome = { ...keyOf(work.job, work.n), token: device.token, status: "failed", latencyMs: finishedAt - work.job.received_at };
+  if (result.kind !== "sent" && result.detail) outcome.detail = result.detail;
+  switch (result.kind) {
+    case "sent":
+      return { ...outcome, status: "sent", providerId: result.id };
+    case "invalid_token":
+      return { ...outcome, status: "invalid_token", error: result.reason };
+    case "retry":
+    case "misconfigured": {
+      // A wrong setting deletes nothing and loses nothing: the delivery waits for the operator's fix
+      // like any retry (the retries span about 13 hours), then fails and can be replayed.
+      if (attempts >= MAX_DELIVERY_ATTEMPTS) return { ...outcome, error: "retries_exhausted" };
+      const error = result.kind === "retry" ? result.reason : `provider_misconfigured:${result.reason}`;
+      const delay = retryDelaySeconds(attempts, result.kind === "retry" ? result.retryAfter : undefined, random);
+      return { ...outcome, status: "retrying", error, nextAttemptAt: finishedAt + delay * 1000 };
+    }
+    case "failed":
+      return { ...outcome, error: result.reason };
+    case "no_device":
+      // OneSignal knows the user but has no subscription to push to: final, like a user without devices.
+      return { ...outcome, status: "no_device", error: result.reason };
+  }
+}
+
+/** One log line per delivery. */
+function logDelivery(outcome: Outcome, { device, attempts }: Attempted): void {
+  log(
+    "delivery",
+    {
+      event_id: outcome.eventId,
+      index: outcome.index,
+      provider: device.provider,
+      device: shortToken(device.token),
+      status: outcome.status,
+      error: outcome.error ?? null,
+      ...(outcome.detail ? { detail: outcome.detail } : {}),
+      attempts,
+      latency_ms: outcome.latencyMs,
+    },
+    outcome.status === "failed" ? "warn" : "info",
+  );
 }
