@@ -141,63 +141,80 @@ export async function readReceipts(job: ReceiptJob, attempts: number, env: Env, 
     logSignals({ misconfigured: [alarm] }, await recordReceipts(env.DB, [], { tokenAnswers: [], deadTokens: [], misconfigured: [alarm], accepted: [] }, now));
     return { kind: "retry", delaySeconds: retryDelaySeconds(attempts, undefined, deps.random) };
   }
+  const sorted = sortReceipts(job, tickets, answer.receipts, now);
+  const signals = signalsOf(job.app, sorted);
+  logSignals(signals, await recordReceipts(env.DB, sorted.errors, signals, now));
+  for (const error of sorted.errors) {
+    log("delivery", { event_id: error.eventId, index: error.index, provider: "expo", device: shortToken(error.token), status: error.status, error: error.error }, "warn");
+  }
+  await followUp(job, sorted, { env, deps, now });
+  return { kind: "done" };
+}
 
-  const errors: ReceiptError[] = [];
-  const dead: DeadToken[] = [];
-  const misconfigured = new Map<string, MisconfiguredAnswers>();
-  const pending: Ticket[] = [];
-  const throttled: Ticket[] = [];
-  let delivered = 0;
+/** What one job's receipts say, ticket by ticket. */
+interface SortedReceipts {
+  errors: ReceiptError[];
+  dead: DeadToken[];
+  misconfigured: Map<string, MisconfiguredAnswers>;
+  /** Tickets Expo has no receipt for yet. */
+  pending: Ticket[];
+  /** Tickets whose receipt says Expo was throttled: sent again. */
+  throttled: Ticket[];
+  delivered: number;
+}
+
+function sortReceipts(job: ReceiptJob, tickets: readonly Ticket[], receipts: Record<string, unknown>, now: number): SortedReceipts {
+  const sorted: SortedReceipts = { errors: [], dead: [], misconfigured: new Map(), pending: [], throttled: [], delivered: 0 };
   for (const ticket of tickets) {
-    const receipt = answer.receipts[ticket.id];
+    const receipt = receipts[ticket.id];
     if (receipt === undefined) {
-      pending.push(ticket);
+      sorted.pending.push(ticket);
       continue;
     }
     const verdict = classifyReceipt(receipt);
     if (verdict.kind === "delivered") {
-      delivered++;
+      sorted.delivered++;
       continue;
     }
     const key = { eventId: ticket.eventId, index: ticket.index, token: ticket.token, ticket: ticket.id, error: `receipt:${verdict.reason}` };
     if (verdict.kind === "dead") {
-      errors.push({ ...key, status: "invalid_token" });
+      sorted.errors.push({ ...key, status: "invalid_token" });
       // Jobs queued before they carried sent_at prune as they did: by the receipt alone.
-      dead.push({ token: ticket.token, provider: "expo", app: job.app, reason: verdict.reason, sentAt: job.sent_at ?? now });
-    } else {
-      errors.push({ ...key, status: "failed" });
-      if (verdict.kind === "retry") throttled.push(ticket);
-      if (verdict.kind === "misconfigured") {
-        const alarm = misconfigured.get(verdict.reason) ?? { provider: "expo", app: job.app, reason: verdict.reason, answers: 0, lastEventId: "" };
-        misconfigured.set(verdict.reason, alarm);
-        alarm.answers++;
-        alarm.lastEventId = ticket.eventId;
-      }
+      sorted.dead.push({ token: ticket.token, provider: "expo", app: job.app, reason: verdict.reason, sentAt: job.sent_at ?? now });
+      continue;
+    }
+    sorted.errors.push({ ...key, status: "failed" });
+    if (verdict.kind === "retry") sorted.throttled.push(ticket);
+    if (verdict.kind === "misconfigured") {
+      const alarm = sorted.misconfigured.get(verdict.reason) ?? { provider: "expo", app: job.app, reason: verdict.reason, answers: 0, lastEventId: "" };
+      sorted.misconfigured.set(verdict.reason, alarm);
+      alarm.answers++;
+      alarm.lastEventId = ticket.eventId;
     }
   }
-  const accepted: AcceptedPushes[] = delivered > 0 ? [{ provider: "expo", app: job.app, ios: false }] : [];
-  const signals = {
-    tokenAnswers: delivered + dead.length > 0 ? [{ provider: "expo", app: job.app, answered: delivered + dead.length, dead: dead.length }] : [],
-    deadTokens: dead,
-    misconfigured: [...misconfigured.values()],
-    accepted,
-  };
-  const recorded = await recordReceipts(env.DB, errors, signals, now);
-  logSignals(signals, recorded);
-  for (const error of errors) {
-    log("delivery", { event_id: error.eventId, index: error.index, provider: "expo", device: shortToken(error.token), status: error.status, error: error.error }, "warn");
-  }
+  return sorted;
+}
 
+/** What the receipts say about tokens and settings, for the pruning brake and the alerts. */
+function signalsOf(app: string, sorted: SortedReceipts) {
+  const answered = sorted.delivered + sorted.dead.length;
+  return {
+    tokenAnswers: answered > 0 ? [{ provider: "expo", app, answered, dead: sorted.dead.length }] : [],
+    deadTokens: sorted.dead,
+    misconfigured: [...sorted.misconfigured.values()],
+    accepted: sorted.delivered > 0 ? [{ provider: "expo", app, ios: false } satisfies AcceptedPushes] : [],
+  };
+}
+
+/** Throttled tickets are sent again; receipts Expo does not have yet are asked for again (a few rounds); one log line. */
+async function followUp(job: ReceiptJob, sorted: SortedReceipts, { env, deps, now }: { env: Env; deps: ReceiptsDeps; now: number }): Promise<void> {
+  const { pending, throttled } = sorted;
   if (throttled.length > 0) await resendThrottled(env, throttled, retryDelaySeconds(job.round, undefined, deps.random), now);
   let requeued = 0;
   if (pending.length > 0 && job.round < RECEIPT_ROUNDS) {
     requeued = await queueReceiptReads(env.PUSH_QUEUE, packTickets({ app: job.app, round: job.round + 1, sentAt: job.sent_at }, pending));
   }
   const missing = pending.length > 0 && requeued === 0 ? pending.length : 0;
-  log(
-    "expo_receipts",
-    { app: job.app, round: job.round, tickets: tickets.length, delivered, dead: dead.length, failed: errors.length - dead.length, pending: pending.length, missing },
-    missing > 0 ? "warn" : "info",
-  );
-  return { kind: "done" };
+  const counts = { delivered: sorted.delivered, dead: sorted.dead.length, failed: sorted.errors.length - sorted.dead.length, pending: pending.length, missing };
+  log("expo_receipts", { app: job.app, round: job.round, tickets: ticketsOf(job).length, ...counts }, missing > 0 ? "warn" : "info");
 }
