@@ -79,34 +79,12 @@ export function recordAlarms(db: D1Database, input: AlarmInput, now: number): St
       e: m.lastEventId,
       c: misconfiguration(m.provider, m.reason).clearedBy,
     }));
-    statements.push(
-      db
-        .prepare(
-          `INSERT INTO alerts (kind, provider, app, reason, since, last_seen_at, count, last_event_id, cleared_by)
-           SELECT 'provider_misconfigured', j.value->>'p', j.value->>'a', j.value->>'r', ?2, ?2, j.value->>'n', j.value->>'e', j.value->>'c'
-           FROM json_each(?1) AS j WHERE true
-           ON CONFLICT (kind, provider, app, reason) DO UPDATE SET
-             since = CASE WHEN alerts.last_seen_at < ?3 THEN excluded.since ELSE alerts.since END,
-             count = CASE WHEN alerts.last_seen_at < ?3 THEN excluded.count ELSE alerts.count + excluded.count END,
-             last_seen_at = excluded.last_seen_at, last_event_id = excluded.last_event_id, cleared_by = excluded.cleared_by
-           RETURNING provider, app, reason, since, count`,
-        )
-        .bind(JSON.stringify(rows), now, now - ALERT_STALE_MS),
-    );
+    statements.push(db.prepare(RAISE_ALERTS).bind(JSON.stringify(rows), now, now - ALERT_STALE_MS));
     reads.push((result, changes) => changes.raised.push(...(result.results as AlertChanges["raised"])));
   }
   if (input.accepted.length > 0) {
     const rows = input.accepted.map((a) => ({ p: a.provider, a: a.app, s: a.ios ? "ios" : "any" }));
-    statements.push(
-      db
-        .prepare(
-          `DELETE FROM alerts WHERE kind = 'provider_misconfigured' AND last_seen_at < ?2
-             AND EXISTS (SELECT 1 FROM json_each(?1) AS j WHERE j.value->>'p' = alerts.provider AND j.value->>'a' = alerts.app
-                           AND (alerts.cleared_by = 'any' OR j.value->>'s' = alerts.cleared_by))
-           RETURNING provider, app, reason, since`,
-        )
-        .bind(JSON.stringify(rows), now),
-    );
+    statements.push(db.prepare(CLEAR_ALERTS).bind(JSON.stringify(rows), now));
     reads.push((result, changes) => changes.cleared.push(...(result.results as AlertChanges["cleared"])));
   }
   return {
@@ -118,6 +96,24 @@ export function recordAlarms(db: D1Database, input: AlarmInput, now: number): St
     },
   };
 }
+
+/** Raises or counts each misconfiguration (?1); one unseen since ?3 starts afresh. */
+const RAISE_ALERTS = `
+INSERT INTO alerts (kind, provider, app, reason, since, last_seen_at, count, last_event_id, cleared_by)
+SELECT 'provider_misconfigured', j.value->>'p', j.value->>'a', j.value->>'r', ?2, ?2, j.value->>'n', j.value->>'e', j.value->>'c'
+FROM json_each(?1) AS j WHERE true
+ON CONFLICT (kind, provider, app, reason) DO UPDATE SET
+  since = CASE WHEN alerts.last_seen_at < ?3 THEN excluded.since ELSE alerts.since END,
+  count = CASE WHEN alerts.last_seen_at < ?3 THEN excluded.count ELSE alerts.count + excluded.count END,
+  last_seen_at = excluded.last_seen_at, last_event_id = excluded.last_event_id, cleared_by = excluded.cleared_by
+RETURNING provider, app, reason, since, count`;
+
+/** Clears the misconfigurations the accepted pushes (?1) prove fixed; never one raised in this batch (at ?2). */
+const CLEAR_ALERTS = `
+DELETE FROM alerts WHERE kind = 'provider_misconfigured' AND last_seen_at < ?2
+  AND EXISTS (SELECT 1 FROM json_each(?1) AS j WHERE j.value->>'p' = alerts.provider AND j.value->>'a' = alerts.app
+                AND (alerts.cleared_by = 'any' OR j.value->>'s' = alerts.cleared_by))
+RETURNING provider, app, reason, since`;
 
 /**
  * Every alert to show: misconfigurations seen within ALERT_STALE_MS, and

@@ -99,8 +99,7 @@ export interface UserDeliveryCursor {
 /** A user's most recent deliveries, newest first, after `after`: "did Mary get her reminder?" */
 export async function userDeliveries(
   db: D1Database,
-  by: UserIdKind,
-  id: string,
+  { by, id }: { by: UserIdKind; id: string },
   limit: number,
   after?: UserDeliveryCursor,
 ): Promise<UserDeliveryRow[]> {

@@ -267,59 +267,51 @@ export interface Recorded {
   missed: DeliveryKey[];
 }
 
+/** Each outcome onto its row, if this claim still owns it; returns the rows it wrote. */
+const RECORD_OUTCOMES = `
+UPDATE deliveries SET status = j.value->>'s', provider_id = j.value->>'id', error = j.value->>'er',
+  detail = j.value->>'d', next_attempt_at = j.value->>'n', latency_ms = j.value->>'l',
+  claimed_by = NULL, claimed_until = NULL, updated_at = ?2
+FROM json_each(?1) AS j
+WHERE ${ROW_OF_ITEM} AND deliveries.claimed_by = ?3
+RETURNING deliveries.event_id AS eventId, deliveries.idx AS "index", deliveries.device_token AS token`;
+
+/** Open rows of devices that are gone: nobody will send them. */
+const CLOSE_ORPHANS = `
+UPDATE deliveries SET status = 'failed', error = 'device_removed', updated_at = ?2
+FROM json_each(?1) AS j
+WHERE ${ROW_OF_ITEM} AND ${openRow("deliveries", "?2")}`;
+
+/** Claimed rows that go back unsent: no attempt counted, due at `u` (default now) for reason `r` (default `deferred`). */
+const RELEASE = `
+UPDATE deliveries SET status = 'retrying', attempts = MAX(0, attempts - 1),
+  error = COALESCE(j.value->>'r', 'deferred'), next_attempt_at = COALESCE(j.value->>'u', ?2),
+  claimed_by = NULL, claimed_until = NULL, updated_at = ?2
+FROM json_each(?1) AS j
+WHERE ${ROW_OF_ITEM} AND deliveries.claimed_by = ?3`;
+
+const FIX_ENVIRONMENTS = `
+UPDATE devices SET environment = j.value->>'env', updated_at = ?2
+FROM json_each(?1) AS j WHERE devices.token = j.value->>'t'`;
+
+/** The record step's statements before the brake's and the alerts'; the outcomes' come first, one per chunk. */
+function recordStatements(db: D1Database, chunks: readonly string[], options: RecordOptions): D1PreparedStatement[] {
+  const { now, claimId } = options;
+  const statements = chunks.map((chunk) => db.prepare(RECORD_OUTCOMES).bind(chunk, now, claimId));
+  if (options.orphans.length > 0) statements.push(db.prepare(CLOSE_ORPHANS).bind(JSON.stringify(options.orphans.map(compactRow)), now));
+  const released = (options.released ?? []).map((r) => ({ ...compactRow(r), u: r.until ?? null, r: r.reason ?? null }));
+  for (const chunk of chunkJson(released)) statements.push(db.prepare(RELEASE).bind(chunk, now, claimId));
+  if (options.environmentFixes.length > 0) {
+    const fixes = JSON.stringify(options.environmentFixes.map((f) => ({ t: f.token, env: f.environment })));
+    statements.push(db.prepare(FIX_ENVIRONMENTS).bind(fixes, now));
+  }
+  return statements;
+}
+
 /** Writes the outcomes of this invocation's claims, in one transaction; null when there was nothing to write. */
 export async function recordOutcomes(db: D1Database, outcomes: readonly Outcome[], options: RecordOptions): Promise<Recorded | null> {
-  const statements: D1PreparedStatement[] = [];
   const chunks = chunkJson(outcomes.map(compactOutcome));
-  for (const chunk of chunks) {
-    statements.push(
-      db
-        .prepare(
-          `UPDATE deliveries SET status = j.value->>'s', provider_id = j.value->>'id', error = j.value->>'er',
-             detail = j.value->>'d', next_attempt_at = j.value->>'n', latency_ms = j.value->>'l',
-             claimed_by = NULL, claimed_until = NULL, updated_at = ?2
-           FROM json_each(?1) AS j
-           WHERE ${ROW_OF_ITEM} AND deliveries.claimed_by = ?3
-           RETURNING deliveries.event_id AS eventId, deliveries.idx AS "index", deliveries.device_token AS token`,
-        )
-        .bind(chunk, options.now, options.claimId),
-    );
-  }
-  if (options.orphans.length > 0) {
-    statements.push(
-      db
-        .prepare(
-          `UPDATE deliveries SET status = 'failed', error = 'device_removed', updated_at = ?2
-           FROM json_each(?1) AS j
-           WHERE ${ROW_OF_ITEM} AND ${openRow("deliveries", "?2")}`,
-        )
-        .bind(JSON.stringify(options.orphans.map(compactRow)), options.now),
-    );
-  }
-  const released = (options.released ?? []).map((r) => ({ ...compactRow(r), u: r.until ?? null, r: r.reason ?? null }));
-  for (const chunk of chunkJson(released)) {
-    statements.push(
-      db
-        .prepare(
-          `UPDATE deliveries SET status = 'retrying', attempts = MAX(0, attempts - 1),
-             error = COALESCE(j.value->>'r', 'deferred'), next_attempt_at = COALESCE(j.value->>'u', ?2),
-             claimed_by = NULL, claimed_until = NULL, updated_at = ?2
-           FROM json_each(?1) AS j
-           WHERE ${ROW_OF_ITEM} AND deliveries.claimed_by = ?3`,
-        )
-        .bind(chunk, options.now, options.claimId),
-    );
-  }
-  if (options.environmentFixes.length > 0) {
-    statements.push(
-      db
-        .prepare(
-          `UPDATE devices SET environment = j.value->>'env', updated_at = ?2
-           FROM json_each(?1) AS j WHERE devices.token = j.value->>'t'`,
-        )
-        .bind(JSON.stringify(options.environmentFixes.map((f) => ({ t: f.token, env: f.environment }))), options.now),
-    );
-  }
+  const statements = recordStatements(db, chunks, options);
   // Last, so their results are the batch's last ones.
   const pruning = pruneDevices(db, options, options.now);
   const alarms = recordAlarms(db, options, options.now);

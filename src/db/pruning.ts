@@ -100,6 +100,28 @@ FROM json_each(?1) AS j JOIN braking AS b ON b.provider = j.value->>'p' AND b.ap
 WHERE devices.token = j.value->>'t' AND devices.quarantined_at IS NULL AND devices.updated_at <= j.value->>'s'
 RETURNING devices.token AS token, devices.provider AS provider, devices.app AS app, devices.quarantine_reason AS reason`;
 
+/** Adds the batch's answers to the current bucket of each provider and app. */
+const COUNT_ANSWERS = `
+INSERT INTO brake_counts (bucket, provider, app, answered, dead)
+SELECT ?2, j.value->>'p', j.value->>'a', j.value->>'n', j.value->>'d' FROM json_each(?1) AS j WHERE true
+ON CONFLICT (bucket, provider, app) DO UPDATE SET
+  answered = brake_counts.answered + excluded.answered, dead = brake_counts.dead + excluded.dead`;
+
+/** The brake's alert: one per provider and app, counting the devices it holds. */
+const BRAKE_ALERT = `
+INSERT INTO alerts (kind, provider, app, reason, since, last_seen_at, count)
+SELECT 'pruning_brake', d.provider, d.app, '', ?2, ?2, COUNT(*)
+FROM json_each(?1) AS j JOIN devices AS d ON d.token = j.value->>'t'
+WHERE d.quarantined_at = ?2 GROUP BY d.provider, d.app
+ON CONFLICT (kind, provider, app, reason) DO UPDATE SET
+  last_seen_at = excluded.last_seen_at, count = alerts.count + excluded.count`;
+
+/** The dead tokens the brake did not hold, registered before they were known dead. */
+const REMOVE_DEAD = `
+DELETE FROM devices WHERE quarantined_at IS NULL AND token IN (
+  SELECT j.value->>'t' FROM json_each(?1) AS j WHERE devices.updated_at <= j.value->>'s')
+RETURNING token`;
+
 /**
  * Counts `input.tokenAnswers`, then quarantines the dead tokens of every provider
  * and app over the threshold and removes the others. Three to four
@@ -109,16 +131,7 @@ export function pruneDevices(db: D1Database, input: PruneInput, now: number): St
   const statements: D1PreparedStatement[] = [];
   const answers = input.tokenAnswers.filter((a) => a.answered > 0);
   if (answers.length > 0) {
-    statements.push(
-      db
-        .prepare(
-          `INSERT INTO brake_counts (bucket, provider, app, answered, dead)
-           SELECT ?2, j.value->>'p', j.value->>'a', j.value->>'n', j.value->>'d' FROM json_each(?1) AS j WHERE true
-           ON CONFLICT (bucket, provider, app) DO UPDATE SET
-             answered = brake_counts.answered + excluded.answered, dead = brake_counts.dead + excluded.dead`,
-        )
-        .bind(JSON.stringify(answers.map((a) => ({ p: a.provider, a: a.app, n: a.answered, d: a.dead }))), bucketOf(now)),
-    );
+    statements.push(db.prepare(COUNT_ANSWERS).bind(JSON.stringify(answers.map((a) => ({ p: a.provider, a: a.app, n: a.answered, d: a.dead }))), bucketOf(now)));
   }
   if (input.deadTokens.length === 0) return { statements, read: () => ({ removed: [], quarantined: [] }) };
 
@@ -126,24 +139,8 @@ export function pruneDevices(db: D1Database, input: PruneInput, now: number): St
   const spans = JSON.stringify(BRAKE.spansMs.map((span) => bucketOf(now - span)));
   statements.push(
     db.prepare(QUARANTINE).bind(dead, now, BRAKE.minAnswers, BRAKE.deadShare, spans),
-    // The brake's alert: one per provider and app, counting the devices it holds.
-    db
-      .prepare(
-        `INSERT INTO alerts (kind, provider, app, reason, since, last_seen_at, count)
-         SELECT 'pruning_brake', d.provider, d.app, '', ?2, ?2, COUNT(*)
-         FROM json_each(?1) AS j JOIN devices AS d ON d.token = j.value->>'t'
-         WHERE d.quarantined_at = ?2 GROUP BY d.provider, d.app
-         ON CONFLICT (kind, provider, app, reason) DO UPDATE SET
-           last_seen_at = excluded.last_seen_at, count = alerts.count + excluded.count`,
-      )
-      .bind(dead, now),
-    db
-      .prepare(
-        `DELETE FROM devices WHERE quarantined_at IS NULL AND token IN (
-           SELECT j.value->>'t' FROM json_each(?1) AS j WHERE devices.updated_at <= j.value->>'s')
-         RETURNING token`,
-      )
-      .bind(dead),
+    db.prepare(BRAKE_ALERT).bind(dead, now),
+    db.prepare(REMOVE_DEAD).bind(dead),
   );
   return {
     statements,

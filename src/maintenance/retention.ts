@@ -58,6 +58,15 @@ export interface SweepResult {
   complete: boolean;
 }
 
+/** One run's budget, and how to spend a statement of it. */
+interface Sweep {
+  db: D1Database;
+  limits: SweepLimits;
+  result: SweepResult;
+  withinBudget: () => boolean;
+  run: (statement: D1PreparedStatement) => Promise<number>;
+}
+
 /** Deletes what is older than RETENTION_DAYS, in rounds, within `limits`. */
 export async function sweepLedger(
   db: D1Database,
@@ -68,51 +77,52 @@ export async function sweepLedger(
   const cutoff = now - RETENTION_DAYS * 86_400_000;
   const started = clock();
   const result: SweepResult = { events: 0, notifications: 0, deliveries: 0, statements: 0, complete: false };
-  const withinBudget = () => result.statements < limits.maxStatements && clock() - started < limits.maxMs;
-  const run = async (statement: D1PreparedStatement) => {
-    result.statements++;
-    return (await statement.run()).meta.changes;
+  const sweep: Sweep = {
+    db,
+    limits,
+    result,
+    withinBudget: () => result.statements < limits.maxStatements && clock() - started < limits.maxMs,
+    run: async (statement) => {
+      result.statements++;
+      return (await statement.run()).meta.changes;
+    },
   };
-
-  while (withinBudget()) {
+  while (sweep.withinBudget()) {
     result.statements++;
-    const { results } = await db
-      .prepare(EXPIRED_EVENTS_SQL)
-      .bind(cutoff, limits.eventsPerRound, now - REPLAY_GRACE_MS)
-      .all<{ event_id: string }>();
+    const { results } = await db.prepare(EXPIRED_EVENTS_SQL).bind(cutoff, limits.eventsPerRound, now - REPLAY_GRACE_MS).all<{ event_id: string }>();
     if (results.length === 0) {
       result.complete = true;
       break;
     }
-    const ids = JSON.stringify(results.map((r) => r.event_id));
-    // Rows first, then the events, so an interrupted run leaves nothing unreachable.
-    for (const [table, key] of [["deliveries", "event_id, idx, device_token"], ["notifications", "event_id, idx"]] as const) {
-      for (;;) {
-        if (!withinBudget()) break;
-        const changes = await run(
-          db
-            .prepare(
-              `DELETE FROM ${table} WHERE (${key}) IN (
-                 SELECT ${key.split(", ").map((c) => `t.${c}`).join(", ")}
-                 FROM json_each(?1) AS j CROSS JOIN ${table} AS t ON t.event_id = j.value LIMIT ?2)`,
-            )
-            .bind(ids, limits.rowsPerStatement),
-        );
-        result[table] += changes;
-        if (changes < limits.rowsPerStatement) break;
-      }
-    }
-    if (!withinBudget()) break;
-    result.events += await run(
-      db
-        .prepare(
-          `DELETE FROM events WHERE event_id IN (SELECT value FROM json_each(?1))
-             AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = events.event_id)
-             AND NOT EXISTS (SELECT 1 FROM notifications n WHERE n.event_id = events.event_id)`,
-        )
-        .bind(ids),
-    );
+    await deleteEvents(JSON.stringify(results.map((r) => r.event_id)), sweep);
   }
   log("retention", { ...result, retention_days: RETENTION_DAYS }, result.complete ? "info" : "warn");
   return result;
+}
+
+/** Deletes one round's events: rows first, then the events, so an interrupted run leaves nothing unreachable. */
+async function deleteEvents(ids: string, { db, limits, result, withinBudget, run }: Sweep): Promise<void> {
+  for (const [table, key] of [["deliveries", "event_id, idx, device_token"], ["notifications", "event_id, idx"]] as const) {
+    for (;;) {
+      if (!withinBudget()) return;
+      const columns = key.split(", ").map((c) => `t.${c}`).join(", ");
+      const changes = await run(
+        db
+          .prepare(`DELETE FROM ${table} WHERE (${key}) IN (SELECT ${columns} FROM json_each(?1) AS j CROSS JOIN ${table} AS t ON t.event_id = j.value LIMIT ?2)`)
+          .bind(ids, limits.rowsPerStatement),
+      );
+      result[table] += changes;
+      if (changes < limits.rowsPerStatement) break;
+    }
+  }
+  if (!withinBudget()) return;
+  result.events += await run(
+    db
+      .prepare(
+        `DELETE FROM events WHERE event_id IN (SELECT value FROM json_each(?1))
+           AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = events.event_id)
+           AND NOT EXISTS (SELECT 1 FROM notifications n WHERE n.event_id = events.event_id)`,
+      )
+      .bind(ids),
+  );
 }

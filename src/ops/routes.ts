@@ -66,7 +66,7 @@ opsRoutes.post("/events/:svix_id/replay", async (c) => {
 opsRoutes.get("/users/:id/deliveries", async (c) => {
   const user = userOf(c.req.param("id"), c.req.query("by"));
   const limit = pageLimit(c.req.query("limit"), 50);
-  const rows = await userDeliveries(c.env.DB, user.by, user.id, limit);
+  const rows = await userDeliveries(c.env.DB, user, limit);
   return c.json({
     [user.by]: user.id,
     deliveries: rows.map((row) => ({ event_id: row.event_id, ...presentDelivery(row) })),

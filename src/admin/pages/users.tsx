@@ -139,8 +139,7 @@ userPages.get("/users", async (c) => {
     devicesOfUser(c.env.DB, user.by, user.id),
     userDeliveries(
       c.env.DB,
-      user.by,
-      user.id,
+      user,
       DELIVERIES_PER_PAGE,
       after && { notifiedAt: after[0], eventId: after[1], index: after[2], token: after[3] },
     ),
