@@ -123,9 +123,7 @@ failurePages.get("/failures", async (c) => {
       </p>
       <QuarantineTable
         devices={quarantine.devices}
-        refs={quarantine.refs}
-        csrf={csrf}
-        back={`${here.pathname}${here.search}`}
+        actions={{ refs: quarantine.refs, csrf, back: `${here.pathname}${here.search}` }}
         pager={{ params: { cursor, held }, next: quarantine.next }}
       />
       <h2>Failed and rejected deliveries</h2>

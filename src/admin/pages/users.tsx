@@ -15,7 +15,7 @@ import type { ConsoleEnv } from "../console-env";
 import { EventLink, Pager, Recipient, Status, Time, Token } from "../components";
 import { csrfToken } from "../csrf";
 import { renderPage } from "../layout";
-import { DoneNotice, deviceRefs, QuarantineActions } from "./quarantine";
+import { type DeviceActions, DoneNotice, deviceRefs, QuarantineActions } from "./quarantine";
 
 export const userPages = new Hono<ConsoleEnv>();
 
@@ -64,7 +64,48 @@ function SearchForm({ by, id }: { by: string; id: string }) {
   );
 }
 
-function Devices({ devices, refs, csrf, back }: { devices: DeviceRow[]; refs: ReadonlyMap<string, string>; csrf: string; back: string }) {
+/** A device's state: active, or held by the pruning brake (since when, the provider's answer) with Restore and Confirm removal. */
+function DeviceState({ device, actions }: { device: DeviceRow; actions: DeviceActions }) {
+  if (device.quarantined_at === null) return <span class="status s-sent">active</span>;
+  return (
+    <>
+      <Status status="quarantined" /> since <Time ms={device.quarantined_at} />
+      {device.quarantine_reason && (
+        <>
+          {" "}
+          (<code>{device.quarantine_reason}</code>)
+        </>
+      )}
+      <div>
+        <QuarantineActions device={device} actions={actions} />
+      </div>
+    </>
+  );
+}
+
+function DeviceLine({ device, actions }: { device: DeviceRow; actions: DeviceActions }) {
+  return (
+    <tr data-quarantined={device.quarantined_at !== null ? "yes" : "no"}>
+      <td>
+        <Token token={device.token} />
+      </td>
+      <td>
+        {device.provider} · {device.app}
+      </td>
+      <td>
+        {device.platform ?? "—"} · {device.environment}
+      </td>
+      <td>
+        <Time ms={device.updated_at} />
+      </td>
+      <td>
+        <DeviceState device={device} actions={actions} />
+      </td>
+    </tr>
+  );
+}
+
+function Devices({ devices, actions }: { devices: DeviceRow[]; actions: DeviceActions }) {
   if (devices.length === 0) return <p class="muted">No registered device: notifications for this user are recorded as no device.</p>;
   return (
     <div class="scroll">
@@ -80,38 +121,7 @@ function Devices({ devices, refs, csrf, back }: { devices: DeviceRow[]; refs: Re
         </thead>
         <tbody>
           {devices.map((device) => (
-            <tr data-quarantined={device.quarantined_at !== null ? "yes" : "no"}>
-              <td>
-                <Token token={device.token} />
-              </td>
-              <td>
-                {device.provider} · {device.app}
-              </td>
-              <td>
-                {device.platform ?? "—"} · {device.environment}
-              </td>
-              <td>
-                <Time ms={device.updated_at} />
-              </td>
-              <td>
-                {device.quarantined_at === null ? (
-                  <span class="status s-sent">active</span>
-                ) : (
-                  <>
-                    <Status status="quarantined" /> since <Time ms={device.quarantined_at} />
-                    {device.quarantine_reason && (
-                      <>
-                        {" "}
-                        (<code>{device.quarantine_reason}</code>)
-                      </>
-                    )}
-                    <div>
-                      <QuarantineActions device={device} reference={refs.get(device.token) ?? ""} csrf={csrf} back={back} />
-                    </div>
-                  </>
-                )}
-              </td>
-            </tr>
+            <DeviceLine device={device} actions={actions} />
           ))}
         </tbody>
       </table>
@@ -155,7 +165,10 @@ userPages.get("/users", async (c) => {
       <DoneNotice done={c.req.query("done")} />
       <SearchForm by={user.by} id={user.id} />
       <h2>Devices</h2>
-      <Devices devices={devices} refs={await deviceRefs(c.env, devices)} csrf={csrfToken(c)} back={`/admin/users?by=${user.by}&id=${encodeURIComponent(user.id)}`} />
+      <Devices
+        devices={devices}
+        actions={{ refs: await deviceRefs(c.env, devices), csrf: csrfToken(c), back: `/admin/users?by=${user.by}&id=${encodeURIComponent(user.id)}` }}
+      />
       <h2>Recent deliveries</h2>
       {deliveries.length === 0 ? (
         <p class="muted">No notification for this {user.by} in the ledger (it keeps 30 days).</p>
