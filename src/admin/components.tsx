@@ -130,3 +130,13 @@ export function OpenRate({ opened, of, unit }: { opened: number; of: number; uni
     </span>
   );
 }
+
+/** Where a delivery went: `fcm · default` (a device without an app is the default one), or a dash without a device. */
+export function ProviderApp({ provider, app }: { provider: string | null; app: string | null }) {
+  return provider ? <>{`${provider} · ${app ?? "default"}`}</> : <span class="muted">—</span>;
+}
+
+/** The path a tap on the notification opens in the app, if it had one. */
+export function TapPath({ path }: { path: string | null }) {
+  return path ? <code>{path}</code> : <span class="muted">—</span>;
+}

@@ -5,8 +5,8 @@
  * replays what failed.
  */
 import { Hono } from "hono";
-import { type EventRow, type NotificationText, eventCounts, eventRow, eventsByPrefix, notificationTexts, recentEvents } from "../../db/console-reads";
-import { isDeliveryStatus } from "../../db/ledger";
+import { type EventCounts, type EventRow, type NotificationText, eventCounts, eventRow, eventsByPrefix, notificationTexts, recentEvents } from "../../db/console-reads";
+import { type DeliveryStatus, isDeliveryStatus } from "../../db/ledger";
 import { type DeliveryRow, eventDeliveries, eventOpens, eventSummary } from "../../db/ledger-reads";
 import { NotFoundError, ValidationError } from "../../errors";
 import { log } from "../../log";
@@ -15,7 +15,7 @@ import { openCursor, sealCursor } from "../seal";
 import { replayEvent } from "../../ops/replay";
 import { operatorName } from "../auth";
 import type { ConsoleEnv } from "../console-env";
-import { Confirm, ErrorText, EventLink, OpenRate, Pager, Recipient, Status, StatusCounts, Time, Token } from "../components";
+import { Confirm, ErrorText, EventLink, OpenRate, Pager, ProviderApp, Recipient, Status, StatusCounts, TapPath, Time, Token } from "../components";
 import { csrfToken } from "../csrf";
 import { renderPage } from "../layout";
 
@@ -62,20 +62,85 @@ function SearchForm({ value }: { value: string }) {
   );
 }
 
+/** A page of the events list and the cursor of the page after it, if any. */
+interface EventList {
+  events: EventRow[];
+  next: string | null;
+}
+
+/** Every event whose Svix id starts with `prefix`: one page, no paging. */
+async function eventsStartingWith(db: D1Database, prefix: string): Promise<EventList> {
+  return { events: await eventsByPrefix(db, prefix, EVENTS_PER_PAGE), next: null };
+}
+
+/** The page of events after `cursor`, newest first. */
+async function latestEvents(env: Env, cursor: string | undefined): Promise<EventList> {
+  const after = decodeCursor(await openCursor(env, cursor), ["number", "string"]);
+  const events = await recentEvents(env.DB, EVENTS_PER_PAGE, after && { receivedAt: after[0], eventId: after[1] });
+  const last = events.at(-1);
+  const next = events.length === EVENTS_PER_PAGE && last ? await sealCursor(env, encodeCursor(last.received_at, last.event_id)) : null;
+  return { events, next };
+}
+
+/** What a search found, in a line above the table. */
+function SearchResult({ query, found }: { query: string; found: number }) {
+  if (query === "") return null;
+  return <p class="muted">{found === 0 ? `No event id starts with “${query}”.` : `Event ids starting with “${query}”:`}</p>;
+}
+
+function EventLine({ event, counts }: { event: EventRow; counts: EventCounts }) {
+  return (
+    <tr>
+      <td>
+        <Time ms={event.received_at} />
+      </td>
+      <td>
+        <EventLink eventId={event.event_id} />
+      </td>
+      <td class="num">{fmt(counts.notifications)}</td>
+      <td>
+        <StatusCounts counts={counts.deliveries} />
+      </td>
+    </tr>
+  );
+}
+
+/** The events with their counts; before the first webhook (and not searching), a row that says so. */
+function EventsTable({ events, counts, searching }: { events: EventRow[]; counts: ReadonlyMap<string, EventCounts>; searching: boolean }) {
+  return (
+    <div class="scroll">
+      <table>
+        <thead>
+          <tr>
+            <th>received (UTC)</th>
+            <th>svix id</th>
+            <th class="num">notifications</th>
+            <th>deliveries</th>
+          </tr>
+        </thead>
+        <tbody>
+          {events.map((event) => (
+            <EventLine event={event} counts={counts.get(event.event_id)!} />
+          ))}
+          {events.length === 0 && !searching && (
+            <tr>
+              <td colspan={4} class="muted text">
+                No events yet: they appear once LearnInk's webhook has been received.
+              </td>
+            </tr>
+          )}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
 eventPages.get("/events", async (c) => {
   const query = (c.req.query("q") ?? "").trim();
-  let events: EventRow[];
-  let next: string | null = null;
-  if (query !== "") {
-    // An exact Svix id goes straight to its event; otherwise every id that starts with it.
-    if (await eventRow(c.env.DB, query)) return c.redirect(`/admin/events/${encodeURIComponent(query)}`, 303);
-    events = await eventsByPrefix(c.env.DB, query, EVENTS_PER_PAGE);
-  } else {
-    const after = decodeCursor(await openCursor(c.env, c.req.query("cursor")), ["number", "string"]);
-    events = await recentEvents(c.env.DB, EVENTS_PER_PAGE, after && { receivedAt: after[0], eventId: after[1] });
-    const last = events.at(-1);
-    if (events.length === EVENTS_PER_PAGE && last) next = await sealCursor(c.env, encodeCursor(last.received_at, last.event_id));
-  }
+  const cursor = c.req.query("cursor");
+  // An exact Svix id goes straight to its event; otherwise every id that starts with it.
+  if (query !== "" && (await eventRow(c.env.DB, query))) return c.redirect(`/admin/events/${encodeURIComponent(query)}`, 303);
+  const { events, next } = query !== "" ? await eventsStartingWith(c.env.DB, query) : await latestEvents(c.env, cursor);
   const counts = await eventCounts(
     c.env.DB,
     events.map((e) => e.event_id),
@@ -85,174 +150,195 @@ eventPages.get("/events", async (c) => {
     { title: "Events", current: "/admin/events" },
     <>
       <SearchForm value={query} />
-      {query !== "" && (
-        <p class="muted">
-          {events.length === 0 ? `No event id starts with “${query}”.` : `Event ids starting with “${query}”:`}
-        </p>
-      )}
-      <div class="scroll">
-        <table>
-          <thead>
-            <tr>
-              <th>received (UTC)</th>
-              <th>svix id</th>
-              <th class="num">notifications</th>
-              <th>deliveries</th>
-            </tr>
-          </thead>
-          <tbody>
-            {events.map((event) => (
-              <tr>
-                <td>
-                  <Time ms={event.received_at} />
-                </td>
-                <td>
-                  <EventLink eventId={event.event_id} />
-                </td>
-                <td class="num">{fmt(counts.get(event.event_id)!.notifications)}</td>
-                <td>
-                  <StatusCounts counts={counts.get(event.event_id)!.deliveries} />
-                </td>
-              </tr>
-            ))}
-            {events.length === 0 && query === "" && (
-              <tr>
-                <td colspan={4} class="muted text">
-                  No events yet: they appear once LearnInk's webhook has been received.
-                </td>
-              </tr>
-            )}
-          </tbody>
-        </table>
-      </div>
-      <Pager path="/admin/events" params={{ cursor: c.req.query("cursor") }} next={next} />
+      <SearchResult query={query} found={events.length} />
+      <EventsTable events={events} counts={counts} searching={query !== ""} />
+      <Pager path="/admin/events" params={{ cursor }} next={next} />
     </>,
   );
 });
 
-eventPages.get("/events/:id", async (c) => {
-  const eventId = c.req.param("id");
-  const status = c.req.query("status");
-  if (status !== undefined && status !== "" && !isDeliveryStatus(status)) {
-    throw new ValidationError("invalid_request", "status", "is not a delivery status");
-  }
-  const after = decodeCursor(await openCursor(c.env, c.req.query("cursor")), ["number", "string"]);
+/** The `status` filter of an event's page: a delivery status, or none. */
+function statusFilter(status: string | undefined): DeliveryStatus | undefined {
+  if (status === undefined || status === "") return undefined;
+  if (!isDeliveryStatus(status)) throw new ValidationError("invalid_request", "status", "is not a delivery status");
+  return status;
+}
+
+/** What an event's page shows: the event, its counts and opens, and one page of its deliveries with their texts. */
+interface EventPage {
+  event: EventRow | null;
+  byStatus: Partial<Record<DeliveryStatus, number>>;
+  opens: { reached: number; opened: number };
+  rows: DeliveryRow[];
+  texts: ReadonlyMap<number, NotificationText>;
+  next: string | null;
+}
+
+/** Reads an event's page (deliveries after `cursor`, of `status` if given); a 404 when the ledger knows nothing of the event. */
+async function loadEventPage(env: Env, eventId: string, filter: { status: DeliveryStatus | undefined; cursor: string | undefined }): Promise<EventPage> {
+  const after = decodeCursor(await openCursor(env, filter.cursor), ["number", "string"]);
   const [event, summary, rows, opens] = await Promise.all([
-    eventRow(c.env.DB, eventId),
-    eventSummary(c.env.DB, eventId),
-    eventDeliveries(c.env.DB, eventId, {
-      after: after && { idx: after[0], token: after[1] },
-      status: status || undefined,
-      limit: DELIVERIES_PER_PAGE,
-    }),
-    eventOpens(c.env.DB, eventId),
+    eventRow(env.DB, eventId),
+    eventSummary(env.DB, eventId),
+    eventDeliveries(env.DB, eventId, { after: after && { idx: after[0], token: after[1] }, status: filter.status, limit: DELIVERIES_PER_PAGE }),
+    eventOpens(env.DB, eventId),
   ]);
   const { opened: _opened, ...byStatus } = summary;
   if (!event && Object.keys(byStatus).length === 0) {
     throw new NotFoundError("the ledger has no such event (an event appears once its first queue message is consumed)");
   }
-  const texts = await notificationTexts(c.env.DB, eventId, rows.map((row) => row.idx));
+  const texts = await notificationTexts(env.DB, eventId, rows.map((row) => row.idx));
   const last = rows.at(-1);
-  const next = await sealCursor(c.env, rows.length === DELIVERIES_PER_PAGE && last ? encodeCursor(last.idx, last.device_token) : null);
+  const next = await sealCursor(env, rows.length === DELIVERIES_PER_PAGE && last ? encodeCursor(last.idx, last.device_token) : null);
+  return { event, byStatus, opens, rows, texts, next };
+}
+
+/** What a replay did, after the redirect back from it (`?replayed=<n>`). */
+function ReplayNotice({ replayed, following }: { replayed: string | undefined; following: boolean }) {
+  if (replayed === undefined) return null;
+  return (
+    <p class="notice" role="status">
+      {replayed === "0"
+        ? "Nothing had failed: nothing was replayed."
+        : `Replayed ${replayed} failed deliveries: ${following ? "they are back on the queue; this page refreshes until they are done." : "done, the table shows where they are now."}`}
+    </p>
+  );
+}
+
+/** Links that show all of an event's deliveries, or those of one status. */
+function StatusLinks({ eventId, statuses }: { eventId: string; statuses: string[] }) {
+  return (
+    <>
+      <a href={`/admin/events/${encodeURIComponent(eventId)}`}>all</a>
+      {statuses.map((s) => (
+        <>
+          {" · "}
+          <a href={`/admin/events/${encodeURIComponent(eventId)}?status=${s}`}>{s.replace("_", " ")}</a>
+        </>
+      ))}
+    </>
+  );
+}
+
+/** The event at a glance: when it came, its deliveries by status, its open rate, and the status filter. */
+function EventFacts({ eventId, page }: { eventId: string; page: EventPage }) {
+  return (
+    <dl class="facts">
+      <dt>received</dt>
+      <dd>{page.event ? <Time ms={page.event.received_at} /> : <span class="muted">—</span>}</dd>
+      <dt>deliveries</dt>
+      <dd>
+        <StatusCounts counts={page.byStatus} />
+      </dd>
+      <dt>opened</dt>
+      <dd>
+        <OpenRate opened={page.opens.opened} of={page.opens.reached} unit="notifications that reached a phone" />
+      </dd>
+      <dt>show</dt>
+      <dd>
+        <StatusLinks eventId={eventId} statuses={Object.keys(page.byStatus)} />
+      </dd>
+    </dl>
+  );
+}
+
+/** The Replay button, where something of the event failed. */
+function ReplayForm({ eventId, failed, csrf }: { eventId: string; failed: number; csrf: string }) {
+  if (failed === 0) return null;
+  return (
+    <Confirm
+      action={`/admin/events/${encodeURIComponent(eventId)}/replay`}
+      label={`Replay ${fmt(failed)} failed…`}
+      question={`Put the ${fmt(failed)} failed deliveries of this event back on the queue? Sent ones are not sent again. OneSignal users get the same idempotency key as before: within 30 days OneSignal answers with its first result, so a notification it already created is not shown twice.`}
+      confirm="Replay now"
+      csrf={csrf}
+    />
+  );
+}
+
+function DeliveryLine({ row, text }: { row: DeliveryRow; text: NotificationText | undefined }) {
+  return (
+    <tr data-status={row.status}>
+      <td class="num">{row.idx}</td>
+      <td>
+        <Status status={row.status} />
+      </td>
+      <td>
+        <Recipient customId={row.custom_id} userId={row.user_id} />
+      </td>
+      <td class="text">
+        <NotificationCell text={text} />
+      </td>
+      <td>
+        <Token token={row.device_token} />
+      </td>
+      <td>
+        <ProviderApp provider={row.provider} app={row.app} />
+      </td>
+      <td class="num">{row.attempts}</td>
+      <td class="text">
+        <ErrorText error={row.error} detail={row.detail} />
+        {row.next_attempt_at !== null && (
+          <div class="muted">
+            next attempt <Time ms={row.next_attempt_at} />
+          </div>
+        )}
+      </td>
+      <td class="num">{row.latency_ms === null ? "—" : `${fmt(row.latency_ms)} ms`}</td>
+      <td>
+        <TapPath path={row.path} />
+      </td>
+      <td>
+        <Time ms={row.updated_at} />
+      </td>
+    </tr>
+  );
+}
+
+function DeliveriesTable({ rows, texts }: { rows: DeliveryRow[]; texts: ReadonlyMap<number, NotificationText> }) {
+  return (
+    <div class="scroll">
+      <table>
+        <thead>
+          <tr>
+            <th class="num">#</th>
+            <th>status</th>
+            <th>user</th>
+            <th>notification</th>
+            <th>device</th>
+            <th>provider · app</th>
+            <th class="num">attempts</th>
+            <th>error</th>
+            <th class="num">latency</th>
+            <th>tap path</th>
+            <th>updated (UTC)</th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((row) => (
+            <DeliveryLine row={row} text={texts.get(row.idx)} />
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+eventPages.get("/events/:id", async (c) => {
+  const eventId = c.req.param("id");
+  const [status, cursor] = [statusFilter(c.req.query("status")), c.req.query("cursor")];
+  const page = await loadEventPage(c.env, eventId, { status, cursor });
   const replayed = c.req.query("replayed");
-  const following = replayed !== undefined && replayed !== "0" && replayInFlight(Number(c.req.query("at")), rows);
-  const failed = summary.failed ?? 0;
+  const following = replayed !== undefined && replayed !== "0" && replayInFlight(Number(c.req.query("at")), page.rows);
   return renderPage(
     c,
     { title: `Event ${eventId}`, current: "/admin/events", refreshSeconds: following ? REFRESH_SECONDS : undefined },
     <>
-      {replayed !== undefined && (
-        <p class="notice" role="status">
-          {replayed === "0"
-            ? "Nothing had failed: nothing was replayed."
-            : `Replayed ${replayed} failed deliveries: ${following ? "they are back on the queue; this page refreshes until they are done." : "done, the table shows where they are now."}`}
-        </p>
-      )}
-      <dl class="facts">
-        <dt>received</dt>
-        <dd>{event ? <Time ms={event.received_at} /> : <span class="muted">—</span>}</dd>
-        <dt>deliveries</dt>
-        <dd>
-          <StatusCounts counts={byStatus} />
-        </dd>
-        <dt>opened</dt>
-        <dd>
-          <OpenRate opened={opens.opened} of={opens.reached} unit="notifications that reached a phone" />
-        </dd>
-        <dt>show</dt>
-        <dd>
-          <a href={`/admin/events/${encodeURIComponent(eventId)}`}>all</a>
-          {Object.keys(byStatus).map((s) => (
-            <>
-              {" · "}
-              <a href={`/admin/events/${encodeURIComponent(eventId)}?status=${s}`}>{s.replace("_", " ")}</a>
-            </>
-          ))}
-        </dd>
-      </dl>
-      {failed > 0 && (
-        <Confirm
-          action={`/admin/events/${encodeURIComponent(eventId)}/replay`}
-          label={`Replay ${fmt(failed)} failed…`}
-          question={`Put the ${fmt(failed)} failed deliveries of this event back on the queue? Sent ones are not sent again. OneSignal users get the same idempotency key as before: within 30 days OneSignal answers with its first result, so a notification it already created is not shown twice.`}
-          confirm="Replay now"
-          csrf={csrfToken(c)}
-        />
-      )}
-      <div class="scroll">
-        <table>
-          <thead>
-            <tr>
-              <th class="num">#</th>
-              <th>status</th>
-              <th>user</th>
-              <th>notification</th>
-              <th>device</th>
-              <th>provider · app</th>
-              <th class="num">attempts</th>
-              <th>error</th>
-              <th class="num">latency</th>
-              <th>tap path</th>
-              <th>updated (UTC)</th>
-            </tr>
-          </thead>
-          <tbody>
-            {rows.map((row) => (
-              <tr data-status={row.status}>
-                <td class="num">{row.idx}</td>
-                <td>
-                  <Status status={row.status} />
-                </td>
-                <td>
-                  <Recipient customId={row.custom_id} userId={row.user_id} />
-                </td>
-                <td class="text">
-                  <NotificationCell text={texts.get(row.idx)} />
-                </td>
-                <td>
-                  <Token token={row.device_token} />
-                </td>
-                <td>{row.provider ? `${row.provider} · ${row.app ?? "default"}` : <span class="muted">—</span>}</td>
-                <td class="num">{row.attempts}</td>
-                <td class="text">
-                  <ErrorText error={row.error} detail={row.detail} />
-                  {row.next_attempt_at !== null && (
-                    <div class="muted">
-                      next attempt <Time ms={row.next_attempt_at} />
-                    </div>
-                  )}
-                </td>
-                <td class="num">{row.latency_ms === null ? "—" : `${fmt(row.latency_ms)} ms`}</td>
-                <td>{row.path ? <code>{row.path}</code> : <span class="muted">—</span>}</td>
-                <td>
-                  <Time ms={row.updated_at} />
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
-      <Pager path={`/admin/events/${encodeURIComponent(eventId)}`} params={{ status, cursor: c.req.query("cursor") }} next={next} />
+      <ReplayNotice replayed={replayed} following={following} />
+      <EventFacts eventId={eventId} page={page} />
+      <ReplayForm eventId={eventId} failed={page.byStatus.failed ?? 0} csrf={csrfToken(c)} />
+      <DeliveriesTable rows={page.rows} texts={page.texts} />
+      <Pager path={`/admin/events/${encodeURIComponent(eventId)}`} params={{ status, cursor }} next={page.next} />
     </>,
   );
 });

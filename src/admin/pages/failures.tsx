@@ -9,7 +9,7 @@ import { type FailureRow, recentFailures } from "../../db/console-reads";
 import { decodeCursor, encodeCursor } from "../../ops/paging";
 import { openCursor, sealCursor } from "../seal";
 import type { ConsoleEnv } from "../console-env";
-import { Confirm, ErrorText, EventLink, Pager, Recipient, Status, Time, Token } from "../components";
+import { Confirm, ErrorText, EventLink, Pager, ProviderApp, Recipient, Status, Time, Token } from "../components";
 import { csrfToken } from "../csrf";
 import { renderPage } from "../layout";
 import { DoneNotice, QuarantineTable, quarantinePage } from "./quarantine";
@@ -49,7 +49,9 @@ function FailureLine({ row, csrf, replay }: { row: FailureRow; csrf: string; rep
       <td>
         <Token token={row.device_token} />
       </td>
-      <td>{row.provider ? `${row.provider} · ${row.app ?? "default"}` : <span class="muted">—</span>}</td>
+      <td>
+        <ProviderApp provider={row.provider} app={row.app} />
+      </td>
       <td class="num">{row.attempts}</td>
       <td class="text">
         <ErrorText error={row.error} detail={row.detail} />
@@ -123,9 +125,7 @@ failurePages.get("/failures", async (c) => {
       </p>
       <QuarantineTable
         devices={quarantine.devices}
-        refs={quarantine.refs}
-        csrf={csrf}
-        back={`${here.pathname}${here.search}`}
+        actions={{ refs: quarantine.refs, csrf, back: `${here.pathname}${here.search}` }}
         pager={{ params: { cursor, held }, next: quarantine.next }}
       />
       <h2>Failed and rejected deliveries</h2>

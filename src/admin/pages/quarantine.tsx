@@ -44,9 +44,16 @@ export async function deviceRefs(env: Env, devices: readonly DeviceRow[]): Promi
   return new Map(await Promise.all(held.map(async (d) => [d.token, await seal(env, d.token)] as const)));
 }
 
-/** Restore and Confirm removal for one quarantined device; `reference` is its sealed token, `back` the page to return to. */
-export function QuarantineActions({ device, reference, csrf, back }: { device: DeviceRow; reference: string; csrf: string; back: string }) {
-  const fields = { device: reference, next: back };
+/** What the forms of a page's quarantined devices carry: their sealed references by token, the page's CSRF token, and the page to return to. */
+export interface DeviceActions {
+  refs: ReadonlyMap<string, string>;
+  csrf: string;
+  back: string;
+}
+
+/** Restore and Confirm removal for one quarantined device; its form carries the device's sealed token, not the token. */
+export function QuarantineActions({ device, actions }: { device: DeviceRow; actions: DeviceActions }) {
+  const fields = { device: actions.refs.get(device.token) ?? "", next: actions.back };
   const which = `${device.provider} device ${shortToken(device.token)}`;
   return (
     <span class="actions">
@@ -56,7 +63,7 @@ export function QuarantineActions({ device, reference, csrf, back }: { device: D
         label="Restore…"
         question={`Send to this ${which} again?`}
         confirm="Restore"
-        csrf={csrf}
+        csrf={actions.csrf}
       />{" "}
       <Confirm
         action="/admin/devices/confirm-removal"
@@ -64,7 +71,7 @@ export function QuarantineActions({ device, reference, csrf, back }: { device: D
         label="Confirm removal…"
         question={`Delete this ${which}? Its user gets nothing on it until the app registers it again.`}
         confirm="Remove"
-        csrf={csrf}
+        csrf={actions.csrf}
         danger
       />
     </span>
@@ -80,12 +87,37 @@ export async function quarantinePage(env: Env, cursor: string | undefined) {
   return { devices, next, refs: await deviceRefs(env, devices) };
 }
 
-/** The quarantined devices as a table with their actions. */
+/** One quarantined device: who and what it is, why and since when it is held, when it is purged, and its actions. */
+function HeldDeviceLine({ device, actions }: { device: DeviceRow; actions: DeviceActions }) {
+  return (
+    <tr data-quarantined="yes">
+      <td>
+        <Token token={device.token} />
+      </td>
+      <td>
+        <Recipient customId={device.custom_id} userId={device.user_id} />
+      </td>
+      <td>
+        {device.provider} · {device.app}
+      </td>
+      <td>{device.quarantine_reason ? <code>{device.quarantine_reason}</code> : <Status status="quarantined" />}</td>
+      <td>
+        <Time ms={device.quarantined_at} />
+      </td>
+      <td>
+        <Time ms={device.quarantined_at === null ? null : device.quarantined_at + QUARANTINE_MS} />
+      </td>
+      <td>
+        <QuarantineActions device={device} actions={actions} />
+      </td>
+    </tr>
+  );
+}
+
+/** The quarantined devices as a table with their actions, and its pager (`held` is its cursor). */
 export function QuarantineTable(props: {
   devices: DeviceRow[];
-  refs: ReadonlyMap<string, string>;
-  csrf: string;
-  back: string;
+  actions: DeviceActions;
   pager: { params: Record<string, string | undefined>; next: string | null };
 }) {
   if (props.devices.length === 0) return <p class="muted">No device is quarantined.</p>;
@@ -106,27 +138,7 @@ export function QuarantineTable(props: {
           </thead>
           <tbody>
             {props.devices.map((device) => (
-              <tr data-quarantined="yes">
-                <td>
-                  <Token token={device.token} />
-                </td>
-                <td>
-                  <Recipient customId={device.custom_id} userId={device.user_id} />
-                </td>
-                <td>
-                  {device.provider} · {device.app}
-                </td>
-                <td>{device.quarantine_reason ? <code>{device.quarantine_reason}</code> : <Status status="quarantined" />}</td>
-                <td>
-                  <Time ms={device.quarantined_at} />
-                </td>
-                <td>
-                  <Time ms={device.quarantined_at === null ? null : device.quarantined_at + QUARANTINE_MS} />
-                </td>
-                <td>
-                  <QuarantineActions device={device} reference={props.refs.get(device.token) ?? ""} csrf={props.csrf} back={props.back} />
-                </td>
-              </tr>
+              <HeldDeviceLine device={device} actions={props.actions} />
             ))}
           </tbody>
         </table>

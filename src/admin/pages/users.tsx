@@ -4,24 +4,28 @@
  * app, environment, whether the pruning brake holds them) and their most
  * recent deliveries, newest first.
  */
+import type { Context } from "hono";
 import { Hono } from "hono";
 import { type DeviceRow, devicesOfUser } from "../../db/devices";
 import { recentRecipients } from "../../db/console-reads";
-import { userDeliveries } from "../../db/ledger-reads";
+import { type UserDeliveryRow, userDeliveries } from "../../db/ledger-reads";
 import { userOf } from "../../devices/validate";
 import { decodeCursor, encodeCursor } from "../../ops/paging";
 import { openCursor, sealCursor } from "../seal";
 import type { ConsoleEnv } from "../console-env";
-import { EventLink, Pager, Recipient, Status, Time, Token } from "../components";
+import { ErrorText, EventLink, Pager, ProviderApp, Recipient, Status, TapPath, Time, Token } from "../components";
 import { csrfToken } from "../csrf";
 import { renderPage } from "../layout";
-import { DoneNotice, deviceRefs, QuarantineActions } from "./quarantine";
+import { type DeviceActions, DoneNotice, deviceRefs, QuarantineActions } from "./quarantine";
 
 export const userPages = new Hono<ConsoleEnv>();
 
 const DELIVERIES_PER_PAGE = 50;
 /** Recipients of the latest events listed before any search. */
 const RECENT_USERS = 12;
+
+/** The user a page is about: which kind of id, and the id. */
+type UserRef = ReturnType<typeof userOf>;
 
 /** What to look up before a search: how ids look, and the recipients of the latest events. */
 function StartingPoints({ recent }: { recent: { custom_id: string | null; user_id: string | null }[] }) {
@@ -64,7 +68,48 @@ function SearchForm({ by, id }: { by: string; id: string }) {
   );
 }
 
-function Devices({ devices, refs, csrf, back }: { devices: DeviceRow[]; refs: ReadonlyMap<string, string>; csrf: string; back: string }) {
+/** A device's state: active, or held by the pruning brake (since when, the provider's answer) with Restore and Confirm removal. */
+function DeviceState({ device, actions }: { device: DeviceRow; actions: DeviceActions }) {
+  if (device.quarantined_at === null) return <span class="status s-sent">active</span>;
+  return (
+    <>
+      <Status status="quarantined" /> since <Time ms={device.quarantined_at} />
+      {device.quarantine_reason && (
+        <>
+          {" "}
+          (<code>{device.quarantine_reason}</code>)
+        </>
+      )}
+      <div>
+        <QuarantineActions device={device} actions={actions} />
+      </div>
+    </>
+  );
+}
+
+function DeviceLine({ device, actions }: { device: DeviceRow; actions: DeviceActions }) {
+  return (
+    <tr data-quarantined={device.quarantined_at !== null ? "yes" : "no"}>
+      <td>
+        <Token token={device.token} />
+      </td>
+      <td>
+        {device.provider} · {device.app}
+      </td>
+      <td>
+        {device.platform ?? "—"} · {device.environment}
+      </td>
+      <td>
+        <Time ms={device.updated_at} />
+      </td>
+      <td>
+        <DeviceState device={device} actions={actions} />
+      </td>
+    </tr>
+  );
+}
+
+function Devices({ devices, actions }: { devices: DeviceRow[]; actions: DeviceActions }) {
   if (devices.length === 0) return <p class="muted">No registered device: notifications for this user are recorded as no device.</p>;
   return (
     <div class="scroll">
@@ -80,38 +125,7 @@ function Devices({ devices, refs, csrf, back }: { devices: DeviceRow[]; refs: Re
         </thead>
         <tbody>
           {devices.map((device) => (
-            <tr data-quarantined={device.quarantined_at !== null ? "yes" : "no"}>
-              <td>
-                <Token token={device.token} />
-              </td>
-              <td>
-                {device.provider} · {device.app}
-              </td>
-              <td>
-                {device.platform ?? "—"} · {device.environment}
-              </td>
-              <td>
-                <Time ms={device.updated_at} />
-              </td>
-              <td>
-                {device.quarantined_at === null ? (
-                  <span class="status s-sent">active</span>
-                ) : (
-                  <>
-                    <Status status="quarantined" /> since <Time ms={device.quarantined_at} />
-                    {device.quarantine_reason && (
-                      <>
-                        {" "}
-                        (<code>{device.quarantine_reason}</code>)
-                      </>
-                    )}
-                    <div>
-                      <QuarantineActions device={device} reference={refs.get(device.token) ?? ""} csrf={csrf} back={back} />
-                    </div>
-                  </>
-                )}
-              </td>
-            </tr>
+            <DeviceLine device={device} actions={actions} />
           ))}
         </tbody>
       </table>
@@ -119,34 +133,99 @@ function Devices({ devices, refs, csrf, back }: { devices: DeviceRow[]; refs: Re
   );
 }
 
+function UserDeliveryLine({ row }: { row: UserDeliveryRow }) {
+  return (
+    <tr data-status={row.status}>
+      <td>
+        <Time ms={row.notified_at} />
+      </td>
+      <td>
+        <Status status={row.status} />
+      </td>
+      <td>
+        <EventLink eventId={row.event_id} /> #{row.idx}
+      </td>
+      <td>
+        <Token token={row.device_token} />
+      </td>
+      <td>
+        <ProviderApp provider={row.provider} app={row.app} />
+      </td>
+      <td class="num">{row.attempts}</td>
+      <td>
+        <ErrorText error={row.error} detail={row.detail} />
+      </td>
+      <td>
+        <TapPath path={row.path} />
+      </td>
+    </tr>
+  );
+}
+
+/** The user's most recent deliveries, newest first; a line that says so when the ledger has none. */
+function UserDeliveries({ user, rows }: { user: UserRef; rows: UserDeliveryRow[] }) {
+  if (rows.length === 0) return <p class="muted">No notification for this {user.by} in the ledger (it keeps 30 days).</p>;
+  return (
+    <div class="scroll">
+      <table>
+        <thead>
+          <tr>
+            <th>notified (UTC)</th>
+            <th>status</th>
+            <th>event · #</th>
+            <th>device</th>
+            <th>provider · app</th>
+            <th class="num">attempts</th>
+            <th>error</th>
+            <th>tap path</th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((row) => (
+            <UserDeliveryLine row={row} />
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+/** A user's devices (with the sealed references their forms carry), the page of deliveries after `cursor`, and the next page's cursor. */
+async function loadUser(env: Env, user: UserRef, cursor: string | undefined) {
+  const after = decodeCursor(await openCursor(env, cursor), ["number", "string", "number", "string"]);
+  const [devices, deliveries] = await Promise.all([
+    devicesOfUser(env.DB, user.by, user.id),
+    userDeliveries(env.DB, user, DELIVERIES_PER_PAGE, after && { notifiedAt: after[0], eventId: after[1], index: after[2], token: after[3] }),
+  ]);
+  const last = deliveries.at(-1);
+  const next = await sealCursor(
+    env,
+    deliveries.length === DELIVERIES_PER_PAGE && last ? encodeCursor(last.notified_at, last.event_id, last.idx, last.device_token) : null,
+  );
+  return { devices, deliveries, next, refs: await deviceRefs(env, devices) };
+}
+
+/** Before any search: the search form and where to start. */
+async function startPage(c: Context<ConsoleEnv>, by: string) {
+  const recent = await recentRecipients(c.env.DB, RECENT_USERS);
+  return renderPage(
+    c,
+    { title: "Users", current: "/admin/users" },
+    <>
+      <SearchForm by={by} id="" />
+      <StartingPoints recent={recent} />
+    </>,
+  );
+}
+
 userPages.get("/users", async (c) => {
   const id = (c.req.query("id") ?? "").trim();
   const by = c.req.query("by") || "custom_id";
-  if (id === "") {
-    const recent = await recentRecipients(c.env.DB, RECENT_USERS);
-    return renderPage(
-      c,
-      { title: "Users", current: "/admin/users" },
-      <>
-        <SearchForm by={by} id="" />
-        <StartingPoints recent={recent} />
-      </>,
-    );
-  }
+  if (id === "") return startPage(c, by);
   const user = userOf(id, by);
-  const after = decodeCursor(await openCursor(c.env, c.req.query("cursor")), ["number", "string", "number", "string"]);
-  const [devices, deliveries] = await Promise.all([
-    devicesOfUser(c.env.DB, user.by, user.id),
-    userDeliveries(
-      c.env.DB,
-      user,
-      DELIVERIES_PER_PAGE,
-      after && { notifiedAt: after[0], eventId: after[1], index: after[2], token: after[3] },
-    ),
-  ]);
-  const last = deliveries.at(-1);
-  const next =
-    await sealCursor(c.env, deliveries.length === DELIVERIES_PER_PAGE && last ? encodeCursor(last.notified_at, last.event_id, last.idx, last.device_token) : null);
+  const cursor = c.req.query("cursor");
+  const { devices, deliveries, next, refs } = await loadUser(c.env, user, cursor);
+  const back = `/admin/users?by=${user.by}&id=${encodeURIComponent(user.id)}`;
   return renderPage(
     c,
     { title: `User ${user.id}`, current: "/admin/users" },
@@ -154,51 +233,10 @@ userPages.get("/users", async (c) => {
       <DoneNotice done={c.req.query("done")} />
       <SearchForm by={user.by} id={user.id} />
       <h2>Devices</h2>
-      <Devices devices={devices} refs={await deviceRefs(c.env, devices)} csrf={csrfToken(c)} back={`/admin/users?by=${user.by}&id=${encodeURIComponent(user.id)}`} />
+      <Devices devices={devices} actions={{ refs, csrf: csrfToken(c), back }} />
       <h2>Recent deliveries</h2>
-      {deliveries.length === 0 ? (
-        <p class="muted">No notification for this {user.by} in the ledger (it keeps 30 days).</p>
-      ) : (
-        <div class="scroll">
-          <table>
-            <thead>
-              <tr>
-                <th>notified (UTC)</th>
-                <th>status</th>
-                <th>event · #</th>
-                <th>device</th>
-                <th>provider · app</th>
-                <th class="num">attempts</th>
-                <th>error</th>
-                <th>tap path</th>
-              </tr>
-            </thead>
-            <tbody>
-              {deliveries.map((row) => (
-                <tr data-status={row.status}>
-                  <td>
-                    <Time ms={row.notified_at} />
-                  </td>
-                  <td>
-                    <Status status={row.status} />
-                  </td>
-                  <td>
-                    <EventLink eventId={row.event_id} /> #{row.idx}
-                  </td>
-                  <td>
-                    <Token token={row.device_token} />
-                  </td>
-                  <td>{row.provider ? `${row.provider} · ${row.app ?? "default"}` : <span class="muted">—</span>}</td>
-                  <td class="num">{row.attempts}</td>
-                  <td>{row.error ? <code>{row.error}</code> : <span class="muted">—</span>}</td>
-                  <td>{row.path ? <code>{row.path}</code> : <span class="muted">—</span>}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
-      <Pager path="/admin/users" params={{ by: user.by, id: user.id, cursor: c.req.query("cursor") }} next={next} />
+      <UserDeliveries user={user} rows={deliveries} />
+      <Pager path="/admin/users" params={{ by: user.by, id: user.id, cursor }} next={next} />
     </>,
   );
 });
