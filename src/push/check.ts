@@ -33,7 +33,7 @@ export function whatToCheck(table: Readonly<Record<string, Misconfiguration>>, r
 
 /** The words for a request that got no answer from `service` within `timeoutMs`. */
 export function unanswered(service: string, outcome: Exclude<HttpOutcome, { kind: "answer" }>, timeoutMs: number): string {
-  if (outcome.kind === "timeout") return `${service} did not answer within ${Math.round(timeoutMs / 1000)} s: run the check again; if it keeps timing out, ${service} cannot be reached from this Worker.`;
+  if (outcome.kind === "timeout") return `${service} did not answer within ${timeoutMs / 1000} s: run the check again; if it keeps timing out, ${service} cannot be reached from this Worker.`;
   return `${service} could not be reached (${outcome.error}): check the API base setting and the network, then run the check again.`;
 }
 

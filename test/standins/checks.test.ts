@@ -199,7 +199,7 @@ describe("FCM stand-in", () => {
     expect(await pushes({ token })).toEqual([]);
   });
 
-  it("answers 401 without a token, with an unknown one, with one for another project, and with an expired one", async () => {
+  it("answers 401 without a token, with an unknown one and with an expired one; 403 PERMISSION_DENIED with one for another project", async () => {
     const account = await freshServiceAccount();
     const other = await freshServiceAccount();
     const token = fcmToken();
@@ -208,7 +208,10 @@ describe("FCM stand-in", () => {
       status: 401,
       rpcStatus: "UNAUTHENTICATED",
     });
-    expect((await fcmSend(account.projectId, await accessToken(other), fcmMessage(token))).status).toBe(401);
+    expect(await googleError(await fcmSend(account.projectId, await accessToken(other), fcmMessage(token)))).toMatchObject({
+      status: 403,
+      rpcStatus: "PERMISSION_DENIED",
+    });
 
     const shortLived = await freshServiceAccount({ tokenTtlSeconds: 0.2 });
     const expiring = await accessToken(shortLived);
@@ -218,7 +221,7 @@ describe("FCM stand-in", () => {
       rpcStatus: "UNAUTHENTICATED",
     });
     expect(await pushes({ token })).toEqual([]);
-    expect((await requests(token)).map((r) => r.status)).toEqual([401, 401, 401, 401]);
+    expect((await requests(token)).map((r) => r.status)).toEqual([401, 401, 403, 401]);
   });
 
   it("refuses data that is not a map of strings, bad field types and unknown fields with INVALID_ARGUMENT", async () => {

@@ -61,6 +61,9 @@ function fcmVerdict(config: FcmConfig, status: number, verdict: ReturnType<typeo
   if (status === 404) {
     return failed(`FCM knows no project ${config.projectId} (404): is project_id in FCM_SERVICE_ACCOUNT the id of the app's Firebase project (Project settings, General)?`);
   }
+  if (verdict.kind === "misconfigured" && verdict.reason === "PERMISSION_DENIED") {
+    return failed(`FCM refuses ${who(config)} (PERMISSION_DENIED): is project_id in FCM_SERVICE_ACCOUNT the app's Firebase project, and the account one of that project? If both are, ${whatToCheck(FCM_MISCONFIGURATIONS, "PERMISSION_DENIED").replace(/^The service account may not send: /, "")}`);
+  }
   if (verdict.kind === "misconfigured") return failed(`FCM refuses ${who(config)} (${verdict.reason}): ${whatToCheck(FCM_MISCONFIGURATIONS, verdict.reason)}`);
   if (verdict.kind === "refresh_credentials") {
     return failed(`FCM does not accept the access token of ${who(config)} (401 ${verdict.reason}): is project_id in FCM_SERVICE_ACCOUNT the account's own project, and is its key still valid?`);
