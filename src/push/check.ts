@@ -51,7 +51,10 @@ export function notReached(service: string, result: PushResult, table: Readonly<
   if (result.kind === "retry" && (result.reason === "timeout" || result.reason === "network_error")) {
     return failed(`${service}'s token endpoint did not answer (${result.reason}): run the check again later.`);
   }
-  if (result.kind === "retry" && result.reason !== "credentials_rejected") return busy(`${service}'s token endpoint`, result.reason);
+  if (result.kind === "retry" && result.reason === "credentials_rejected") {
+    return failed(`${service} refused the relay's credentials within the last minute (a send was refused too, and sends wait a minute before asking again): check the provider's key settings, then run the check again in a minute.`);
+  }
+  if (result.kind === "retry") return busy(`${service}'s token endpoint`, result.reason);
   if (result.kind === "sent") return passed(`${service} accepted the request.`);
   return failed(`${service} stopped at ${result.reason}${result.detail ? ` (${result.detail})` : ""}.`);
 }

@@ -26,12 +26,19 @@ async function nothingSent() {
   for (const token of [FCM_CHECK_TOKEN, APNS_CHECK_TOKEN, HMS_CHECK_TOKEN]) expect(await pushes({ token })).toEqual([]);
 }
 
+/** What the check must never write: deliveries, devices, alerts (storage is this file's own). */
+async function rows(): Promise<number[]> {
+  const count = async (table: string) => (await env.DB.prepare(`SELECT count(*) AS n FROM ${table}`).first<{ n: number }>())!.n;
+  return Promise.all(["deliveries", "devices", "alerts"].map(count));
+}
+
 describe("POST /v1/check", () => {
   it("right settings: every configured provider, for every app, says ok, and nothing is sent", async () => {
     const [fcm, apns, expo, onesignal, hms] = await Promise.all([freshServiceAccount(), freshApnsKey(), freshExpoAccessToken(), freshOneSignalApp(), freshHmsApp()]);
     const staging = await freshApnsKey();
     const apps = JSON.stringify({ staging: { apns_key_id: staging.keyId, apns_team_id: staging.teamId, apns_topic: staging.topic, apns_key_secret: "APNS_KEY_STAGING" } });
     const before = (await requests(APNS_CHECK_TOKEN)).length;
+    const written = await rows();
     const { status, body } = await check({ ...fcm.config, ...apns.config, ...expo.config, ...onesignal.config, ...hms.config, APPS: apps, APNS_KEY_STAGING: staging.privateKeyPem } as Partial<Env>);
     expect(status).toBe(200);
     expect(body.ok).toBe(true);
@@ -44,6 +51,7 @@ describe("POST /v1/check", () => {
     // Apple was asked (and said BadDeviceToken), Google checked a validate_only message: neither delivered anything.
     expect((await requests(APNS_CHECK_TOKEN)).slice(before).map((r) => r.reason)).toEqual(["BadDeviceToken", "BadDeviceToken"]);
     await nothingSent();
+    expect(await rows()).toEqual(written);
   });
 
   it("leaves out providers that are not configured", async () => {
@@ -100,6 +108,8 @@ describe("POST /v1/check", () => {
     expect(lineOf(body, "onesignal")!.detail).toContain("OneSignal refused the App API key");
     expect(lineOf(body, "expo")!.detail).toContain("Expo refused the request as UNAUTHORIZED");
     await nothingSent();
+    // Refused settings raise no alert and touch no device: the check's answer is its verdict.
+    expect((await rows())[2]).toBe(0);
   });
 
   it("is the operator's alone: a register key is refused", async () => {

@@ -10,7 +10,7 @@
  * credentials at Expo (InvalidCredentials shows on a real push's ticket
  * or receipt). Without an access token there is nothing to check.
  */
-import { type SettingsCheck, busy, failed, passed, unanswered, whatToCheck } from "../check";
+import { type SettingsCheck, busy, failed, notReached, passed, unanswered, whatToCheck } from "../check";
 import type { ProviderContext } from "../descriptor";
 import { request } from "../http";
 import { requestErrorCode } from "./classify";
@@ -23,7 +23,7 @@ export const EXPO_CHECK_RECEIPT_ID = "00000000-0000-4000-8000-000000000000";
 /** Asks Expo whether `app`'s access token is accepted; null when the app sets none. */
 export async function checkExpo({ settingsFor, deps }: ProviderContext<ExpoSettings>, app: string): Promise<SettingsCheck | null> {
   const resolved = settingsFor(app);
-  if (resolved.kind === "unusable") return failed(whatToCheck(EXPO_MISCONFIGURATIONS, resolved.result.kind === "sent" ? "" : resolved.result.reason));
+  if (resolved.kind === "unusable") return notReached("Expo", resolved.result, EXPO_MISCONFIGURATIONS);
   const config = expoConfig(resolved.settings);
   if (config.accessToken === undefined) return null;
   const outcome = await request(deps, `${config.base}/--/api/v2/push/getReceipts`, {

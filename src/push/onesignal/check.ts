@@ -9,7 +9,7 @@
  * (a user without one is `no_device` on the first reminder). OneSignal's
  * app is the relay's, so only the default app is checked.
  */
-import { type SettingsCheck, busy, failed, passed, unanswered, whatToCheck } from "../check";
+import { type SettingsCheck, busy, failed, notReached, passed, unanswered, whatToCheck } from "../check";
 import type { ProviderContext } from "../descriptor";
 import { request } from "../http";
 import { asObject } from "../verdict";
@@ -21,7 +21,7 @@ import { ONESIGNAL_APP } from "./provider";
 export async function checkOneSignal({ settingsFor, deps }: ProviderContext<OneSignalSettings>, app: string): Promise<SettingsCheck | null> {
   if (app !== ONESIGNAL_APP) return null;
   const resolved = settingsFor(app);
-  if (resolved.kind === "unusable") return failed(whatToCheck(ONESIGNAL_MISCONFIGURATIONS, resolved.result.kind === "sent" ? "" : resolved.result.reason));
+  if (resolved.kind === "unusable") return notReached("OneSignal", resolved.result, ONESIGNAL_MISCONFIGURATIONS);
   const config = oneSignalConfig(resolved.settings);
   if (config.kind === "off") return null;
   if (config.kind === "misconfigured") return failed(whatToCheck(ONESIGNAL_MISCONFIGURATIONS, config.setting));
