@@ -364,7 +364,7 @@ describe("APNs stand-in", () => {
     expect(await pushes({ token })).toEqual([]);
   });
 
-  it("refuses a missing or foreign topic, a bad push type, a non-hex token and an oversized payload", async () => {
+  it("refuses a missing or foreign topic, a bad push type, a non-hex or never-issued token and an oversized payload", async () => {
     const key = await freshApnsKey();
     const jwt = await providerToken(key);
     const token = apnsToken();
@@ -372,6 +372,8 @@ describe("APNs stand-in", () => {
     expect(await apnsReason(await apnsPush(key, token, jwt, { topic: "com.example.other" }))).toEqual([400, "TopicDisallowed"]);
     expect(await apnsReason(await apnsPush(key, token, jwt, { pushType: "voip" }))).toEqual([400, "InvalidPushType"]);
     expect(await apnsReason(await apnsPush(key, "not-hex-at-all", jwt))).toEqual([400, "BadDeviceToken"]);
+    expect(await apnsReason(await apnsPush(key, "0".repeat(64), jwt))).toEqual([400, "BadDeviceToken"]);
+    expect(await apnsReason(await apnsPush(key, "0".repeat(64), jwt, { topic: "com.example.other" }))).toEqual([400, "TopicDisallowed"]);
     const oversized = JSON.stringify({ ...apnsPayload(), aps: { alert: { title: "t", body: "x".repeat(4100) } } });
     expect(await apnsReason(await apnsPush(key, token, jwt, { body: oversized }))).toEqual([413, "PayloadTooLarge"]);
     expect(await apnsReason(await apnsPush(key, token, jwt, { body: JSON.stringify({ path: "/no-aps" }) }))).toEqual([

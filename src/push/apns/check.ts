@@ -21,8 +21,13 @@ import { apnsHeaders } from "./message";
 import { APNS_MISCONFIGURATIONS } from "./misconfiguration";
 import type { ApnsProviderSettings } from "./provider";
 
-/** 64 characters like a device token, but not hexadecimal: no device can hold it. */
-export const APNS_CHECK_TOKEN = `${"0".repeat(48)}settingscheckxyz`;
+/**
+ * Shaped like a device token (32 bytes in hex), so Apple judges the key,
+ * team and topic as for any push, but all zeros: a token Apple never
+ * issues, so no device can hold it. (A malformed token could be refused
+ * for its shape before the topic is looked at.)
+ */
+export const APNS_CHECK_TOKEN = "0".repeat(64);
 
 /** Asks APNs whether `app`'s key, team and topic are accepted; null when APNs is not configured. */
 export async function checkApns({ settingsFor, deps, cache }: ProviderContext<ApnsProviderSettings>, app: string): Promise<SettingsCheck | null> {
