@@ -8,6 +8,11 @@
  * key. What it cannot tell: whether the app sets its users' external ids
  * (a user without one is `no_device` on the first reminder). OneSignal's
  * app is the relay's, so only the default app is checked.
+ *
+ * Sources: OneSignal's "View messages" reference (up to 50 per request,
+ * `limit`, App API key); its TypeScript client (@onesignal/node-onesignal
+ * 5.18, `getNotifications`: GET /notifications with `app_id` and `limit`
+ * in the query, the App API key as the `Authorization: Key` header).
  */
 import { type SettingsCheck, busy, failed, notReached, passed, unanswered, whatToCheck } from "../check";
 import type { ProviderContext } from "../descriptor";
