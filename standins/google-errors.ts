@@ -61,7 +61,8 @@ export function unauthenticated(
 /**
  * 403 PERMISSION_DENIED, no FcmError: what Google answers an access token
  * whose account has no role in the project named in the path (or when the
- * project does not exist).
+ * project does not exist). The message as public reports quote it
+ * (xtrinch/fcm-django#213, firebase/firebase-admin-dotnet#435).
  */
 export function permissionDenied(projectId: string): Answer {
   return rpcError(
