@@ -158,9 +158,23 @@ function banner({ url, env, modes, defaults, generated, vars, standinsUrl, keysA
     "  2. send an example notification, signed like LearnInk's:",
     // It finds this relay on its own, whatever the port (.wrangler/local-relay.json).
     "     npm run send-example",
+    ...tryNext(url, apiKey),
     "",
     `${standinsUrl ? "Pushes that reach the stand-ins are printed below. " : ""}Ctrl-C stops everything.`,
     "",
+  ];
+}
+
+/** How to try the settings check, opens and quiet hours: a line or two each. */
+function tryNext(url: string, apiKey: string): string[] {
+  const auth = apiKey.startsWith("$") ? `"Authorization: Bearer ${apiKey}"` : `'Authorization: Bearer ${apiKey}'`;
+  return [
+    "  3. check the provider settings (nobody is notified; also the console's Check settings button):",
+    `     curl -s -X POST -H ${auth} ${url}/v1/check`,
+    "  4. report a tap as the app does, with the device token of step 1 and the svix-id send-example printed:",
+    `     curl -X POST ${url}/v1/opens -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '{"event_id":"<svix-id>","index":0}'`,
+    "  5. quiet hours: set QUIET_HOURS=21:00-07:30 (and DEFAULT_TIME_ZONE, or a device's time_zone) in .dev.vars",
+    "     or wrangler.toml [vars], restart: a push inside the window is held and sent when it ends.",
   ];
 }
 

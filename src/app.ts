@@ -15,6 +15,7 @@ import { asRelayError, errorResponse, logHidden } from "./http/errors";
 import { routePatterns, unservedRoute } from "./http/routes";
 import { log } from "./log";
 import { openApiRoutes } from "./openapi/route";
+import { checkRoutes } from "./ops/check";
 import { opensRoutes } from "./ops/opens";
 import { quarantineRoutes } from "./ops/quarantine";
 import { opsRoutes } from "./ops/routes";
@@ -34,6 +35,7 @@ app.route("/v1", deviceTokenRoutes);
 app.route("/v1", opsRoutes);
 app.route("/v1", opensRoutes);
 app.route("/v1", quarantineRoutes);
+app.route("/v1", checkRoutes);
 app.route("/admin", consoleRoutes);
 
 /** Read once, after every route above is mounted. */

@@ -1,8 +1,10 @@
 /**
  * Stand-in for APNs `POST /3/device/:token`: the provider token (see
- * apns-auth.ts), `apns-topic` equal to the key's bundle id, the `apns-*`
- * headers, a hex device token and a JSON payload with an `aps` dictionary of
- * at most 4,096 bytes; then the push flow (script, fault, or 200 + apns-id).
+ * apns-auth.ts), `apns-topic` equal to the key's bundle id, a hex device
+ * token Apple could have issued (all zeros never is: BadDeviceToken, what
+ * the relay's settings check counts on), the `apns-*` headers and a JSON
+ * payload with an `aps` dictionary of at most 4,096 bytes; then the push
+ * flow (script, fault, or 200 + apns-id).
  *
  * Production APNs speaks only HTTP/2. Local workerd cannot make outbound
  * HTTP/2 requests, so this stand-in speaks HTTP/1.1: the HTTP/2 path itself
@@ -20,6 +22,7 @@ import type { RecordedPush } from "./types.ts";
 export const APNS_PAYLOAD_LIMIT = 4096;
 
 const HEX = /^[0-9a-fA-F]+$/;
+const NEVER_ISSUED = /^0+$/;
 const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 const PUSH_TYPES = new Set(["alert", "background"]);
 const PRIORITIES = new Set(["10", "5", "1"]);
@@ -107,7 +110,8 @@ export async function handleApnsPush(
   const topic = header(request, "apns-topic");
   if (topic === undefined || topic === "") return refusal(400, "MissingTopic");
   if (topic !== auth.key.topic) return refusal(400, "TopicDisallowed");
-  if (!HEX.test(token)) return refusal(400, "BadDeviceToken");
+  // Not hex, or all zeros: nothing Apple ever issued (a real token is an opaque 32-byte value).
+  if (!HEX.test(token) || NEVER_ISSUED.test(token)) return refusal(400, "BadDeviceToken");
   const problem = headerProblem(request);
   if (problem) return refusal(400, problem);
   const payloadError = payloadProblem(body, payload);

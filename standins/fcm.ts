@@ -8,7 +8,7 @@ import { randomBytes } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import type { StandinContext } from "./context.ts";
 import { checkFcmBody } from "./fcm-message.ts";
-import { unauthenticated } from "./google-errors.ts";
+import { permissionDenied, unauthenticated } from "./google-errors.ts";
 import { json, requestHeaders, type Answer } from "./http.ts";
 import { answerByChecks, settle } from "./push-flow.ts";
 import type { RecordedPush } from "./types.ts";
@@ -27,8 +27,11 @@ function authorize(
   if (!authorization) return { refusal: unauthenticated("CREDENTIALS_MISSING") };
   const match = /^Bearer\s+(\S+)$/i.exec(authorization);
   const entry = match?.[1] ? context.credentials.accessToken(match[1]) : undefined;
-  if (!entry || entry.project_id !== projectId) return { refusal: unauthenticated("ACCESS_TOKEN_TYPE_UNSUPPORTED") };
+  if (!entry) return { refusal: unauthenticated("ACCESS_TOKEN_TYPE_UNSUPPORTED") };
   if (entry.expiresAt <= context.now()) return { refusal: unauthenticated("ACCESS_TOKEN_EXPIRED") };
+  // A valid token of an account without a role in that project (another project's account, or a
+  // project_id that names no project of it): Google's IAM refusal, before the message is looked at.
+  if (entry.project_id !== projectId) return { refusal: permissionDenied(projectId) };
   return { account: entry.client_email };
 }
 

@@ -58,6 +58,21 @@ export function unauthenticated(
   ]);
 }
 
+/**
+ * 403 PERMISSION_DENIED, no FcmError: what Google answers an access token
+ * whose account has no role in the project named in the path (or when the
+ * project does not exist). The message as public reports quote it
+ * (xtrinch/fcm-django#213, firebase/firebase-admin-dotnet#435).
+ */
+export function permissionDenied(projectId: string): Answer {
+  return rpcError(
+    403,
+    "PERMISSION_DENIED",
+    `Permission 'cloudmessaging.messages.create' denied on resource '//cloudresourcemanager.googleapis.com/projects/${projectId}' (or it may not exist).`,
+    [{ "@type": ERROR_INFO_TYPE, reason: "IAM_PERMISSION_DENIED", domain: "cloudresourcemanager.googleapis.com", metadata: { permission: "cloudmessaging.messages.create", resource: `projects/${projectId}` } }],
+  );
+}
+
 /** The reason a recorded request is filed under: FcmError code, else the rpc status. */
 export function googleReason(body: unknown): string | null {
   const error = (body as { error?: { status?: unknown; details?: unknown } } | null)?.error;

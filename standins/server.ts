@@ -36,6 +36,7 @@ import { generateStandinKeys } from "./keys.ts";
 import { handleToken } from "./oauth.ts";
 import { handleOneSignalNotification, ONESIGNAL_NOTIFICATIONS_PATH } from "./onesignal.ts";
 import { OneSignalApps } from "./onesignal-apps.ts";
+import { handleOneSignalView } from "./onesignal-view.ts";
 import { apnsError } from "./presets.ts";
 import { Records } from "./records.ts";
 import type { StandinOptions, Standins } from "./types.ts";
@@ -75,6 +76,7 @@ async function route(context: StandinContext, request: IncomingMessage): Promise
   }
   if (path === EXPO_SEND_PATH) return handleExpoSend(context, request, body);
   if (path === EXPO_RECEIPTS_PATH) return handleExpoReceipts(context, request, body);
+  if (path === ONESIGNAL_NOTIFICATIONS_PATH && method === "GET") return handleOneSignalView(context, request.headers.authorization, url.searchParams);
   if (path === ONESIGNAL_NOTIFICATIONS_PATH) return handleOneSignalNotification(context, request, url.searchParams, body);
   if (path === HMS_TOKEN_PATH) return method === "POST" ? handleHmsToken(context, body) : json(405, { error: "POST only" });
   const hms = HMS_SEND.exec(path);

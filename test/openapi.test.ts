@@ -247,6 +247,12 @@ describe("operations", () => {
     expect([bad.status, errorOf(bad.body).field]).toEqual([400, "limit"]);
   });
 
+  it("POST /v1/check: 200 with each configured provider's answer (the stand-ins accept the test settings)", async () => {
+    const checked = await call("post", "/v1/check");
+    expect(checked.status).toBe(200);
+    expect(checked.body).toMatchObject({ ok: true, checks: expect.arrayContaining([expect.objectContaining({ app: "default", provider: "fcm", ok: true })]) });
+  });
+
   it("GET /v1/stats: 200", async () => {
     await failedEvent();
     expect((await call("get", "/v1/stats")).status).toBe(200);

@@ -13,6 +13,7 @@ import { requireCsrf } from "./csrf";
 import { favicon } from "./favicon";
 import { consoleHeaders } from "./headers";
 import { renderPage } from "./layout";
+import { checkPage } from "./pages/check";
 import { eventPages } from "./pages/events";
 import { failurePages } from "./pages/failures";
 import { overviewPage } from "./pages/overview";
@@ -32,6 +33,7 @@ consoleRoutes.route("/", eventPages);
 consoleRoutes.route("/", userPages);
 consoleRoutes.route("/", failurePages);
 consoleRoutes.route("/", quarantinePages);
+consoleRoutes.route("/", checkPage);
 
 /** The console's own pages, read once when the first unknown page is asked for. */
 let patterns: ReturnType<typeof routePatterns> | undefined;

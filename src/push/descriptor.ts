@@ -7,6 +7,7 @@
  * (providers.ts) lists them and derives everything else from the list.
  */
 import type { AppOverride, AppSettings } from "./apps";
+import type { SettingsCheck } from "./check";
 import type { CredentialCache } from "./credential-cache";
 import type { Misconfiguration } from "./misconfiguration";
 import type { ProviderDeps, PushMessage, PushProvider } from "./provider";
@@ -47,6 +48,12 @@ export interface ProviderDescriptor<N extends string = string, S = unknown> {
   /** Answers (and setting names) that mean a setting of ours is wrong, with what to check. */
   readonly misconfigurations: Readonly<Record<string, Misconfiguration>>;
   create(context: ProviderContext<S>): PushProvider;
+  /**
+   * The settings self-check for one app (see check.ts and the provider's
+   * check.ts), over the same context as the sends: the same settings and
+   * credential cache. Null when the provider is not configured for the app.
+   */
+  readonly check?: (context: ProviderContext<S>, app: string) => Promise<SettingsCheck | null>;
 }
 
 /**
@@ -54,16 +61,20 @@ export interface ProviderDescriptor<N extends string = string, S = unknown> {
  * `build`, which resolves an app's settings (the one settings guard,
  * settings.ts) and hands the provider only its own.
  */
-export interface RegisteredProvider<N extends string = string> extends Omit<ProviderDescriptor<N>, "settings" | "create"> {
+export interface RegisteredProvider<N extends string = string> extends Omit<ProviderDescriptor<N>, "settings" | "create" | "check"> {
   readonly settings: readonly string[];
   build(appSettings: (app: string) => AppSettings, deps: ProviderDeps, cache: CredentialCache): PushProvider;
 }
 
 /** A provider's descriptor, typed against its settings where it is written; listed in providers.ts. */
 export function describeProvider<N extends string, S>(descriptor: ProviderDescriptor<N, S>): RegisteredProvider<N> {
+  const { check, create, ...rest } = descriptor;
   return {
-    ...descriptor,
-    build: (appSettings, deps, cache) =>
-      descriptor.create({ settingsFor: (app) => providerSettings<S>(descriptor, app, appSettings(app)), deps, cache }),
+    ...rest,
+    build: (appSettings, deps, cache) => {
+      const context: ProviderContext<S> = { settingsFor: (app) => providerSettings<S>(descriptor, app, appSettings(app)), deps, cache };
+      const provider = create(context);
+      return check ? { ...provider, check: (app: string) => check(context, app) } : provider;
+    },
   };
 }

@@ -4,6 +4,7 @@
  * union is a pure function per provider (each folder's classify.ts).
  */
 import type { ApnsEnvironment } from "../vocabulary";
+import type { SettingsCheck } from "./check";
 
 /** What the consumer hands a provider: one notification for one device. */
 export interface PushMessage {
@@ -80,4 +81,11 @@ export interface PushProvider {
    * derived from what a request carries).
    */
   readonly sameMessageOnly?: boolean;
+  /**
+   * The settings self-check for `app` (check.ts): asks the provider whether
+   * our settings are accepted without notifying anyone, through the same
+   * credential cache as the sends. Null when the provider is not
+   * configured for that app (nothing to check).
+   */
+  check?(app: string): Promise<SettingsCheck | null>;
 }

@@ -221,6 +221,17 @@ describe("npm start on a fresh checkout", () => {
     expect(await pushesOf(relay.standinsUrl, eventId)).toMatchObject([{ provider: "fcm", token: phone, event_id: eventId }]);
   }, 30_000);
 
+  it("prints a settings check that works as printed (every stand-in accepts the settings), and how to try opens and quiet hours", async () => {
+    const line = relay.output().split("\n").find((l) => l.includes("/v1/check"))!.trim();
+    const ran = await runCommand(checkout, "sh", ["-c", line]);
+    expect(ran.code, ran.stderr).toBe(0);
+    const report = JSON.parse(ran.stdout) as { ok: boolean; checks: { provider: string; ok: boolean }[] };
+    expect(report.ok, ran.stdout).toBe(true);
+    expect(report.checks.map((c) => c.provider)).toEqual(expect.arrayContaining(["fcm", "apns", "onesignal"]));
+    expect(relay.output()).toContain(`${relay.url}/v1/opens`);
+    expect(relay.output()).toContain("QUIET_HOURS=21:00-07:30");
+  }, 30_000);
+
   it("prints shell lines that mint a device token and register with it, which work as printed", async () => {
     const lines = relay.output().split("\n");
     const start = lines.findIndex((line) => line.trim().startsWith("TOKEN=$(curl"));

@@ -199,7 +199,7 @@ describe("FCM stand-in", () => {
     expect(await pushes({ token })).toEqual([]);
   });
 
-  it("answers 401 without a token, with an unknown one, with one for another project, and with an expired one", async () => {
+  it("answers 401 without a token, with an unknown one and with an expired one; 403 PERMISSION_DENIED with one for another project", async () => {
     const account = await freshServiceAccount();
     const other = await freshServiceAccount();
     const token = fcmToken();
@@ -208,7 +208,10 @@ describe("FCM stand-in", () => {
       status: 401,
       rpcStatus: "UNAUTHENTICATED",
     });
-    expect((await fcmSend(account.projectId, await accessToken(other), fcmMessage(token))).status).toBe(401);
+    expect(await googleError(await fcmSend(account.projectId, await accessToken(other), fcmMessage(token)))).toMatchObject({
+      status: 403,
+      rpcStatus: "PERMISSION_DENIED",
+    });
 
     const shortLived = await freshServiceAccount({ tokenTtlSeconds: 0.2 });
     const expiring = await accessToken(shortLived);
@@ -218,7 +221,7 @@ describe("FCM stand-in", () => {
       rpcStatus: "UNAUTHENTICATED",
     });
     expect(await pushes({ token })).toEqual([]);
-    expect((await requests(token)).map((r) => r.status)).toEqual([401, 401, 401, 401]);
+    expect((await requests(token)).map((r) => r.status)).toEqual([401, 401, 403, 401]);
   });
 
   it("refuses data that is not a map of strings, bad field types and unknown fields with INVALID_ARGUMENT", async () => {
@@ -361,7 +364,7 @@ describe("APNs stand-in", () => {
     expect(await pushes({ token })).toEqual([]);
   });
 
-  it("refuses a missing or foreign topic, a bad push type, a non-hex token and an oversized payload", async () => {
+  it("refuses a missing or foreign topic, a bad push type, a non-hex or never-issued token and an oversized payload", async () => {
     const key = await freshApnsKey();
     const jwt = await providerToken(key);
     const token = apnsToken();
@@ -369,6 +372,8 @@ describe("APNs stand-in", () => {
     expect(await apnsReason(await apnsPush(key, token, jwt, { topic: "com.example.other" }))).toEqual([400, "TopicDisallowed"]);
     expect(await apnsReason(await apnsPush(key, token, jwt, { pushType: "voip" }))).toEqual([400, "InvalidPushType"]);
     expect(await apnsReason(await apnsPush(key, "not-hex-at-all", jwt))).toEqual([400, "BadDeviceToken"]);
+    expect(await apnsReason(await apnsPush(key, "0".repeat(64), jwt))).toEqual([400, "BadDeviceToken"]);
+    expect(await apnsReason(await apnsPush(key, "0".repeat(64), jwt, { topic: "com.example.other" }))).toEqual([400, "TopicDisallowed"]);
     const oversized = JSON.stringify({ ...apnsPayload(), aps: { alert: { title: "t", body: "x".repeat(4100) } } });
     expect(await apnsReason(await apnsPush(key, token, jwt, { body: oversized }))).toEqual([413, "PayloadTooLarge"]);
     expect(await apnsReason(await apnsPush(key, token, jwt, { body: JSON.stringify({ path: "/no-aps" }) }))).toEqual([

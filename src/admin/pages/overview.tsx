@@ -2,7 +2,8 @@
  * Overview: the alarms an operator must act on (a provider refusing our
  * settings, the pruning brake) with what to check; how deliveries went
  * over the last 24 hours and 7 days, per provider and per app; a chart of
- * deliveries per hour; and the devices the brake holds. Alarms and counts
+ * deliveries per hour; the devices the brake holds; and the "Check
+ * settings" button (./check.tsx). Alarms and counts
  * are `GET /v1/stats`'s (the same query module), read from indexes only.
  */
 import { Hono } from "hono";
@@ -13,7 +14,9 @@ import { type Counts, type StatWindow, readStats } from "../../db/stats";
 import type { ConsoleEnv } from "../console-env";
 import { HourlyChart } from "../chart";
 import { EventLink, OpenRate, Status, Time } from "../components";
+import { csrfToken } from "../csrf";
 import { renderPage } from "../layout";
+import { CheckSettingsForm } from "./check";
 
 export const overviewPage = new Hono<ConsoleEnv>();
 
@@ -169,6 +172,9 @@ overviewPage.get("/", async (c) => {
     { title: "Overview", current: "/admin" },
     <>
       <Alarms alerts={stats.alerts} />
+      <p>
+        <CheckSettingsForm csrf={csrfToken(c)} />
+      </p>
       <Cards cards={cards} />
       <p class="muted">
         {fmt(stats.retry_queue.deliveries)} deliveries waiting for a retry or in flight

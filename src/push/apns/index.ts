@@ -5,6 +5,7 @@
 import { describeProvider } from "../descriptor";
 import { jsonBytes } from "../payload";
 import { apnsPayload } from "./message";
+import { checkApns } from "./check";
 import { APNS_MISCONFIGURATIONS } from "./misconfiguration";
 import { type ApnsProviderSettings, createApnsProvider } from "./provider";
 
@@ -28,4 +29,5 @@ export const apns = describeProvider<"apns", ApnsProviderSettings>({
   payloadBytes: (message) => jsonBytes(apnsPayload(message)),
   misconfigurations: APNS_MISCONFIGURATIONS,
   create: createApnsProvider,
+  check: checkApns,
 });

@@ -6,6 +6,7 @@
 import { describeProvider } from "../descriptor";
 import type { ExpoSettings } from "./config";
 import { expoMessage, expoPayloadBytes } from "./message";
+import { checkExpo } from "./check";
 import { EXPO_MISCONFIGURATIONS } from "./misconfiguration";
 import { createExpoProvider } from "./provider";
 
@@ -30,4 +31,5 @@ export const expo = describeProvider<"expo", ExpoSettings>({
   payloadBytes: (message) => expoPayloadBytes(expoMessage(message)),
   misconfigurations: EXPO_MISCONFIGURATIONS,
   create: createExpoProvider,
+  check: checkExpo,
 });

@@ -5,6 +5,7 @@
 import { MAX_COLLAPSE_KEY_BYTES } from "../collapse-key";
 import { describeProvider } from "../descriptor";
 import { fcmPayloadBytes, fcmRequestBody } from "./message";
+import { checkFcm } from "./check";
 import { FCM_MISCONFIGURATIONS } from "./misconfiguration";
 import { createFcmProvider, type FcmSettings } from "./provider";
 
@@ -27,4 +28,5 @@ export const fcm = describeProvider<"fcm", FcmSettings>({
   payloadBytes: (message, now) => fcmPayloadBytes(fcmRequestBody(message, LONGEST_COLLAPSE_KEY, now)),
   misconfigurations: FCM_MISCONFIGURATIONS,
   create: createFcmProvider,
+  check: checkFcm,
 });

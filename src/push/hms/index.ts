@@ -6,6 +6,7 @@
 import { describeProvider } from "../descriptor";
 import type { HmsSettings } from "./config";
 import { hmsPayloadBytes, hmsRequestBody } from "./message";
+import { checkHms } from "./check";
 import { HMS_MISCONFIGURATIONS } from "./misconfiguration";
 import { createHmsProvider } from "./provider";
 
@@ -32,4 +33,5 @@ export const hms = describeProvider<"hms", HmsSettings>({
   payloadBytes: (message) => hmsPayloadBytes(hmsRequestBody([], message, LONGEST_TAG)),
   misconfigurations: HMS_MISCONFIGURATIONS,
   create: createHmsProvider,
+  check: checkHms,
 });

@@ -6,6 +6,7 @@
 import { describeProvider } from "../descriptor";
 import type { OneSignalSettings } from "./config";
 import { oneSignalBody, oneSignalPayloadBytes } from "./message";
+import { checkOneSignal } from "./check";
 import { ONESIGNAL_MISCONFIGURATIONS } from "./misconfiguration";
 import { createOneSignalProvider } from "./provider";
 
@@ -16,4 +17,5 @@ export const onesignal = describeProvider<"onesignal", OneSignalSettings>({
   payloadBytes: (message) => oneSignalPayloadBytes(oneSignalBody("", [], message, "")),
   misconfigurations: ONESIGNAL_MISCONFIGURATIONS,
   create: createOneSignalProvider,
+  check: checkOneSignal,
 });

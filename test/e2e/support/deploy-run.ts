@@ -25,7 +25,8 @@ export function deployEnv(baseUrl: string, token: string | null, extra: Record<s
   const env: Record<string, string | undefined> = {};
   for (const name of Object.keys(process.env)) if (name.startsWith("CLOUDFLARE_") || name.startsWith("CF_")) env[name] = undefined;
   // The suite runs in CI too; the script must not depend on it.
-  return { ...env, CLOUDFLARE_API_BASE_URL: baseUrl, CLOUDFLARE_API_TOKEN: token ?? undefined, WRANGLER_SEND_METRICS: "false", CI: undefined, ...extra };
+  // RELAY_API_KEY too: with it the deploy runs the settings check, which a test asks for by passing it.
+  return { ...env, CLOUDFLARE_API_BASE_URL: baseUrl, CLOUDFLARE_API_TOKEN: token ?? undefined, WRANGLER_SEND_METRICS: "false", CI: undefined, RELAY_API_KEY: undefined, ...extra };
 }
 
 export interface DeployOptions {
