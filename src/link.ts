@@ -11,6 +11,10 @@
  * message.
  */
 import { ConfigurationError, RelayError } from "./errors";
+import { hasTokenParam } from "./token-param";
+
+/** A `token` parameter in a query or fragment, with or without a value. */
+const TOKEN_PARAM = /[?&;#]token(?=[=&;#]|$)/i;
 
 export const LINK_ORIGIN = "https://m.learn.ink";
 
@@ -37,8 +41,6 @@ export function decodeAsciiEscapes(text: string): string {
 }
 
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
-/** A `token` parameter in a query or fragment, with or without a value. */
-const TOKEN_PARAM = /[?&;#]token(?=[=&;#]|$)/i;
 
 /**
  * Null when `path` is a safe tap-link path, else what is wrong with it.
@@ -57,7 +59,8 @@ export function pathProblem(path: string): string | null {
   if (pathPart.split("/").some((segment) => segment === ".." || segment.startsWith("..;"))) {
     return "must not contain '..' segments (also percent-encoded)";
   }
-  if (TOKEN_PARAM.test(decoded)) return "must not carry a token parameter: the app adds a fresh sign-in token on tap";
+  // Decoded (an encoded ? or &, a ; parameter), and by every name a lenient reader could see (token-param.ts).
+  if (TOKEN_PARAM.test(decoded) || hasTokenParam(path)) return "must not carry a token parameter: the app adds a fresh sign-in token on tap";
   return null;
 }
 
@@ -87,7 +90,7 @@ export function tapLink(orgId: string | undefined, path: string): string {
   if (url.origin !== LINK_ORIGIN || !url.pathname.startsWith(prefix)) {
     throw new UnsafePathError("must stay inside the organisation's site");
   }
-  if (TOKEN_PARAM.test(decodeAsciiEscapes(url.search + url.hash))) {
+  if (TOKEN_PARAM.test(decodeAsciiEscapes(url.search + url.hash)) || hasTokenParam(url.search + url.hash)) {
     throw new UnsafePathError("must not carry a token parameter: the app adds a fresh sign-in token on tap");
   }
   // Most paths have no query: setting it directly spares re-serializing one.

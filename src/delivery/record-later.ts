@@ -6,7 +6,7 @@
  * queue as RecordJobs and the consumer writes them a few seconds later,
  * while the rows are still claimed: the write checks the claim id, so it
  * lands only on rows nobody has taken over. What is left for a duplicate is
- * a crash between the push and the queueing, as the README says.
+ * a crash between the push and the queueing, as docs/delivery-guarantees.md says.
  */
 import { utf8Bytes } from "../db/json-chunks";
 import { type Outcome, type RecordOptions, recordOutcomes } from "../db/ledger-writes";

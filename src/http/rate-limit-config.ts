@@ -2,7 +2,7 @@
  * The rate limits, as declared in wrangler.toml's [[ratelimits]] bindings:
  * the Worker needs each period for `Retry-After`, and the deploy test checks
  * that wrangler.toml says the same. No imports, so Node-side tests can read it.
- * README "Rate limits" explains each number.
+ * docs/api.md "Rate limits" explains each number.
  */
 
 /** Limit per period (seconds: the binding allows only 10 or 60), by binding name. */

@@ -12,7 +12,7 @@ import { tapLink, UnsafePathError } from "../link";
 import { MAX_PAYLOAD_BYTES, shortenToBytes } from "../push/payload";
 import type { QueuedNotification } from "../queue/message";
 import { isWellFormed, NOT_WELL_FORMED, toWellFormed } from "../text";
-import { hasTokenParam } from "./token-param";
+import { hasTokenParam } from "../token-param";
 
 /** Why a notification was rejected; stable, for tests, logs and alerts. */
 export type RejectionCode = "not_an_object" | "required" | "invalid_type" | "too_long" | "not_well_formed" | "invalid_path" | "too_large";

@@ -10,7 +10,7 @@
  */
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { foldedName } from "../../src/webhook/token-param";
+import { foldedName } from "../../src/token-param";
 import { drainLikeTheQueue, eventDeliveries, ownProviders, registerDevice } from "../support/delivery";
 import { anyValue, holds, hostileString, PROPERTY_TIMEOUT_MS } from "../support/property";
 import { pushes } from "../support/standins";

@@ -3,8 +3,8 @@
  * on tap. A server or WebView reading the query may decode a parameter's
  * name, fold its case, trim it, or read `token[]` as `token`, so every
  * parameter name of the query and the fragment is compared the way the
- * most lenient reader would see it. Checked at the webhook, on top of the
- * link builder's own check (src/delivery/link.ts).
+ * most lenient reader would see it. Checked at the webhook, and again by
+ * the link builder on the link it built (src/link.ts).
  */
 
 /** `%XX` escapes (UTF-8 sequences too) and `+` undone until nothing changes; a stray `%` is kept. */
