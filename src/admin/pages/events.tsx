@@ -15,7 +15,7 @@ import { openCursor, sealCursor } from "../seal";
 import { replayEvent } from "../../ops/replay";
 import { operatorName } from "../auth";
 import type { ConsoleEnv } from "../console-env";
-import { Confirm, ErrorText, EventLink, OpenRate, Pager, ProviderApp, Recipient, Status, StatusCounts, TapPath, Time, Token } from "../components";
+import { Confirm, DeliveryTail, EventLink, OpenRate, Pager, Recipient, Status, StatusCounts, TapPath, Time } from "../components";
 import { csrfToken } from "../csrf";
 import { renderPage } from "../layout";
 
@@ -269,21 +269,13 @@ function DeliveryLine({ row, text }: { row: DeliveryRow; text: NotificationText 
       <td class="text">
         <NotificationCell text={text} />
       </td>
-      <td>
-        <Token token={row.device_token} />
-      </td>
-      <td>
-        <ProviderApp provider={row.provider} app={row.app} />
-      </td>
-      <td class="num">{row.attempts}</td>
-      <td class="text">
-        <ErrorText error={row.error} detail={row.detail} />
+      <DeliveryTail row={row}>
         {row.next_attempt_at !== null && (
           <div class="muted">
             next attempt <Time ms={row.next_attempt_at} />
           </div>
         )}
-      </td>
+      </DeliveryTail>
       <td class="num">{row.latency_ms === null ? "—" : `${fmt(row.latency_ms)} ms`}</td>
       <td>
         <TapPath path={row.path} />

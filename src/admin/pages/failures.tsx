@@ -9,7 +9,7 @@ import { type FailureRow, recentFailures } from "../../db/console-reads";
 import { decodeCursor, encodeCursor } from "../../ops/paging";
 import { openCursor, sealCursor } from "../seal";
 import type { ConsoleEnv } from "../console-env";
-import { Confirm, ErrorText, EventLink, Pager, ProviderApp, Recipient, Status, Time, Token } from "../components";
+import { Confirm, DeliveryTail, EventLink, Pager, Recipient, Status, Time } from "../components";
 import { csrfToken } from "../csrf";
 import { renderPage } from "../layout";
 import { DoneNotice, QuarantineTable, quarantinePage } from "./quarantine";
@@ -46,16 +46,7 @@ function FailureLine({ row, csrf, replay }: { row: FailureRow; csrf: string; rep
       <td>
         <Recipient customId={row.custom_id} userId={row.user_id} />
       </td>
-      <td>
-        <Token token={row.device_token} />
-      </td>
-      <td>
-        <ProviderApp provider={row.provider} app={row.app} />
-      </td>
-      <td class="num">{row.attempts}</td>
-      <td class="text">
-        <ErrorText error={row.error} detail={row.detail} />
-      </td>
+      <DeliveryTail row={row} />
       <td>
         {replay && (
           <Confirm

@@ -13,7 +13,7 @@ import { userOf } from "../../devices/validate";
 import { decodeCursor, encodeCursor } from "../../ops/paging";
 import { openCursor, sealCursor } from "../seal";
 import type { ConsoleEnv } from "../console-env";
-import { ErrorText, EventLink, Pager, ProviderApp, Recipient, Status, TapPath, Time, Token } from "../components";
+import { DeliveryTail, EventLink, Pager, Recipient, Status, TapPath, Time, Token } from "../components";
 import { csrfToken } from "../csrf";
 import { renderPage } from "../layout";
 import { type DeviceActions, DoneNotice, deviceRefs, QuarantineActions } from "./quarantine";
@@ -145,16 +145,7 @@ function UserDeliveryLine({ row }: { row: UserDeliveryRow }) {
       <td>
         <EventLink eventId={row.event_id} /> #{row.idx}
       </td>
-      <td>
-        <Token token={row.device_token} />
-      </td>
-      <td>
-        <ProviderApp provider={row.provider} app={row.app} />
-      </td>
-      <td class="num">{row.attempts}</td>
-      <td>
-        <ErrorText error={row.error} detail={row.detail} />
-      </td>
+      <DeliveryTail row={row} />
       <td>
         <TapPath path={row.path} />
       </td>
