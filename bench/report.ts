@@ -10,14 +10,9 @@ import type { IngressFigures } from "./ingress.ts";
 import type { Machine } from "./machine.ts";
 import { formatStream, streamTargets } from "./stream-report.ts";
 import type { StreamFigures } from "./stream.ts";
-import { costTable, f, int, row } from "./table.ts";
+import { costTable, f, int, row, type Target } from "./table.ts";
 
-export interface Target {
-  name: string;
-  target: string;
-  value: string;
-  met: boolean;
-}
+export type { Target } from "./table.ts";
 
 export interface BenchResult {
   machine: Machine;

@@ -3,9 +3,8 @@
  * verdicts, and its lines of the table, beside the no-op route of the same
  * run.
  */
-import type { Target } from "./report.ts";
 import type { StreamFigures } from "./stream.ts";
-import { costTable, f, int } from "./table.ts";
+import { costTable, f, int, type Target } from "./table.ts";
 
 export const STREAM_TARGETS = {
   /** workerd CPU per single-notification event, webhook and consumer together, / the no-op's per request. */

@@ -20,3 +20,11 @@ export function costTable(cost: { lines: CostLine[]; total: number }, unit: stri
     row(["total", "", "", `$${f(cost.total, 2)}`], COST_WIDTHS),
   ];
 }
+
+/** One target of the bench: what was measured against what it should be. */
+export interface Target {
+  name: string;
+  target: string;
+  value: string;
+  met: boolean;
+}

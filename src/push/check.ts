@@ -7,14 +7,9 @@
  */
 import type { HttpOutcome } from "./http";
 import { type Misconfiguration, unreadableSetting } from "./misconfiguration";
-import type { PushResult } from "./provider";
+import type { PushResult, SettingsCheck } from "./provider";
 
-/** One provider's verdict on one app's settings. */
-export interface SettingsCheck {
-  ok: boolean;
-  /** What the provider accepted, or what to fix, in words an operator can act on. */
-  detail: string;
-}
+export type { SettingsCheck } from "./provider";
 
 /**
  * How long a check waits for each answer: long enough for a provider that

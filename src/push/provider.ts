@@ -4,7 +4,6 @@
  * union is a pure function per provider (each folder's classify.ts).
  */
 import type { ApnsEnvironment } from "../vocabulary";
-import type { SettingsCheck } from "./check";
 
 /** What the consumer hands a provider: one notification for one device. */
 export interface PushMessage {
@@ -88,4 +87,11 @@ export interface PushProvider {
    * configured for that app (nothing to check).
    */
   check?(app: string): Promise<SettingsCheck | null>;
+}
+
+/** One provider's verdict on one app's settings (the self-check, check.ts). */
+export interface SettingsCheck {
+  ok: boolean;
+  /** What the provider accepted, or what to fix, in words an operator can act on. */
+  detail: string;
 }
