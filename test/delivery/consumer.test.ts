@@ -3,8 +3,7 @@ import { describe, expect, it } from "vitest";
 import { claimDeliveries } from "../../src/db/ledger-writes";
 import { ledgerNotification, targetFor } from "../../src/delivery/plan";
 import { LEASE_MS } from "../../src/delivery/consumer";
-import type { PushJob } from "../../src/queue/message";
-import { api, apnsToken, fcmToken, uniqueId } from "../support/webhook";
+import { api, apnsToken, capturingQueue, fcmToken, uniqueId } from "../support/webhook";
 import { drainLikeTheQueue, eventDeliveries, fakeProviders, job, queued, registerDevice, runBatch } from "../support/delivery";
 import { captureLogs } from "../support/logs";
 
@@ -367,12 +366,6 @@ describe("consumer: a claim is always closed", () => {
 });
 
 describe("consumer: retries belong to a delivery", () => {
-  /** A queue that keeps what the consumer sends it, with each message's delay. */
-  function keepingQueue() {
-    const sent: { body: PushJob; delaySeconds?: number }[] = [];
-    const queue = { sendBatch: async (messages: Iterable<{ body: PushJob; delaySeconds?: number }>) => void sent.push(...messages) };
-    return { sent, queue: queue as unknown as Queue };
-  }
 
   it("a device's long wait never holds back the others of its message: each wait goes back on its own", async () => {
     const [slow, quick, fine] = [uniqueId("slow"), uniqueId("quick"), uniqueId("fine")];
@@ -389,19 +382,20 @@ describe("consumer: retries belong to a delivery", () => {
           : { kind: "sent", id: "ok" },
     );
     const start = Date.now();
-    const { sent, queue } = keepingQueue();
+    const { batches, queue } = capturingQueue();
+    const sent = () => batches.flat();
     const first = await runBatch([event], { providers: answers, now: () => start, random: () => 0 }, 1, { PUSH_QUEUE: queue });
 
     // Acked; the two waits went back as messages of their own: 15 s (backoff) and 90 s (Retry-After).
     expect(first.acked).toEqual(first.ids);
     expect(first.report.split).toBe(2);
-    expect(sent.map((m) => [m.delaySeconds, m.body.notifications.map((n) => n.i), m.body.attempts_before]).sort()).toEqual([
+    expect(sent().map((m) => [m.delaySeconds, m.body.notifications.map((n) => n.i), m.body.attempts_before]).sort()).toEqual([
       [15, [1], 1],
       [90, [0], 1],
     ]);
 
     const providers = fakeProviders();
-    const [quickJob, slowJob] = [...sent].sort((a, b) => a.delaySeconds! - b.delaySeconds!).map((m) => m.body);
+    const [quickJob, slowJob] = sent().sort((a, b) => a.delaySeconds! - b.delaySeconds!).map((m) => m.body);
     const atQuick = await runBatch([quickJob!], { providers, now: () => start + 15_000 });
     expect(atQuick.acked).toEqual(atQuick.ids);
     expect(providers.fcm.sent.map((m) => m.token)).toEqual([tokens.quick]);

@@ -6,20 +6,14 @@
  * repeated webhook nor a replay sends a held push early or twice.
  */
 import { describe, expect, it } from "vitest";
-import type { PushJob } from "../../src/queue/message";
 import { eventDeliveries, fakeProviders, job, queued, registerDevice, runBatch } from "../support/delivery";
-import { api, fcmToken, uniqueId } from "../support/webhook";
+import { api, capturingQueue, fcmToken, uniqueId } from "../support/webhook";
 
 const QUIET = { QUIET_HOURS: "21:00-07:30", DEFAULT_TIME_ZONE: "" };
 /** 22:00 in Nairobi (UTC+3), 14:00 in New York. */
 const EVENING_IN_NAIROBI = Date.parse("2026-12-07T19:00:00Z");
 const MORNING_IN_NAIROBI = Date.parse("2026-12-08T04:30:00Z");
 
-function keepingQueue() {
-  const sent: { body: PushJob; delaySeconds?: number }[] = [];
-  const queue = { sendBatch: async (messages: Iterable<{ body: PushJob; delaySeconds?: number }>) => void sent.push(...messages) };
-  return { sent, queue: queue as unknown as Queue };
-}
 
 describe("quiet hours", () => {
   it("holds a push inside the window on its device's clock until the window ends, and sends it once", async () => {
@@ -30,7 +24,8 @@ describe("quiet hours", () => {
     await registerDevice({ provider: "fcm", token: tokens.noClock, custom_id: other });
     const event = job([queued({ i: 0, custom_id: traveller }), queued({ i: 1, custom_id: other })]);
     const providers = fakeProviders();
-    const { sent, queue } = keepingQueue();
+    const { batches, queue } = capturingQueue();
+    const sent = () => batches.flat();
     const env = { ...QUIET, PUSH_QUEUE: queue };
 
     const first = await runBatch([event], { providers, now: () => EVENING_IN_NAIROBI }, 1, env);
@@ -52,7 +47,7 @@ describe("quiet hours", () => {
     await runBatch([structuredClone(event)], { providers, now: () => EVENING_IN_NAIROBI + 3_600_000 }, 1, env);
     expect(providers.fcm.sent).toHaveLength(2);
     expect((await api(`/v1/events/${event.event_id}/replay`, { method: "POST" })).status).toBe(200);
-    expect(sent).toEqual([]);
+    expect(sent()).toEqual([]);
 
     // The window ends: the message comes back, the held push goes, once.
     const released = await runBatch([event], { providers, now: () => MORNING_IN_NAIROBI }, 2, env);
@@ -83,11 +78,12 @@ describe("quiet hours", () => {
     await registerDevice({ provider: "fcm", token: tokens.sleeper, custom_id: sleeper, time_zone: "Africa/Nairobi" });
     await registerDevice({ provider: "fcm", token: tokens.busy, custom_id: busy, time_zone: "America/New_York" });
     const event = job([queued({ i: 0, custom_id: sleeper }), queued({ i: 1, custom_id: busy })]);
-    const { sent, queue } = keepingQueue();
+    const { batches, queue } = capturingQueue();
+    const sent = () => batches.flat();
     const providers = fakeProviders(() => ({ kind: "retry", reason: "UNAVAILABLE" }));
     const run = await runBatch([event], { providers, now: () => EVENING_IN_NAIROBI, random: () => 0 }, 1, { ...QUIET, PUSH_QUEUE: queue });
     expect(run.acked).toEqual(run.ids);
-    expect(sent.map((m) => [m.delaySeconds, m.body.notifications.map((n) => n.i)]).sort()).toEqual([
+    expect(sent().map((m) => [m.delaySeconds, m.body.notifications.map((n) => n.i)]).sort()).toEqual([
       [15, [1]],
       [(MORNING_IN_NAIROBI - EVENING_IN_NAIROBI) / 1000, [0]],
     ]);

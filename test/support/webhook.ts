@@ -85,12 +85,12 @@ export async function svixHeadersForBytes(body: Uint8Array, options: SignOptions
 
 /** A queue that keeps what it is given, so a test can read the messages. */
 export function capturingQueue() {
-  const batches: { body: PushJob }[][] = [];
+  const batches: { body: PushJob; delaySeconds?: number }[][] = [];
   const queue = {
-    async send(body: PushJob) {
-      batches.push([{ body }]);
+    async send(body: PushJob, options?: { delaySeconds?: number }) {
+      batches.push([{ body, ...options }]);
     },
-    async sendBatch(messages: Iterable<{ body: PushJob }>) {
+    async sendBatch(messages: Iterable<{ body: PushJob; delaySeconds?: number }>) {
       batches.push([...messages]);
     },
   };
