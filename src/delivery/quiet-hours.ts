@@ -28,14 +28,22 @@ export function parseQuietHours(text: string | undefined): QuietWindow | null {
   return window;
 }
 
+/** Zones already asked about: heldUntil asks for every device of a batch, and a formatter is not free. */
+const knownZones = new Map<string, boolean>();
+
 /** True when `zone` is an IANA time zone the runtime knows. */
 export function isTimeZone(zone: string): boolean {
-  try {
-    new Intl.DateTimeFormat("en-US", { timeZone: zone });
-    return true;
-  } catch {
-    return false;
+  let known = knownZones.get(zone);
+  if (known === undefined) {
+    try {
+      new Intl.DateTimeFormat("en-US", { timeZone: zone });
+      known = true;
+    } catch {
+      known = false;
+    }
+    knownZones.set(zone, known);
   }
+  return known;
 }
 
 const formats = new Map<string, Intl.DateTimeFormat>();
