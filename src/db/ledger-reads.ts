@@ -137,15 +137,15 @@ export const HELD_EVENTS_LISTED = 100;
  */
 export async function heldEvents(db: D1Database, owners: readonly Owner[]): Promise<string[]> {
   if (owners.length === 0) return [];
-  const held = (column: "custom_id" | "user_id") => `
-    SELECT n.event_id, n.created_at FROM json_each(?1) AS j
+  const held = (column: "custom_id" | "user_id", ids: "?1" | "?2") => `
+    SELECT n.event_id, n.created_at FROM json_each(${ids}) AS j
     JOIN notifications AS n ON n.${column} = j.value
     JOIN deliveries AS d ON d.event_id = n.event_id AND d.idx = n.idx AND d.device_token = ''
     WHERE d.status = 'failed' AND d.error = ?3`;
   const ids = (column: "custom_id" | "user_id") => JSON.stringify([...new Set(owners.flatMap((o) => (o[column] === null ? [] : [o[column]])))]);
   const { results } = await db
     .prepare(
-      `SELECT event_id FROM (${held("custom_id")} UNION ALL ${held("user_id").replaceAll("?1", "?2")})
+      `SELECT event_id FROM (${held("custom_id", "?1")} UNION ALL ${held("user_id", "?2")})
        GROUP BY event_id ORDER BY MAX(created_at) DESC LIMIT ?4`,
     )
     .bind(ids("custom_id"), ids("user_id"), DEVICE_QUARANTINED, HELD_EVENTS_LISTED)

@@ -70,7 +70,11 @@ export interface Waits {
 
 export function waitsOf(waiting: Waiting): Waits {
   const seconds = new Map<string, number[]>();
-  const add = (map: Map<string, number[]>, key: string, s: number) => map.set(key, [...(map.get(key) ?? []), s]);
+  const add = (map: Map<string, number[]>, key: string, s: number) => {
+    const list = map.get(key);
+    if (list) list.push(s);
+    else map.set(key, [s]);
+  };
   for (const [key, delays] of waiting.outcomes) for (const s of delays) add(seconds, key, s);
   for (const row of waiting.released) {
     add(seconds, notificationKey(row), row.until === undefined ? DEFERRED_RETRY_SECONDS : secondsUntil(row.until, waiting.now));
@@ -124,7 +128,11 @@ export function messageAction(job: PushJob, attempts: number, waits: Waits): Mes
   if (groupOf.size === 0) return { kind: "ack" };
   const groups = new Map<number, QueuedNotification[]>();
   for (const { n, delays } of perNotification) {
-    for (const delay of new Set(delays.map((d) => groupOf.get(d)!))) groups.set(delay, [...(groups.get(delay) ?? []), n]);
+    for (const delay of new Set(delays.map((d) => groupOf.get(d)!))) {
+      const group = groups.get(delay);
+      if (group) group.push(n);
+      else groups.set(delay, [n]);
+    }
   }
   const lastDelivery = attempts > PUSH_MAX_RETRIES;
   if (groups.size === 1 && !lastDelivery) return { kind: "retry", delaySeconds: [...groups.keys()][0]! };

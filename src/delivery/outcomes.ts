@@ -46,7 +46,10 @@ export function settle(attempted: readonly Attempted[], finishedAt: number, rand
     }
     if (outcome.status === "retrying") {
       const key = notificationKey(outcome);
-      settled.delays.set(key, [...(settled.delays.get(key) ?? []), (outcome.nextAttemptAt! - finishedAt) / 1000]);
+      const delay = (outcome.nextAttemptAt! - finishedAt) / 1000;
+      const delays = settled.delays.get(key);
+      if (delays) delays.push(delay);
+      else settled.delays.set(key, [delay]);
     }
     settled.outcomes.push(outcome);
     logDelivery(outcome, attempt);

@@ -46,7 +46,9 @@ async function splitOff(queue: Queue, actions: Action[]): Promise<number> {
     if (action.kind !== "split") continue;
     for (const group of action.groups) {
       const split: PushJob = { ...job, notifications: group.notifications, attempts_before: attemptsOf(message, job) };
-      byDelay.set(group.delaySeconds, [...(byDelay.get(group.delaySeconds) ?? []), split]);
+      const jobs = byDelay.get(group.delaySeconds);
+      if (jobs) jobs.push(split);
+      else byDelay.set(group.delaySeconds, [split]);
     }
   }
   if (byDelay.size === 0) return 0;
