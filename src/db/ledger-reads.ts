@@ -4,7 +4,7 @@
  * replay must resend. Each is one indexed query.
  */
 import type { Provider } from "../push/providers";
-import type { UserIdKind } from "../vocabulary";
+import type { UserIdKind, UserIds } from "../vocabulary";
 import type { QueuedNotification } from "../queue/message";
 import { type DeliveryStatus, DEVICE_QUARANTINED, shownStatus } from "./ledger";
 
@@ -120,12 +120,6 @@ export async function userDeliveries(
   return results;
 }
 
-/** Whose devices were restored: a user's ids as the devices table holds them. */
-export interface Owner {
-  custom_id: string | null;
-  user_id: string | null;
-}
-
 /** Events listed at most by heldEvents: an answer, not a report; the console's Failures page has the rest. */
 export const HELD_EVENTS_LISTED = 100;
 
@@ -135,7 +129,7 @@ export const HELD_EVENTS_LISTED = 100;
  * devices are restored. Found through the notifications' user indexes and
  * each notification's placeholder row (primary key).
  */
-export async function heldEvents(db: D1Database, owners: readonly Owner[]): Promise<string[]> {
+export async function heldEvents(db: D1Database, owners: readonly UserIds[]): Promise<string[]> {
   if (owners.length === 0) return [];
   const held = (column: "custom_id" | "user_id", ids: "?1" | "?2") => `
     SELECT n.event_id, n.created_at FROM json_each(${ids}) AS j

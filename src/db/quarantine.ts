@@ -8,6 +8,7 @@
 import type { DeviceRow } from "./devices";
 import { clearBrakeAlerts } from "./alerts";
 import { QUARANTINE_DAYS } from "./pruning";
+import type { UserIds } from "../vocabulary";
 
 export const QUARANTINE_MS = QUARANTINE_DAYS * 86_400_000;
 
@@ -74,7 +75,7 @@ export interface BulkResult {
   changed: number;
   remaining: number;
   /** Whose devices it restored (none for a removal). */
-  owners: { custom_id: string | null; user_id: string | null }[];
+  owners: UserIds[];
 }
 
 /** Restores (or, with `remove`, deletes) up to BULK_LIMIT quarantined devices matching `filter`, longest held first. */
