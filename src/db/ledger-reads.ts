@@ -147,14 +147,11 @@ export async function heldEvents(db: D1Database, owners: readonly UserIds[]): Pr
   return results.map((r) => r.event_id);
 }
 
-/** Of an event's notifications: how many reached a device (a `sent` delivery), and how many their users opened. */
-export async function eventOpens(db: D1Database, eventId: string): Promise<{ reached: number; opened: number }> {
-  const row = await db
-    .prepare(
-      `SELECT (SELECT COUNT(DISTINCT idx) FROM deliveries WHERE event_id = ?1 AND status = 'sent') AS reached,
-              (SELECT COUNT(*) FROM notifications WHERE event_id = ?1 AND opened_at IS NOT NULL) AS opened`,
-    )
+/** How many of an event's notifications reached a device (a `sent` delivery): what its opens are a share of. */
+export async function eventReached(db: D1Database, eventId: string): Promise<number> {
+  const reached = await db
+    .prepare("SELECT COUNT(DISTINCT idx) AS n FROM deliveries WHERE event_id = ?1 AND status = 'sent'")
     .bind(eventId)
-    .first<{ reached: number; opened: number }>();
-  return { reached: row?.reached ?? 0, opened: row?.opened ?? 0 };
+    .first<number>("n");
+  return reached ?? 0;
 }

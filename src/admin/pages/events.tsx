@@ -7,7 +7,7 @@
 import { Hono } from "hono";
 import { type EventCounts, type EventRow, type NotificationText, eventCounts, eventRow, eventsByPrefix, notificationTexts, recentEvents } from "../../db/console-reads";
 import { type DeliveryStatus, isDeliveryStatus } from "../../db/ledger";
-import { type DeliveryRow, eventDeliveries, eventOpens, eventSummary } from "../../db/ledger-reads";
+import { type DeliveryRow, eventDeliveries, eventReached, eventSummary } from "../../db/ledger-reads";
 import { NotFoundError, ValidationError } from "../../errors";
 import { log } from "../../log";
 import { decodeCursor, encodeCursor } from "../../ops/paging";
@@ -177,20 +177,21 @@ interface EventPage {
 /** Reads an event's page (deliveries after `cursor`, of `status` if given); a 404 when the ledger knows nothing of the event. */
 async function loadEventPage(env: Env, eventId: string, filter: { status: DeliveryStatus | undefined; cursor: string | undefined }): Promise<EventPage> {
   const after = decodeCursor(await openCursor(env, filter.cursor), ["number", "string"]);
-  const [event, summary, rows, opens] = await Promise.all([
+  const [event, summary, rows, reached] = await Promise.all([
     eventRow(env.DB, eventId),
     eventSummary(env.DB, eventId),
     eventDeliveries(env.DB, eventId, { after: after && { idx: after[0], token: after[1] }, status: filter.status, limit: DELIVERIES_PER_PAGE }),
-    eventOpens(env.DB, eventId),
+    eventReached(env.DB, eventId),
   ]);
-  const { opened: _opened, ...byStatus } = summary;
+  // The summary counts the opens too: a fact of the event, not a status of its deliveries.
+  const { opened = 0, ...byStatus } = summary;
   if (!event && Object.keys(byStatus).length === 0) {
     throw new NotFoundError("the ledger has no such event (an event appears once its first queue message is consumed)");
   }
   const texts = await notificationTexts(env.DB, eventId, rows.map((row) => row.idx));
   const last = rows.at(-1);
   const next = await sealCursor(env, rows.length === DELIVERIES_PER_PAGE && last ? encodeCursor(last.idx, last.device_token) : null);
-  return { event, byStatus, opens, rows, texts, next };
+  return { event, byStatus, opens: { opened, reached }, rows, texts, next };
 }
 
 /** What a replay did, after the redirect back from it (`?replayed=<n>`). */
