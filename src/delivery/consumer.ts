@@ -14,7 +14,7 @@
  */
 import { log } from "../log";
 import { createProviders } from "../push/providers";
-import { isPushJob, isReceiptJob, isRecordJob, type PushJob, type ReceiptJob, type RecordJob } from "../queue/message";
+import { type Entry, type ReceiptJob, type RecordJob, type SortedMessages, sortMessages } from "../queue/message";
 import { retryDelaySeconds } from "./backoff";
 import { type BatchReport, logBatch, newReport, Settler } from "./batch";
 import { type BatchContext, deliver } from "./deliver";
@@ -26,15 +26,6 @@ import { countingD1, countingFetch, newUsage, type Usage } from "./usage";
 
 export type { BatchReport } from "./batch";
 export { type ConsumerDeps, LEASE_MS } from "./deps";
-
-type Entry<T> = { message: Message<unknown>; job: T };
-
-/** The batch's messages by kind; anything else is acked at once (retrying cannot help). */
-interface Sorted {
-  pushes: Entry<PushJob>[];
-  records: Entry<RecordJob>[];
-  receipts: Entry<ReceiptJob>[];
-}
 
 export async function consumePushBatch(batch: MessageBatch<unknown>, workerEnv: Env, overrides: Partial<ConsumerDeps> = {}): Promise<BatchReport> {
   const usage = newUsage();
@@ -72,17 +63,12 @@ function context(workerEnv: Env, overrides: Partial<ConsumerDeps>, usage: Usage,
   return { env, deps, report, settler: new Settler(report) };
 }
 
-function sort(batch: MessageBatch<unknown>, settler: Settler): Sorted {
-  const sorted: Sorted = { pushes: [], records: [], receipts: [] };
-  for (const message of batch.messages) {
-    if (isPushJob(message.body)) sorted.pushes.push({ message, job: message.body });
-    else if (isRecordJob(message.body)) sorted.records.push({ message, job: message.body });
-    else if (isReceiptJob(message.body)) sorted.receipts.push({ message, job: message.body });
-    else {
-      // Not ours (or from an incompatible version): retrying cannot help.
-      log("consumer_error", { queue: batch.queue, message_id: message.id, reason: "malformed_message" }, "error");
-      settler.ack(message);
-    }
+/** The batch's messages by kind; anything else is acked at once (retrying cannot help). */
+function sort(batch: MessageBatch<unknown>, settler: Settler): SortedMessages {
+  const sorted = sortMessages(batch.messages);
+  for (const message of sorted.unknown) {
+    log("consumer_error", { queue: batch.queue, message_id: message.id, reason: "malformed_message" }, "error");
+    settler.ack(message);
   }
   return sorted;
 }

@@ -17,7 +17,7 @@
 import { notificationKey } from "../db/ledger";
 import { type HeldRow, type LedgerNotification, recordDeadLetters } from "../db/ledger-writes";
 import { log } from "../log";
-import { isPushJob, isReceiptJob, isRecordJob, type PushJob, type RecordJob } from "../queue/message";
+import { type Entry, type PushJob, type RecordJob, type SortedMessages, sortMessages } from "../queue/message";
 import { QUEUE_MAX_DELAY_SECONDS } from "./backoff";
 import { keyOf, ledgerNotification } from "./plan";
 import { writeRecordJob } from "./record-later";
@@ -41,8 +41,6 @@ export interface DeadLetterReport {
   /** Messages given up on after the last retry (logged as errors). */
   lost: number;
 }
-
-type Entry<T> = { message: Message<unknown>; job: T };
 
 /** Settles dead letters and counts them in the report. */
 class DeadLetters {
@@ -80,20 +78,16 @@ export async function consumeDeadLetters(batch: MessageBatch<unknown>, env: Env,
 }
 
 /** The batch's push and record messages; receipts and anything else are acked at once. */
-function sortDeadLetters(batch: MessageBatch<unknown>): { pushes: Entry<PushJob>[]; records: Entry<RecordJob>[] } {
-  const pushes: Entry<PushJob>[] = [];
-  const records: Entry<RecordJob>[] = [];
-  for (const message of batch.messages) {
-    if (isPushJob(message.body)) pushes.push({ message, job: message.body });
-    else if (isRecordJob(message.body)) records.push({ message, job: message.body });
-    else if (isReceiptJob(message.body)) {
-      // Receipts never read cost no notification: the pushes went out; only their fate stays unknown.
-      log("expo_receipts", { app: message.body.app, reason: "retries_exhausted", unread: true }, "warn");
-      message.ack();
-    } else {
-      log("consumer_error", { queue: batch.queue, message_id: message.id, reason: "malformed_message" }, "error");
-      message.ack();
-    }
+function sortDeadLetters(batch: MessageBatch<unknown>): Pick<SortedMessages, "pushes" | "records"> {
+  const { pushes, records, receipts, unknown } = sortMessages(batch.messages);
+  for (const { message, job } of receipts) {
+    // Receipts never read cost no notification: the pushes went out; only their fate stays unknown.
+    log("expo_receipts", { app: job.app, reason: "retries_exhausted", unread: true }, "warn");
+    message.ack();
+  }
+  for (const message of unknown) {
+    log("consumer_error", { queue: batch.queue, message_id: message.id, reason: "malformed_message" }, "error");
+    message.ack();
   }
   return { pushes, records };
 }

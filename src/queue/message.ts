@@ -151,3 +151,26 @@ export function isRecordJob(body: unknown): body is RecordJob {
     typeof job.options.claimId === "string"
   );
 }
+
+/** A message of a batch and its body, once the body is known to be of that kind. */
+export type Entry<T> = { message: Message<unknown>; job: T };
+
+/** A batch's messages by kind; `unknown` holds what no kind recognizes (not ours, or of an incompatible version). */
+export interface SortedMessages {
+  pushes: Entry<PushJob>[];
+  records: Entry<RecordJob>[];
+  receipts: Entry<ReceiptJob>[];
+  unknown: Message<unknown>[];
+}
+
+/** Sorts a batch's messages by kind, for the push consumer and the dead-letter consumer alike. */
+export function sortMessages(messages: readonly Message<unknown>[]): SortedMessages {
+  const sorted: SortedMessages = { pushes: [], records: [], receipts: [], unknown: [] };
+  for (const message of messages) {
+    if (isPushJob(message.body)) sorted.pushes.push({ message, job: message.body });
+    else if (isRecordJob(message.body)) sorted.records.push({ message, job: message.body });
+    else if (isReceiptJob(message.body)) sorted.receipts.push({ message, job: message.body });
+    else sorted.unknown.push(message);
+  }
+  return sorted;
+}
