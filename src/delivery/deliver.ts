@@ -5,6 +5,7 @@
  * quiet hours hold), record the outcomes (one transaction), then settle
  * each message by what still waits in it.
  */
+import type { StoredDoc } from "../db/doc";
 import { QUIET_HOURS } from "../db/ledger";
 import { claimDeliveries, type Released } from "../db/ledger-writes";
 import { log } from "../log";
@@ -37,6 +38,8 @@ export interface BatchContext {
 /** The claim's result: the plan, and what each of its rows asks of this invocation. */
 interface Claimed {
   plan: Plan;
+  /** The ledger documents as the claim left them. */
+  docs: StoredDoc[];
   claimId: string;
   claimedAt: number;
   rows: Triage;
@@ -63,8 +66,17 @@ export async function deliver(jobs: readonly { message: Message<unknown>; job: P
   const claimed = await claim(works, replayed, ctx);
   const sent = await send(claimed, ctx);
   const leaseUntil = claimed.claimedAt + ctx.deps.leaseMs;
-  const options = { claimId: claimed.claimId, now: sent.finishedAt, ...sent.signals, environmentFixes: sent.settled.environmentFixes, orphans: claimed.rows.orphans, released: sent.released };
-  const missed = await recordBatch(env.DB, env.PUSH_QUEUE, { outcomes: sent.settled.outcomes, options, signals: sent.signals, leaseUntil }, report);
+  const options = {
+    claimId: claimed.claimId,
+    now: sent.finishedAt,
+    docs: claimed.docs.map(({ bucket, seq }) => ({ bucket, seq })),
+    ...sent.signals,
+    environmentFixes: sent.settled.environmentFixes,
+    orphans: claimed.rows.orphans,
+    released: sent.released,
+  };
+  const input = { outcomes: sent.settled.outcomes, options, signals: sent.signals, leaseUntil, cached: claimed.docs };
+  const missed = await recordBatch(env.DB, env.PUSH_QUEUE, input, report);
   // What APNs and FCM made of the Expo pushes is in their receipts, read 15 minutes on.
   report.receiptReadsQueued = await queueReceiptReads(env.PUSH_QUEUE, receiptJobsFor(sent.sent, claimed.claimedAt));
   const { notDue, elsewhere } = claimed.rows;
@@ -81,7 +93,8 @@ async function claim(works: Map<string, Work>, replayed: ReadonlySet<string>, { 
   const claimId = crypto.randomUUID();
   const claimedAt = deps.now();
   const lease = { claimId, now: claimedAt, leaseUntil: claimedAt + deps.leaseMs, dueBy: claimedAt + DUE_TOLERANCE_MS };
-  const rows = triage(await claimDeliveries(env.DB, plan, lease), plan.targets, claimId, claimedAt);
+  const { rows: ledger, docs } = await claimDeliveries(env.DB, plan, lease);
+  const rows = triage(ledger, plan.targets, claimId, claimedAt);
   report.d1RoundTrips++;
   report.claimed = rows.mine.length;
   report.notDue = rows.notDue.length;
@@ -89,7 +102,7 @@ async function claim(works: Map<string, Work>, replayed: ReadonlySet<string>, { 
     countOutcome(report, row.status);
     log("delivery", { event_id: row.eventId, index: row.index, provider: null, status: row.status, error: row.error });
   }
-  return { plan, claimId, claimedAt, rows };
+  return { plan, docs, claimId, claimedAt, rows };
 }
 
 /** Sends this invocation's rows within its budget, the quiet hours aside; settles what the providers answered. */

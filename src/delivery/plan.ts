@@ -5,6 +5,7 @@
  * (a repeated webhook) is planned once.
  */
 import type { DeviceRow } from "../db/devices";
+import { eventBucket } from "../db/doc";
 import { deliveryKey, type NotificationKey, notificationKey } from "../db/ledger";
 import type { Claim, DeliveryTarget, LedgerNotification } from "../db/ledger-writes";
 import type { PushJob, QueuedNotification } from "../queue/message";
@@ -43,10 +44,14 @@ export function uniqueWorks(jobs: readonly PushJob[]): { works: Map<string, Work
   return { works, replayed };
 }
 
+/** The ledger bucket of a message's event; a message queued before it carried one has its event's id and time. */
+export const bucketOfJob = (job: PushJob): number => job.t ?? eventBucket(job.event_id, undefined, job.received_at);
+
 /** Notification `n` of `job` as the ledger stores it. */
 export function ledgerNotification(job: PushJob, n: QueuedNotification): LedgerNotification {
   return {
     ...keyOf(job, n),
+    bucket: bucketOfJob(job),
     receivedAt: job.received_at,
     userId: n.user_id,
     customId: n.custom_id,

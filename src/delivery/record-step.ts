@@ -5,6 +5,7 @@
  * (record-later.ts) rather than the messages being retried, which would
  * send the pushes again once the claim's lease ran out.
  */
+import type { StoredDoc } from "../db/doc";
 import type { DeliveryKey } from "../db/ledger";
 import { type ClaimedRow, type Outcome, type RecordOptions, recordOutcomes } from "../db/ledger-writes";
 import { log } from "../log";
@@ -18,6 +19,8 @@ export interface RecordInput {
   options: RecordOptions;
   signals: Signals;
   leaseUntil: number;
+  /** The documents as the claim left them: written without a read when nobody changed them since. */
+  cached?: readonly StoredDoc[];
 }
 
 /**
@@ -26,7 +29,7 @@ export interface RecordInput {
  */
 export async function recordBatch(db: D1Database, queue: Queue, input: RecordInput, report: BatchReport): Promise<ClaimedRow[]> {
   try {
-    const recorded = await withRetries(() => recordOutcomes(db, input.outcomes, input.options));
+    const recorded = await withRetries(() => recordOutcomes(db, input.outcomes, input.options, input.cached));
     if (!recorded) return [];
     report.d1RoundTrips++;
     logSignals(input.signals, recorded);

@@ -35,7 +35,7 @@ export function splitIntoJobs(
   eventId: string,
   notifications: readonly QueuedNotification[],
   receivedAt: number,
-  extra: Pick<PushJob, "retry_failed"> = {},
+  extra: Pick<PushJob, "retry_failed" | "t"> = {},
 ): PushJob[] {
   const empty = (): PushJob => ({ v: 1, event_id: eventId, received_at: receivedAt, ...extra, notifications: [] });
   const baseBytes = byteLength(empty());

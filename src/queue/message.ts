@@ -35,6 +35,12 @@ export interface PushJob {
   event_id: string;
   /** When the relay accepted the webhook (epoch ms), for end-to-end latency. */
   received_at: number;
+  /**
+   * The event's own time in unix seconds: the ledger's bucket for it
+   * (src/db/doc.ts eventBucket). Missing from messages queued before the
+   * ledger kept documents; bucketOfJob stands in.
+   */
+  t?: number;
   notifications: QueuedNotification[];
   /** Set by `POST /v1/events/:id/replay`: deliveries recorded `failed` may be sent again. */
   retry_failed?: true;
@@ -79,6 +85,8 @@ export interface QueuedRecordOptions {
   claimId: string;
   now: number;
   tokenAnswers: readonly { provider: string; app: string; answered: number; dead: number }[];
+  /** The ledger documents the claim wrote; missing from records queued before the ledger kept documents. */
+  docs?: readonly { bucket: number; seq: number }[];
   /** `sentAt` is missing from messages queued before dead answers carried it. */
   deadTokens: readonly { token: string; provider: string; app: string; reason: string; sentAt?: number }[];
   misconfigured: readonly { provider: string; app: string; reason: string; answers: number; lastEventId: string }[];

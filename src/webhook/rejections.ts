@@ -17,14 +17,13 @@ export function rejectionError(rejection: RejectedNotification): string {
 
 export async function recordRejected(
   db: D1Database,
-  eventId: string,
-  receivedAt: number,
+  event: { eventId: string; bucket: number; receivedAt: number },
   rejected: readonly RejectedNotification[],
 ): Promise<void> {
   if (rejected.length === 0) return;
   const rows = rejected.map((r) => ({ index: r.index, error: rejectionError(r), notification: r.kept }));
   try {
-    await recordRejections(db, eventId, receivedAt, rows);
+    await recordRejections(db, event, rows);
   } catch (error) {
     throw new LedgerUnavailableError(error);
   }

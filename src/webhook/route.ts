@@ -7,6 +7,7 @@
  */
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import { eventBucket } from "../db/doc";
 import { isUsableOrgId } from "../link";
 import { RelayError } from "../errors";
 import { parseJson } from "../http/json";
@@ -58,8 +59,9 @@ webhookRoutes.post(
       return c.json({ received: true, event_id: eventId, type: event.type, ignored: true });
     }
     // Recorded first: a 200 must never leave a rejected notification unrecorded.
-    await recordRejected(c.env.DB, eventId, receivedAt, event.rejections);
-    const jobs = splitIntoJobs(eventId, event.notifications, receivedAt);
+    const bucket = eventBucket(eventId, (body as { timestamp?: unknown }).timestamp, receivedAt);
+    await recordRejected(c.env.DB, { eventId, bucket, receivedAt }, event.rejections);
+    const jobs = splitIntoJobs(eventId, event.notifications, receivedAt, { t: bucket });
     await enqueueJobs(c.env.PUSH_QUEUE as Queue<PushJob>, jobs);
 
     const summary = {

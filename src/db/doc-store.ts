@@ -1,0 +1,161 @@
+/**
+ * Reading and writing the ledger's documents (doc.ts; migration 0014).
+ *
+ * Every write is checked: an insert only if no document of the bucket that
+ * holds the same notifications appeared since the read (`seen`), an update
+ * only if the document's version is the one read. A write that loses the
+ * race changes nothing and says so; the caller reads again and decides
+ * again. D1 runs a batch as one transaction on its single writer, so the
+ * check and the write cannot be split.
+ */
+import { type Doc, type DocRef, type StoredDoc, summarize } from "./doc";
+
+/** The documents of one bucket that may hold these events' notifications lo..hi. */
+export interface BucketQuery {
+  bucket: number;
+  events: readonly string[];
+  lo: number;
+  hi: number;
+}
+
+/**
+ * Documents that may hold one of a query's notifications: same bucket,
+ * an index range that meets [lo, hi], one of the events. `l` is the
+ * `ledger` row; ?b ?lo ?hi ?e are SQL expressions (?e a JSON array).
+ */
+const overlaps = (b: string, lo: string, hi: string, e: string) =>
+  `l.bucket = ${b} AND l.lo <= ${hi} AND l.hi >= ${lo}
+   AND EXISTS (SELECT 1 FROM json_each(${e}) AS x WHERE instr(l.events, json_quote(x.value)) > 0)`;
+
+const DOC_COLUMNS = "d.bucket AS bucket, d.seq AS seq, d.v AS v, d.doc AS doc";
+
+type DocRow = DocRef & { v: number; doc: string };
+const parse = (rows: readonly DocRow[]): StoredDoc[] => rows.map((r) => ({ bucket: r.bucket, seq: r.seq, v: r.v, doc: JSON.parse(r.doc) as Doc }));
+
+/** The read of readDocs, to batch with other statements; `parseDocs` reads its result. */
+export function docsStatement(db: D1Database, queries: readonly BucketQuery[]): D1PreparedStatement {
+  const list = JSON.stringify(queries.map((q) => ({ b: q.bucket, lo: q.lo, hi: q.hi, e: q.events })));
+  return db
+    .prepare(
+      `SELECT DISTINCT ${DOC_COLUMNS} FROM json_each(?1) AS q
+       JOIN ledger AS l ON ${overlaps("q.value->>'b'", "q.value->>'lo'", "q.value->>'hi'", "q.value->'e'")}
+       JOIN ledger_docs AS d ON d.bucket = l.bucket AND d.seq = l.seq
+       ORDER BY d.bucket, d.seq`,
+    )
+    .bind(list);
+}
+
+export const parseDocs = (result: D1Result): StoredDoc[] => parse(result.results as DocRow[]);
+
+/** The documents that may hold the queries' notifications (one round trip). */
+export async function readDocs(db: D1Database, queries: readonly BucketQuery[]): Promise<StoredDoc[]> {
+  if (queries.length === 0) return [];
+  return parseDocs(await docsStatement(db, queries).all());
+}
+
+/** Documents by key. */
+export async function readDocsByRef(db: D1Database, refs: readonly DocRef[]): Promise<StoredDoc[]> {
+  if (refs.length === 0) return [];
+  const { results } = await db
+    .prepare(
+      `SELECT ${DOC_COLUMNS} FROM json_each(?1) AS q
+       JOIN ledger_docs AS d ON d.bucket = q.value->>'b' AND d.seq = q.value->>'s' ORDER BY d.bucket, d.seq`,
+    )
+    .bind(JSON.stringify(refs.map((r) => ({ b: r.bucket, s: r.seq }))))
+    .all<DocRow>();
+  return parse(results);
+}
+
+/**
+ * How far back an event is looked for when its id does not say its
+ * bucket: the retention window and a day (retention.ts keeps 30 days).
+ */
+export const UNTIMED_LOOKBACK_SECONDS = 31 * 86_400;
+
+/**
+ * The documents holding any of an event's notifications. With its bucket
+ * known (a Svix id, a queued message), one bucket is read; otherwise the
+ * summaries of the last 31 days are scanned for the id.
+ */
+export async function eventDocs(db: D1Database, eventId: string, bucket: number | null, now: number): Promise<StoredDoc[]> {
+  const range = bucket === null ? [Math.floor(now / 1000) - UNTIMED_LOOKBACK_SECONDS, Number.MAX_SAFE_INTEGER] : [bucket, bucket];
+  const { results } = await db
+    .prepare(
+      `SELECT ${DOC_COLUMNS} FROM ledger AS l JOIN ledger_docs AS d ON d.bucket = l.bucket AND d.seq = l.seq
+       WHERE l.bucket BETWEEN ?2 AND ?3 AND instr(l.events, json_quote(?1)) > 0 ORDER BY d.bucket, d.seq`,
+    )
+    .bind(eventId, range[0], range[1])
+    .all<DocRow>();
+  return parse(results);
+}
+
+/** A document to write: new in `bucket` (checked against the `seen` documents of its query), or a new version of one read. */
+export type DocWrite =
+  | { kind: "insert"; bucket: number; doc: Doc; query: BucketQuery; seen: number }
+  | { kind: "update"; stored: StoredDoc; doc: Doc };
+
+/** A write's own id: the summary row is written only beside the document write that carries it. */
+const writeId = (): string => crypto.randomUUID().slice(0, 13);
+
+const SUMMARY_COLUMNS = "lo, hi, events, users, counts, open_at, notifications";
+
+/**
+ * The two statements of a write: the document (checked), then its summary
+ * row, written only if the document write happened. The first statement's
+ * `changes` says whether the write took.
+ */
+export function writeStatements(db: D1Database, write: DocWrite, now: number): D1PreparedStatement[] {
+  const w = writeId();
+  const s = summarize(write.doc);
+  const summary = [s.lo, s.hi, s.events, s.users, s.counts, s.openAt, s.notifications] as const;
+  const doc = JSON.stringify(write.doc);
+  if (write.kind === "update") {
+    const { bucket, seq, v } = write.stored;
+    return [
+      db.prepare("UPDATE ledger_docs SET v = v + 1, w = ?4, doc = ?5 WHERE bucket = ?1 AND seq = ?2 AND v = ?3").bind(bucket, seq, v, w, doc),
+      db
+        .prepare(
+          `UPDATE ledger SET (${SUMMARY_COLUMNS}, updated_at) = (?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+           WHERE bucket = ?1 AND seq = ?2 AND EXISTS (SELECT 1 FROM ledger_docs WHERE bucket = ?1 AND seq = ?2 AND w = ?3)`,
+        )
+        .bind(bucket, seq, w, ...summary, now),
+    ];
+  }
+  const q = write.query;
+  return [
+    db
+      .prepare(
+        `INSERT INTO ledger_docs (bucket, seq, v, w, doc)
+         SELECT ?1, next, 1, ?2, ?3 FROM (SELECT COALESCE(MAX(seq), 0) + 1 AS next FROM ledger_docs WHERE bucket = ?1)
+         WHERE (SELECT COUNT(*) FROM ledger AS l WHERE ${overlaps("?1", "?4", "?5", "?6")}) = ?7
+         RETURNING seq`,
+      )
+      .bind(write.bucket, w, doc, q.lo, q.hi, JSON.stringify(q.events), write.seen),
+    db
+      .prepare(
+        `INSERT INTO ledger (bucket, seq, ${SUMMARY_COLUMNS}, created_at, updated_at)
+         SELECT bucket, seq, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10 FROM ledger_docs WHERE bucket = ?1 AND w = ?2`,
+      )
+      .bind(write.bucket, w, ...summary, now),
+  ];
+}
+
+/** What a batch of writes did: each write's document as stored now (null if the write lost its race), and the extra statements' results. */
+export interface Applied {
+  written: (StoredDoc | null)[];
+  results: D1Result[];
+}
+
+/** Runs the writes (and `extra` statements after them) in one transaction. */
+export async function applyWrites(db: D1Database, writes: readonly DocWrite[], now: number, extra: readonly D1PreparedStatement[] = []): Promise<Applied> {
+  const statements = writes.flatMap((w) => writeStatements(db, w, now));
+  if (statements.length + extra.length === 0) return { written: [], results: [] };
+  const results = await db.batch<{ seq: number }>([...statements, ...extra]);
+  const written = writes.map((write, i): StoredDoc | null => {
+    const result = results[i * 2]!;
+    if ((result.meta.changes ?? 0) === 0) return null;
+    if (write.kind === "update") return { bucket: write.stored.bucket, seq: write.stored.seq, v: write.stored.v + 1, doc: write.doc };
+    return { bucket: write.bucket, seq: result.results[0]!.seq, v: 1, doc: write.doc };
+  });
+  return { written, results: results.slice(statements.length) };
+}
