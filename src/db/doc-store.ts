@@ -102,17 +102,19 @@ const SUMMARY_COLUMNS = "lo, hi, events, users, counts, open_at, notifications";
 /**
  * The two statements of a write: the document (checked), then its summary
  * row, written only if the document write happened. The first statement's
- * `changes` says whether the write took.
+ * `changes` says whether the write took. Each begins with a comment naming
+ * the ledger step (`claim`, `record`, ...), which D1's query insights show.
  */
-export function writeStatements(db: D1Database, write: DocWrite, now: number): D1PreparedStatement[] {
+export function writeStatements(db: D1Database, write: DocWrite, now: number, step: LedgerStep): D1PreparedStatement[] {
   const w = writeId();
+  const label = `/* ledger ${step} */ `;
   const s = summarize(write.doc);
   const summary = [s.lo, s.hi, s.events, s.users, s.counts, s.openAt, s.notifications] as const;
   const doc = JSON.stringify(write.doc);
   if (write.kind === "update") {
     const { bucket, seq, v } = write.stored;
     return [
-      db.prepare("UPDATE ledger_docs SET v = v + 1, w = ?4, doc = ?5 WHERE bucket = ?1 AND seq = ?2 AND v = ?3").bind(bucket, seq, v, w, doc),
+      db.prepare(`${label}UPDATE ledger_docs SET v = v + 1, w = ?4, doc = ?5 WHERE bucket = ?1 AND seq = ?2 AND v = ?3`).bind(bucket, seq, v, w, doc),
       db
         .prepare(
           `UPDATE ledger SET (${SUMMARY_COLUMNS}, updated_at) = (?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
@@ -125,7 +127,7 @@ export function writeStatements(db: D1Database, write: DocWrite, now: number): D
   return [
     db
       .prepare(
-        `INSERT INTO ledger_docs (bucket, seq, v, w, doc)
+        `${label}INSERT INTO ledger_docs (bucket, seq, v, w, doc)
          SELECT ?1, next, 1, ?2, ?3 FROM (SELECT COALESCE(MAX(seq), 0) + 1 AS next FROM ledger_docs WHERE bucket = ?1)
          WHERE (SELECT COUNT(*) FROM ledger AS l WHERE ${overlaps("?1", "?4", "?5", "?6")}) = ?7
          RETURNING seq`,
@@ -146,9 +148,18 @@ export interface Applied {
   results: D1Result[];
 }
 
+/** The steps that write documents, as their statements are labelled. */
+export type LedgerStep = "claim" | "record" | "dead_letter" | "rejection" | "open" | "receipts" | "sweep" | "convert";
+
 /** Runs the writes (and `extra` statements after them) in one transaction. */
-export async function applyWrites(db: D1Database, writes: readonly DocWrite[], now: number, extra: readonly D1PreparedStatement[] = []): Promise<Applied> {
-  const statements = writes.flatMap((w) => writeStatements(db, w, now));
+export async function applyWrites(
+  db: D1Database,
+  step: LedgerStep,
+  writes: readonly DocWrite[],
+  now: number,
+  extra: readonly D1PreparedStatement[] = [],
+): Promise<Applied> {
+  const statements = writes.flatMap((w) => writeStatements(db, w, now, step));
   if (statements.length + extra.length === 0) return { written: [], results: [] };
   const results = await db.batch<{ seq: number }>([...statements, ...extra]);
   const written = writes.map((write, i): StoredDoc | null => {

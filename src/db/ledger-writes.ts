@@ -9,7 +9,7 @@
 import { type AlarmInput, type AlertChanges, recordAlarms } from "./alerts";
 import { type DocRef, ksuidSeconds, refKey, type StoredDoc } from "./doc";
 import { bucketQueries, isClaimable, isOpen, keyOfDelivery, type NotificationFields, seenPerBucket, setState, WorkingSet } from "./doc-edit";
-import { applyWrites, type BucketQuery, eventDocs, readDocs, readDocsByRef } from "./doc-store";
+import { applyWrites, type BucketQuery, eventDocs, type LedgerStep, readDocs, readDocsByRef } from "./doc-store";
 import { DEVICE_QUARANTINED, type DeliveryKey, deliveryKey, type DeliveryStatus, type NotificationKey, notificationKey, type QUIET_HOURS } from "./ledger";
 import { importLegacy, legacyRecordStatements } from "./legacy";
 import { type PruneInput, type PruneResult, pruneDevices } from "./pruning";
@@ -81,8 +81,8 @@ const MAX_TRIES = 8;
 
 /** A step's documents changed under it more than MAX_TRIES times. */
 export class LedgerContentionError extends Error {
-  constructor(step: string) {
-    super(`ledger_contention: the ${step} lost ${MAX_TRIES} races for the same documents`);
+  constructor(step: LedgerStep) {
+    super(`ledger_contention: the ${step} step lost ${MAX_TRIES} races for the same documents`);
   }
 }
 
@@ -94,7 +94,7 @@ export class LedgerContentionError extends Error {
  */
 async function editDocs(
   db: D1Database,
-  step: string,
+  step: LedgerStep,
   notifications: readonly { bucket: number; eventId: string; index: number }[],
   now: number,
   edit: (set: WorkingSet) => void,
@@ -107,7 +107,7 @@ async function editDocs(
     const read = await readDocs(db, [...queries.values()]);
     const set = new WorkingSet(read, queries, seenPerBucket(read));
     edit(set);
-    const applied = await applyWrites(db, set.writes(), now, pending ?? []);
+    const applied = await applyWrites(db, step, set.writes(), now, pending ?? []);
     if (pending !== null) results = applied.results;
     pending = null;
     if (applied.written.every((w) => w !== null)) return { docs: current(read, applied.written as StoredDoc[]), results };
@@ -273,7 +273,7 @@ export async function recordOutcomes(
   for (let attempt = 1; attempt <= MAX_TRIES; attempt++) {
     const set = new WorkingSet(docs, new Map(), new Map());
     applyOutcomes(set, { outcomes, orphans: options.orphans, released, claimId, now }, matched);
-    const applied = await applyWrites(db, set.writes(), now, pending ?? []);
+    const applied = await applyWrites(db, "record", set.writes(), now, pending ?? []);
     if (pending !== null) results = applied.results;
     pending = null;
     if (applied.written.every((w) => w !== null)) {
@@ -283,7 +283,7 @@ export async function recordOutcomes(
     }
     docs = await readDocsByRef(db, refs);
   }
-  throw new LedgerContentionError("record step");
+  throw new LedgerContentionError("record");
 }
 
 /** The cached documents, if they are exactly those of `refs`. */
@@ -367,7 +367,7 @@ export async function recordDeadLetters(db: D1Database, notifications: readonly 
   if (notifications.length === 0) return [];
   const legacy = await importLegacy(db, notifications);
   let held: HeldRow[] = [];
-  await editDocs(db, "dead letter", notifications, now, (set) => {
+  await editDocs(db, "dead_letter", notifications, now, (set) => {
     legacy.addTo(set);
     held = [];
     for (const n of notifications) {

@@ -339,7 +339,11 @@ describe("consumer: a claim is always closed", () => {
     // The record step misses one row on purpose: while its push is in flight, its claim is lost.
     const providers = fakeProviders(async (message) => {
       if (message.token === missed) {
-        await env.DB.prepare("UPDATE deliveries SET claimed_by = 'someone-else' WHERE event_id = ?1 AND device_token = ?2")
+        await env.DB.prepare(
+          `UPDATE ledger_docs SET v = v + 1, doc = (
+             SELECT json_set(doc, '$.d[' || d.key || '].cb', 'someone-else') FROM json_each(doc, '$.d') AS d WHERE d.value->>'t' = ?2)
+           WHERE instr(doc, ?1) AND instr(doc, ?2)`,
+        )
           .bind(event.event_id, missed)
           .run();
       }

@@ -15,7 +15,7 @@ import { ledgerNotification, targetFor } from "../../src/delivery/plan";
 import { UNKNOWN_QUEUE_RETRY_SECONDS } from "../../src/delivery/queues";
 import worker from "../../src/index";
 import type { RecordJob } from "../../src/queue/message";
-import { failingD1 } from "../support/d1";
+import { failingD1, isLedgerStep } from "../support/d1";
 import { eventDeliveries, fakeProviders, job, queued, registerDevice, replayJobs as replay, runBatch } from "../support/delivery";
 import { captureLogs } from "../support/logs";
 import { fcmToken, uniqueId } from "../support/webhook";
@@ -122,7 +122,7 @@ describe("dead letters meeting a live lease", () => {
 describe("dead letters D1 cannot record", () => {
   it("come back after a minute, doubling to an hour, and after the last retry are logged with every event id and index", async () => {
     const event = job([queued({ i: 0 }), queued({ i: 3 }), queued({ i: 7 })]);
-    const broken = failingD1(env.DB, (sql) => sql.includes("'retries_exhausted'"));
+    const broken = failingD1(env.DB, isLedgerStep("dead_letter"));
     const delays: number[] = [];
     for (const attempts of [1, 2, 3, 7, DEAD_LETTER_MAX_RETRIES]) {
       const run = await deadLetters([event], { attempts, db: broken.db });
@@ -145,7 +145,7 @@ describe("dead letters D1 cannot record", () => {
 
   it("are recorded once D1 answers again", async () => {
     const event = job([queued()]);
-    const broken = failingD1(env.DB, (sql) => sql.includes("'retries_exhausted'"), 1);
+    const broken = failingD1(env.DB, isLedgerStep("dead_letter"), 1);
     expect((await deadLetters([event], { db: broken.db })).retried).toHaveLength(1);
     const again = await deadLetters([event], { attempts: 2, db: broken.db });
     expect(again.acked).toEqual(again.ids);

@@ -1,3 +1,5 @@
+import type { LedgerStep } from "../../src/db/doc-store";
+
 /**
  * D1 with injected failures: the real binding, except that a `batch` whose
  * statements match a test's rule throws the way D1 does when it cannot be
@@ -56,5 +58,8 @@ export function failingD1(db: D1Database, fails: (sql: string) => boolean, times
   return state;
 }
 
+/** A document write of this ledger step (doc-store.ts labels each). */
+export const isLedgerStep = (step: LedgerStep) => (sql: string): boolean => sql.startsWith(`/* ledger ${step} */`);
+
 /** The record step's write of outcomes (ledger-writes.ts recordOutcomes). */
-export const isRecordStep = (sql: string): boolean => /UPDATE deliveries SET status = j\.value->>'s'/.test(sql);
+export const isRecordStep = isLedgerStep("record");
