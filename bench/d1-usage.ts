@@ -1,10 +1,8 @@
 /**
- * What D1 holds and does, seen from outside the Worker without naming the
- * ledger's tables: the database's size, the rows each table gained during
- * a run, and what deleting a run's events costs, as the retention sweep
- * will delete them (every table with an `event_id` column, found through
- * SQLite's own catalogue, so the figures follow the ledger when its rows
- * move to other tables).
+ * What D1 holds and does, seen from outside the Worker: the database's
+ * size, the rows each table gained during a run (every table, found
+ * through SQLite's own catalogue), and what deleting a run's events costs,
+ * as the retention sweep will delete them.
  */
 import type { D1 } from "./harness.ts";
 
@@ -46,29 +44,28 @@ export function tableGrowth(before: Record<string, number>, after: Record<string
 }
 
 export interface Retirement {
-  /** The tables swept: those with an `event_id` column. */
+  /** The tables swept. */
   tables: string[];
   rows_read: number;
   rows_written: number;
 }
 
-/** Deletes these events' rows from every table keyed by `event_id`, in one batch, with what D1 reports for it. */
+/**
+ * Deletes the ledger documents that hold these events (both rows of each,
+ * `ledger` and `ledger_docs`), as the retention sweep will once they are
+ * 30 days old, in one batch, with what D1 reports for it. A document of
+ * single-notification events holds other events too: they go with it, as
+ * they will in retention, which deletes by the documents' time.
+ */
 export async function retireEvents(db: D1, eventIds: readonly string[]): Promise<Retirement> {
-  const swept: string[] = [];
-  for (const table of await tables(db)) {
-    const column = await db
-      .prepare("SELECT 1 AS found FROM pragma_table_info(?1) WHERE name = 'event_id'")
-      .bind(table)
-      .first<{ found: number }>();
-    if (column) swept.push(table);
-  }
-  if (swept.length === 0 || eventIds.length === 0) return { tables: swept, rows_read: 0, rows_written: 0 };
+  const tables = ["ledger_docs", "ledger"];
+  if (eventIds.length === 0) return { tables, rows_read: 0, rows_written: 0 };
+  const holding = `SELECT l.bucket, l.seq FROM ledger AS l
+    WHERE EXISTS (SELECT 1 FROM json_each(?1) AS e WHERE instr(l.events, json_quote(e.value)) > 0)`;
   const ids = JSON.stringify(eventIds);
-  const results = await db.batch(
-    swept.map((table) => db.prepare(`DELETE FROM ${quoted(table)} WHERE event_id IN (SELECT value FROM json_each(?1))`).bind(ids)),
-  );
+  const results = await db.batch(tables.map((table) => db.prepare(`DELETE FROM ${table} WHERE (bucket, seq) IN (${holding})`).bind(ids)));
   return {
-    tables: swept,
+    tables,
     rows_read: results.reduce((sum, r) => sum + (r.meta.rows_read ?? 0), 0),
     rows_written: results.reduce((sum, r) => sum + (r.meta.rows_written ?? 0), 0),
   };

@@ -9,8 +9,9 @@
 import { type CostLine, costPerMillion, type PerNotification, queueOperations } from "./cost.ts";
 import { runPool } from "../src/pool.ts";
 import { startCpuMeter } from "./cpu.ts";
-import { databaseBytes, LEDGER_RETENTION_DAYS } from "./d1-usage.ts";
+import { databaseBytes, LEDGER_RETENTION_DAYS, retireEvents } from "./d1-usage.ts";
 import type { LocalRelay } from "./harness.ts";
+import { eventDeliveryCounts } from "./ledger.ts";
 import type { DeliveryBatch } from "./logs.ts";
 import { benchDevices, type FleetMix, type FleetUser, mixedFleet, type SeededDevice, seedDevices } from "./seed.ts";
 import { StandinClient } from "../standins/client.ts";
@@ -77,10 +78,7 @@ export interface FanoutFigures {
 }
 
 async function ledgerOf(relay: LocalRelay, eventId: string) {
-  const { results } = await relay.db
-    .prepare("SELECT status, COUNT(*) AS n, MAX(attempts) AS a, COUNT(DISTINCT idx) AS k FROM deliveries WHERE event_id = ?1 GROUP BY status")
-    .bind(eventId)
-    .all<{ status: string; n: number; a: number; k: number }>();
+  const results = await eventDeliveryCounts(relay.db, eventId);
   const by_status = Object.fromEntries(results.map((r) => [r.status, r.n]));
   return {
     rows: results.reduce((sum, r) => sum + r.n, 0),
@@ -143,18 +141,6 @@ function byProvider(
   return figures;
 }
 
-/** Deletes the event's rows as the retention sweep will, and returns what D1 reports for it. */
-async function retire(relay: LocalRelay, eventId: string): Promise<{ rows_read: number; rows_written: number }> {
-  const results = await relay.db.batch(
-    ["deliveries", "notifications", "events"].map((table) =>
-      relay.db.prepare(`DELETE FROM ${table} WHERE event_id = ?1`).bind(eventId),
-    ),
-  );
-  return {
-    rows_read: results.reduce((sum, r) => sum + (r.meta.rows_read ?? 0), 0),
-    rows_written: results.reduce((sum, r) => sum + (r.meta.rows_written ?? 0), 0),
-  };
-}
 
 /** Fan-outs measured on this relay so far: each seeds users of its own. */
 let runs = 0;
@@ -216,7 +202,7 @@ export async function measureFanout(relay: LocalRelay, options: FanoutOptions): 
   const fcm = devices.filter((d) => d.provider === "fcm").length;
   const count = (provider: FleetUser["provider"]) => devices.filter((d) => d.provider === provider).length;
   const sum = (pick: (b: DeliveryBatch) => number) => batches.reduce((total, b) => total + (pick(b) ?? 0), 0);
-  const retired = await retire(relay, event.id);
+  const retired = await retireEvents(relay.db, [event.id]);
 
   // The event's JSON stands in for its messages' size.
   const queueOps = queueOperations(sum((b) => b.messages), sum((b) => b.retried), event.body.length);

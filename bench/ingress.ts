@@ -7,6 +7,7 @@
  * (the consumer runs as configured) but end as `no_device` without a push.
  */
 import type { LocalRelay } from "./harness.ts";
+import { deliveriesOfEvents } from "./ledger.ts";
 import { type RunFigures, runGet, runWebhooks, type WebhookRun } from "./load-generator.ts";
 import { startCpuMeter } from "./cpu.ts";
 import { notification, type SignedWebhook, WebhookSigner } from "./webhooks.ts";
@@ -54,11 +55,7 @@ function medianRound(rounds: { healthz: RunFigures; webhook: RunFigures }[]) {
 }
 
 async function countLedgerRows(relay: LocalRelay, eventPrefix: string): Promise<number> {
-  const row = await relay.db
-    .prepare("SELECT COUNT(*) AS n FROM deliveries WHERE event_id LIKE ?1")
-    .bind(`${eventPrefix}%`)
-    .first<{ n: number }>();
-  return row?.n ?? 0;
+  return deliveriesOfEvents(relay.db, eventPrefix);
 }
 
 /** Waits until the consumer has recorded `rows` ledger rows for these events (at once without a consumer). */

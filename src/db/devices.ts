@@ -109,22 +109,16 @@ export async function devicesOfUser(db: D1Database, by: UserIdKind, id: string):
 }
 
 /**
- * Every device of any of these custom_ids or user_ids, in one query; those
+ * The query of every device of any of these custom_ids or user_ids; those
  * the pruning brake holds too, so that a user whose devices are all held is
  * told apart from a user with none (the consumer sends to neither).
  */
-export async function devicesOfUsers(
-  db: D1Database,
-  customIds: readonly string[],
-  userIds: readonly string[],
-): Promise<DeviceRow[]> {
-  const { results } = await db
+export function devicesOfUsers(db: D1Database, customIds: readonly string[], userIds: readonly string[]): D1PreparedStatement {
+  return db
     .prepare(
       `SELECT * FROM devices WHERE custom_id IN (SELECT value FROM json_each(?1))
        UNION
        SELECT * FROM devices WHERE user_id IN (SELECT value FROM json_each(?2))`,
     )
-    .bind(JSON.stringify(customIds), JSON.stringify(userIds))
-    .all<DeviceRow>();
-  return results;
+    .bind(JSON.stringify(customIds), JSON.stringify(userIds));
 }

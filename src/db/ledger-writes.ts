@@ -9,7 +9,7 @@
 import { type AlarmInput, type AlertChanges, recordAlarms } from "./alerts";
 import { type DocRef, ksuidSeconds, refKey, type StoredDoc } from "./doc";
 import { bucketQueries, isClaimable, isOpen, keyOfDelivery, type NotificationFields, seenPerBucket, setState, WorkingSet } from "./doc-edit";
-import { applyWrites, type BucketQuery, eventDocs, type LedgerStep, readDocs, readDocsByRef } from "./doc-store";
+import { applyWrites, type BucketQuery, docsStatement, eventDocs, type LedgerStep, readDocs, readDocsByRef } from "./doc-store";
 import { DEVICE_QUARANTINED, type DeliveryKey, deliveryKey, type DeliveryStatus, type NotificationKey, notificationKey, type QUIET_HOURS } from "./ledger";
 import { importLegacy, legacyRecordStatements } from "./legacy";
 import { type PruneInput, type PruneResult, pruneDevices } from "./pruning";
@@ -87,24 +87,26 @@ export class LedgerContentionError extends Error {
 }
 
 /**
- * Reads the documents of `notifications`, lets `edit` change them, and
+ * Reads the documents of `notifications` (or starts from `firstRead`, read
+ * beside another query), lets `edit` change them, and
  * writes the changes (with `extra` statements the first time), until every
  * write took. Resolves with the documents as they now are (read or
  * written) and the extra statements' results.
  */
-async function editDocs(
-  db: D1Database,
-  step: LedgerStep,
-  notifications: readonly { bucket: number; eventId: string; index: number }[],
-  now: number,
-  edit: (set: WorkingSet) => void,
-  extra: readonly D1PreparedStatement[] = [],
-): Promise<{ docs: StoredDoc[]; results: D1Result[] }> {
+interface EditStep {
+  step: LedgerStep;
+  notifications: readonly { bucket: number; eventId: string; index: number }[];
+  now: number;
+  firstRead?: StoredDoc[];
+  extra?: readonly D1PreparedStatement[];
+}
+
+async function editDocs(db: D1Database, { step, notifications, now, firstRead, extra = [] }: EditStep, edit: (set: WorkingSet) => void): Promise<{ docs: StoredDoc[]; results: D1Result[] }> {
   const queries = bucketQueries(notifications);
   let pending: readonly D1PreparedStatement[] | null = extra;
   let results: D1Result[] = [];
   for (let attempt = 1; attempt <= MAX_TRIES; attempt++) {
-    const read = await readDocs(db, [...queries.values()]);
+    const read = attempt === 1 && firstRead ? firstRead : await readDocs(db, [...queries.values()]);
     const set = new WorkingSet(read, queries, seenPerBucket(read));
     edit(set);
     const applied = await applyWrites(db, step, set.writes(), now, pending ?? []);
@@ -121,6 +123,10 @@ function current(read: readonly StoredDoc[], written: readonly StoredDoc[]): Sto
   for (const d of written) byRef.set(refKey(d), d);
   return [...byRef.values()];
 }
+
+/** The claim's read of the documents, to run in one round trip with the recipients' query; parseDocs reads its result. */
+export const claimReadStatement = (db: D1Database, notifications: readonly LedgerNotification[]): D1PreparedStatement =>
+  docsStatement(db, [...bucketQueries(notifications).values()]);
 
 /** A delivery as the claim reports it. */
 function claimedRow(set: WorkingSet, place: Parameters<WorkingSet["deliveries"]>[0], d: StoredDoc["doc"]["d"][number]): ClaimedRow {
@@ -144,14 +150,14 @@ function claimedRow(set: WorkingSet, place: Parameters<WorkingSet["deliveries"]>
  * `sending` with our claim id; any other is final, `retrying` and not yet
  * due, or owned by a concurrent invocation (a duplicate webhook in flight).
  */
-export async function claimDeliveries(db: D1Database, claim: Claim, options: ClaimOptions): Promise<Claimed> {
+export async function claimDeliveries(db: D1Database, claim: Claim, options: ClaimOptions, firstRead?: StoredDoc[]): Promise<Claimed> {
   const dueBy = options.dueBy ?? options.now;
   const fields = new Map(claim.notifications.map((n) => [notificationKey(n), n]));
   const targets = [...claim.fresh.map((t) => ({ t, replay: false })), ...claim.replay.map((t) => ({ t, replay: true }))];
   const withDevices = new Set(claim.withDevices.map(notificationKey));
   const legacy = await importLegacy(db, claim.notifications);
   let rows: ClaimedRow[] = [];
-  const { docs } = await editDocs(db, "claim", claim.notifications, options.now, (set) => {
+  const { docs } = await editDocs(db, { step: "claim", notifications: claim.notifications, now: options.now, firstRead }, (set) => {
     legacy.addTo(set);
     for (const n of claim.notifications) {
       const place = set.ensure(n);
@@ -367,7 +373,7 @@ export async function recordDeadLetters(db: D1Database, notifications: readonly 
   if (notifications.length === 0) return [];
   const legacy = await importLegacy(db, notifications);
   let held: HeldRow[] = [];
-  await editDocs(db, "dead_letter", notifications, now, (set) => {
+  await editDocs(db, { step: "dead_letter", notifications, now }, (set) => {
     legacy.addTo(set);
     held = [];
     for (const n of notifications) {
@@ -434,7 +440,7 @@ export async function recordRejections(
     path: r.notification.path,
   }));
   const errors = new Map(rejections.map((r) => [r.index, r.error]));
-  await editDocs(db, "rejection", fields, event.receivedAt, (set) => {
+  await editDocs(db, { step: "rejection", notifications: fields, now: event.receivedAt }, (set) => {
     for (const f of fields) {
       if (set.find(f)) continue;
       const place = set.ensure(f);

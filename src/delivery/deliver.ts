@@ -7,7 +7,9 @@
  */
 import type { StoredDoc } from "../db/doc";
 import { QUIET_HOURS } from "../db/ledger";
-import { claimDeliveries, type Released } from "../db/ledger-writes";
+import type { DeviceRow } from "../db/devices";
+import { parseDocs } from "../db/doc-store";
+import { claimDeliveries, claimReadStatement, type Released } from "../db/ledger-writes";
 import { log } from "../log";
 import { runPool } from "../pool";
 import { oneSignalConfig, type OneSignalSettings } from "../push/onesignal/config";
@@ -18,10 +20,10 @@ import { waitsOf } from "./delays";
 import { type ConsumerDeps, DUE_TOLERANCE_MS } from "./deps";
 import { queueReceiptReads, receiptJobsFor } from "./expo-receipts";
 import { type Attempted, type Settled, settle } from "./outcomes";
-import { planDeliveries, type Plan, uniqueWorks, type Work } from "./plan";
+import { ledgerNotification, planDeliveries, type Plan, uniqueWorks, type Work } from "./plan";
 import { heldUntil, type QuietHours, quietHoursOf } from "./quiet-hours";
 import { recordBatch } from "./record-step";
-import { resolveRecipients } from "./recipients";
+import { recipientsOf, recipientsStatement } from "./recipients";
 import { sendTask, sendTasks } from "./send";
 import { readSignals, type Signals } from "./signals";
 import { settleMessages } from "./split";
@@ -84,16 +86,22 @@ export async function deliver(jobs: readonly { message: Message<unknown>; job: P
   report.split = await settleMessages(jobs, waits, env.PUSH_QUEUE, ctx.settler);
 }
 
-/** Looks up the recipients (one D1 query) and claims the rows (one transaction); counts the placeholders. */
+/**
+ * Looks up the recipients and reads the ledger's documents (one round
+ * trip), then claims the deliveries (one transaction; more only if another
+ * invocation wrote the same documents meanwhile); counts the placeholders.
+ */
 async function claim(works: Map<string, Work>, replayed: ReadonlySet<string>, { env, deps, report }: BatchContext): Promise<Claimed> {
   const oneSignal = oneSignalConfig(env as OneSignalSettings);
-  const devicesOf = await resolveRecipients(env.DB, [...works.values()].map((w) => w.n), oneSignal.kind === "off" ? null : oneSignal.externalId);
+  const notifications = [...works.values()].map((w) => ledgerNotification(w.job, w.n));
+  const [devices, read] = await env.DB.batch([recipientsStatement(env.DB, [...works.values()].map((w) => w.n)), claimReadStatement(env.DB, notifications)]);
   report.d1RoundTrips++;
+  const devicesOf = recipientsOf(devices!.results as DeviceRow[], oneSignal.kind === "off" ? null : oneSignal.externalId);
   const plan = planDeliveries(works, replayed, devicesOf);
   const claimId = crypto.randomUUID();
   const claimedAt = deps.now();
   const lease = { claimId, now: claimedAt, leaseUntil: claimedAt + deps.leaseMs, dueBy: claimedAt + DUE_TOLERANCE_MS };
-  const { rows: ledger, docs } = await claimDeliveries(env.DB, plan, lease);
+  const { rows: ledger, docs } = await claimDeliveries(env.DB, plan, lease, parseDocs(read!));
   const rows = triage(ledger, plan.targets, claimId, claimedAt);
   report.d1RoundTrips++;
   report.claimed = rows.mine.length;

@@ -31,19 +31,19 @@ export function oneSignalDevice(n: QueuedNotification, externalId: ExternalIdKin
   };
 }
 
-/** `oneSignal`: which id is the OneSignal external id, when OneSignal is on (null: off). */
-export async function resolveRecipients(
-  db: D1Database,
-  notifications: readonly QueuedNotification[],
-  oneSignal: ExternalIdKind | null = null,
-): Promise<(n: QueuedNotification) => DeviceRow[]> {
+/** The query of the notifications' devices, to run beside the claim's read (recipientsOf reads its result). */
+export function recipientsStatement(db: D1Database, notifications: readonly QueuedNotification[]): D1PreparedStatement {
   const customIds = new Set<string>();
   const userIds = new Set<string>();
   for (const n of notifications) {
     if (n.custom_id !== null) customIds.add(n.custom_id);
     userIds.add(n.user_id);
   }
-  const devices = await devicesOfUsers(db, [...customIds], [...userIds]);
+  return devicesOfUsers(db, [...customIds], [...userIds]);
+}
+
+/** Each notification's devices, from the devices found; `oneSignal`: which id is the OneSignal external id, when OneSignal is on (null: off). */
+export function recipientsOf(devices: readonly DeviceRow[], oneSignal: ExternalIdKind | null = null): (n: QueuedNotification) => DeviceRow[] {
   const byCustomId = groupBy(devices, (d) => d.custom_id);
   const byUserId = groupBy(devices, (d) => d.user_id);
   return (n) => {
