@@ -32,7 +32,10 @@ function tokenFor(provider: SeededDevice["provider"], userId: string): string {
   const digest = createHash("sha256").update(`${provider}:${userId}`).digest("hex");
   if (provider === "expo") return `ExponentPushToken[${digest.slice(0, 22)}]`;
   if (provider === "hms") return `IQAAAACy${digest}`;
-  return provider === "apns" ? digest : `fcm_${digest.slice(0, 40)}`;
+  if (provider === "apns") return digest;
+  // FCM registration tokens are about 160 characters: an instance id, ":APA91b", then opaque base64url.
+  const opaque = createHash("sha512").update(digest).digest("base64url") + createHash("sha512").update(`${digest}:2`).digest("base64url");
+  return `${Buffer.from(digest.slice(0, 32), "hex").toString("base64url").slice(0, 22)}:APA91b${opaque.slice(0, 134)}`;
 }
 
 /**

@@ -35,7 +35,7 @@ CREATE TABLE ledger_docs (
   seq     INTEGER NOT NULL,
   v       INTEGER NOT NULL,  -- version: every write checks and bumps it
   w       TEXT NOT NULL,     -- the last write's own id, so the summary row follows only that write
-  doc     TEXT NOT NULL,     -- JSON (src/db/doc.ts)
+  doc     BLOB NOT NULL,     -- deflated JSON (src/db/doc.ts, doc-store.ts)
   PRIMARY KEY (bucket, seq)
 ) WITHOUT ROWID;
 

@@ -29,8 +29,24 @@ const overlaps = (b: string, lo: string, hi: string, e: string) =>
 
 const DOC_COLUMNS = "d.bucket AS bucket, d.seq AS seq, d.v AS v, d.doc AS doc";
 
-type DocRow = DocRef & { v: number; doc: string };
-const parse = (rows: readonly DocRow[]): StoredDoc[] => rows.map((r) => ({ bucket: r.bucket, seq: r.seq, v: r.v, doc: JSON.parse(r.doc) as Doc }));
+/**
+ * A document is stored as deflated JSON: the keys and the text a reminder
+ * repeats for every user shrink to almost nothing, so what is stored is
+ * mostly what is unique per delivery (the device token, the provider's
+ * message id). Measured on the bench's fan-out: docs/capacity-and-costs.md.
+ */
+async function deflate(doc: Doc): Promise<ArrayBuffer> {
+  return new Response(new Blob([JSON.stringify(doc)]).stream().pipeThrough(new CompressionStream("deflate-raw"))).arrayBuffer();
+}
+
+async function inflate(stored: ArrayBuffer | number[]): Promise<Doc> {
+  const bytes = stored instanceof ArrayBuffer ? new Uint8Array(stored) : new Uint8Array(stored);
+  return (await new Response(new Blob([bytes]).stream().pipeThrough(new DecompressionStream("deflate-raw"))).json()) as Doc;
+}
+
+type DocRow = DocRef & { v: number; doc: ArrayBuffer | number[] };
+const parse = (rows: readonly DocRow[]): Promise<StoredDoc[]> =>
+  Promise.all(rows.map(async (r) => ({ bucket: r.bucket, seq: r.seq, v: r.v, doc: await inflate(r.doc) })));
 
 /** The read of readDocs, to batch with other statements; `parseDocs` reads its result. */
 export function docsStatement(db: D1Database, queries: readonly BucketQuery[]): D1PreparedStatement {
@@ -45,7 +61,7 @@ export function docsStatement(db: D1Database, queries: readonly BucketQuery[]): 
     .bind(list);
 }
 
-export const parseDocs = (result: D1Result): StoredDoc[] => parse(result.results as DocRow[]);
+export const parseDocs = (result: D1Result): Promise<StoredDoc[]> => parse(result.results as DocRow[]);
 
 /** The documents that may hold the queries' notifications (one round trip). */
 export async function readDocs(db: D1Database, queries: readonly BucketQuery[]): Promise<StoredDoc[]> {
@@ -105,12 +121,12 @@ const SUMMARY_COLUMNS = "lo, hi, events, users, counts, open_at, notifications";
  * `changes` says whether the write took. Each begins with a comment naming
  * the ledger step (`claim`, `record`, ...), which D1's query insights show.
  */
-export function writeStatements(db: D1Database, write: DocWrite, now: number, step: LedgerStep): D1PreparedStatement[] {
+async function writeStatements(db: D1Database, write: DocWrite, now: number, step: LedgerStep): Promise<D1PreparedStatement[]> {
   const w = writeId();
   const label = `/* ledger ${step} */ `;
   const s = summarize(write.doc);
   const summary = [s.lo, s.hi, s.events, s.users, s.counts, s.openAt, s.notifications] as const;
-  const doc = JSON.stringify(write.doc);
+  const doc = await deflate(write.doc);
   if (write.kind === "update") {
     const { bucket, seq, v } = write.stored;
     return [
@@ -159,7 +175,7 @@ export async function applyWrites(
   now: number,
   extra: readonly D1PreparedStatement[] = [],
 ): Promise<Applied> {
-  const statements = writes.flatMap((w) => writeStatements(db, w, now, step));
+  const statements = (await Promise.all(writes.map((w) => writeStatements(db, w, now, step)))).flat();
   if (statements.length + extra.length === 0) return { written: [], results: [] };
   const results = await db.batch<{ seq: number }>([...statements, ...extra]);
   const written = writes.map((write, i): StoredDoc | null => {

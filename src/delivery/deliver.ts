@@ -101,7 +101,7 @@ async function claim(works: Map<string, Work>, replayed: ReadonlySet<string>, { 
   const claimId = crypto.randomUUID();
   const claimedAt = deps.now();
   const lease = { claimId, now: claimedAt, leaseUntil: claimedAt + deps.leaseMs, dueBy: claimedAt + DUE_TOLERANCE_MS };
-  const { rows: ledger, docs } = await claimDeliveries(env.DB, plan, lease, parseDocs(read!));
+  const { rows: ledger, docs } = await claimDeliveries(env.DB, plan, lease, await parseDocs(read!));
   const rows = triage(ledger, plan.targets, claimId, claimedAt);
   report.d1RoundTrips++;
   report.claimed = rows.mine.length;

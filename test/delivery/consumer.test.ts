@@ -1,7 +1,8 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { applyWrites, eventDocs } from "../../src/db/doc-store";
 import { claimDeliveries } from "../../src/db/ledger-writes";
-import { ledgerNotification, targetFor } from "../../src/delivery/plan";
+import { bucketOfJob, ledgerNotification, targetFor } from "../../src/delivery/plan";
 import { LEASE_MS } from "../../src/delivery/consumer";
 import { api, apnsToken, capturingQueue, fcmToken, uniqueId } from "../support/webhook";
 import { drainLikeTheQueue, eventDeliveries, fakeProviders, job, queued, registerDevice, runBatch } from "../support/delivery";
@@ -339,13 +340,10 @@ describe("consumer: a claim is always closed", () => {
     // The record step misses one row on purpose: while its push is in flight, its claim is lost.
     const providers = fakeProviders(async (message) => {
       if (message.token === missed) {
-        await env.DB.prepare(
-          `UPDATE ledger_docs SET v = v + 1, doc = (
-             SELECT json_set(doc, '$.d[' || d.key || '].cb', 'someone-else') FROM json_each(doc, '$.d') AS d WHERE d.value->>'t' = ?2)
-           WHERE instr(doc, ?1) AND instr(doc, ?2)`,
-        )
-          .bind(event.event_id, missed)
-          .run();
+        const [stored] = await eventDocs(env.DB, event.event_id, bucketOfJob(event), Date.now());
+        const doc = structuredClone(stored!.doc);
+        doc.d.find((d) => d.t === missed)!.cb = "someone-else";
+        await applyWrites(env.DB, "claim", [{ kind: "update", stored: stored!, doc }], Date.now());
       }
       return { kind: "sent", id: "ok" };
     });
