@@ -58,16 +58,20 @@ interface Position {
   index: number;
 }
 
-/** The events of a page (?1 ?2: the position, ?3: at most), newest first, through the index on (received_at, event_id). */
+/**
+ * The events of a page (?1 ?2: the position, ?3: at most), newest first,
+ * through the index on (received_at, event_id). The first may be the
+ * event the last page finished: a window is one event more than a page.
+ */
 const WINDOW_SQL = `
 SELECT event_id, received_at FROM events WHERE (received_at, event_id) <= (?1, ?2)
 ORDER BY received_at DESC, event_id DESC LIMIT ?3`;
 
-/** The page's rows: the window's first ?3 notifications past the position (?4: the last index done of event ?2), with their deliveries. */
+/** The page's rows: the window's first ?5 notifications past the position (?4: the last index done of event ?2), with their deliveries. */
 export const PAGE_SQL = legacyRowsSql(`(
   SELECT n.* FROM (${WINDOW_SQL}) AS w JOIN notifications AS n ON n.event_id = w.event_id
   WHERE NOT (n.event_id = ?2 AND n.idx <= ?4)
-  ORDER BY w.received_at DESC, w.event_id DESC, n.idx LIMIT ?3) AS n`);
+  ORDER BY w.received_at DESC, w.event_id DESC, n.idx LIMIT ?5) AS n`);
 
 /** Moves the previous ledger into documents, a page at a time, within `limits`. */
 export async function convertLedger(db: D1Database, now = Date.now(), limits: ConvertLimits = CONVERT_LIMITS, clock: () => number = Date.now): Promise<ConvertResult> {
@@ -99,8 +103,8 @@ interface Page {
 /** One page of the previous ledger and where the next one starts (one call). */
 async function readPage(db: D1Database, at: Position, limit: number, budget: Budget): Promise<Page> {
   const [window, found] = await budget.batch(db, [
-    db.prepare(WINDOW_SQL).bind(at.receivedAt, at.eventId, limit),
-    db.prepare(PAGE_SQL).bind(at.receivedAt, at.eventId, limit, at.index),
+    db.prepare(WINDOW_SQL).bind(at.receivedAt, at.eventId, limit + 1),
+    db.prepare(PAGE_SQL).bind(at.receivedAt, at.eventId, limit + 1, at.index, limit),
   ]);
   const events = window!.results as { event_id: string; received_at: number }[];
   const rows = found!.results as LegacyRow[];
@@ -117,7 +121,7 @@ function nextPosition(events: readonly { event_id: string; received_at: number }
     return { receivedAt: events[order.get(last.e)!]!.received_at, eventId: last.e, index: last.i };
   }
   const end = events.at(-1);
-  return events.length < limit || !end ? null : { receivedAt: end.received_at, eventId: end.event_id, index: Number.MAX_SAFE_INTEGER };
+  return events.length <= limit || !end ? null : { receivedAt: end.received_at, eventId: end.event_id, index: Number.MAX_SAFE_INTEGER };
 }
 
 /** Moves one page: documents for what no document holds, the old rows gone where a document holds them now. */

@@ -154,6 +154,16 @@ describe("converting the previous ledger", () => {
     for (const e of events) expect(await ledgerOf(e.event_id)).not.toBeNull();
   });
 
+  it("goes through every event with pages of one notification, and drops an event row that has none", async () => {
+    const now = Date.now();
+    const events = [1, 2, 3].map((k) => legacyEvent(now - k * 60_000, [{ device_token: fcmToken() }]));
+    const empty = { ...legacyEvent(now - 90_000, []), notifications: [] };
+    await seedLegacy([...events, empty]);
+    expect((await convertLedger(env.DB, now, { ...CONVERT_LIMITS, notificationsPerPage: 1 })).complete).toBe(true);
+    for (const e of [...events, empty]) expect(await legacyRows(e.event_id)).toEqual({ events: 0, notifications: 0, deliveries: 0 });
+    for (const e of events) expect((await ledgerOf(e.event_id))!.summary).toEqual({ sent: 1 });
+  });
+
   it("brings the abandoned sweep back to a converted delivery left open behind its mark", async () => {
     const now = Date.now();
     await env.DB.prepare("INSERT OR REPLACE INTO sweep_marks (name, until) VALUES (?1, ?2)").bind(ABANDONED_MARK, now - ABANDONED_AFTER_MS).run();
