@@ -2,11 +2,12 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { markReplayed } from "../../src/db/ledger-writes";
 import { bucketOfJob } from "../../src/delivery/plan";
-import { REPLAY_GRACE_MS, RETENTION_DAYS, SWEEP_LIMITS, sweepLedger } from "../../src/maintenance/retention";
+import { EXPIRED_DOCS_SQL, REPLAY_GRACE_MS, RETENTION_DAYS, SWEEP_LIMITS, sweepLedger } from "../../src/maintenance/retention";
 import type { PushJob } from "../../src/queue/message";
 import { fakeProviders, job, queued, registerDevice, runBatch } from "../support/delivery";
 import { legacyDelivery, legacyNotification, legacyRows, seedLegacy } from "../support/legacy";
 import { ledgerOf } from "../support/ledger";
+import { queryPlan } from "../support/query-plan";
 import { capturingQueue, fcmToken, fetchWith, notification, notificationsSent, signedRequest, uniqueId } from "../support/webhook";
 
 const DAY = 86_400_000;
@@ -126,6 +127,13 @@ describe("ledger retention", () => {
     expect(result.complete).toBe(true);
     expect(result.calls).toBeLessThan(SWEEP_LIMITS.maxCalls);
     expect(await docsIn(bucket)).toBe(0);
+  });
+
+  it("finds expired documents through the primary key, never a scan of the ledger", async () => {
+    const steps = await queryPlan(EXPIRED_DOCS_SQL);
+    expect(steps).toContainEqual(expect.stringMatching(/^SEARCH l USING PRIMARY KEY \(\(bucket,seq\)>\(\?,\?\) AND bucket<\?\)/));
+    // Only `replays` (two days of replays) is read whole.
+    for (const step of steps) if (/^SCAN /.test(step)) expect(step).toBe("SCAN r");
   });
 
   it("stops at its budget and leaves nothing half-deleted that the next run cannot find", async () => {
