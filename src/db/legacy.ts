@@ -8,7 +8,10 @@
  *   the step writes; they stay where they are until the conversion sweep,
  *   maintenance/convert.ts, moves or drops them).
  * - A RecordJob queued by the previous version also lands on the rows it
- *   was claimed under (`writeRecordJob`).
+ *   was claimed under (`writeRecordJob`); so does an Expo receipt read for
+ *   a push of the previous version (`legacyReceiptStatements`).
+ * - The conversion moves the rest with the same mapping (`addRows`), and
+ *   gives a document what changed on the rows after its copy (`mergeNewer`).
  *
  * Once the previous ledger is empty (the conversion is done), an isolate
  * asks no more: nothing writes those tables any more.
@@ -209,10 +212,11 @@ export function mergeNewer(set: WorkingSet, rows: readonly LegacyRow[]): void {
       n.o = row.opened_at;
       set.touch(place.doc);
     }
-    const d = hasDelivery(row) ? set.delivery(place, row.token) : undefined;
+    if (!hasDelivery(row)) continue;
+    const d = set.delivery(place, row.token);
     if (!d || d.u >= row.updated_at) continue;
     for (const key of Object.keys(d) as (keyof DocDelivery)[]) if (key !== "n") delete (d as Partial<DocDelivery>)[key];
-    Object.assign(d, deliveryOf(row as LegacyRow & { token: string }));
+    Object.assign(d, deliveryOf(row));
     set.touch(place.doc);
   }
 }
