@@ -1,12 +1,13 @@
 /**
  * The Worker: `fetch` serves the webhook and the API; `queue` delivers
  * PushJobs and records what reaches the dead-letter queue; `scheduled`
- * trims the delivery ledger, purges the pruning brake's quarantine and
- * closes deliveries left open, hourly.
+ * trims the delivery ledger, purges the pruning brake's quarantine, closes
+ * deliveries left open and moves the previous ledger into documents, hourly.
  */
 import { consumeQueue } from "./delivery/queues";
 import { app } from "./app";
 import { closeAbandoned } from "./maintenance/abandoned";
+import { convertLedger } from "./maintenance/convert";
 import { sweepQuarantine } from "./maintenance/quarantine";
 import { sweepLedger } from "./maintenance/retention";
 import type { QueueMessage } from "./queue/message";
@@ -16,7 +17,8 @@ export default {
   queue: consumeQueue,
   async scheduled(_controller, env) {
     // All run even if one fails; the failure still fails the invocation.
-    for (const sweep of await Promise.allSettled([sweepLedger(env.DB), sweepQuarantine(env.DB), closeAbandoned(env.DB)])) {
+    const sweeps = [sweepLedger(env.DB), sweepQuarantine(env.DB), closeAbandoned(env.DB), convertLedger(env.DB)];
+    for (const sweep of await Promise.allSettled(sweeps)) {
       if (sweep.status === "rejected") throw sweep.reason;
     }
   },

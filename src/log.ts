@@ -17,6 +17,7 @@ export type LogEvent =
   | "credentials"
   | "consumer_error"
   | "retention"
+  | "conversion"
   | "quarantine"
   | "console"
   | "rate_limited"

@@ -114,6 +114,11 @@ export class WorkingSet {
     this.changed.add(doc);
   }
 
+  /** A document of the set as it was read; undefined for a new one. */
+  readAs(doc: Doc): StoredDoc | undefined {
+    return this.stored.get(doc);
+  }
+
   /** The notification's entry in its document. */
   notification(place: Place): DocNotification {
     return place.doc.n[place.n]!;

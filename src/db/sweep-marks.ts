@@ -1,7 +1,8 @@
 /**
  * How far a sweep has looked (migration 0009): it goes on from there, so a
- * missed run loses nothing. A mark moves in the same transaction as the
- * work it records.
+ * missed run loses nothing. A write behind the mark that the sweep must
+ * see moves the mark back, and a sweep that finishes moves the mark on only
+ * if nobody moved it since it read it: the move back wins.
  */
 
 /** The mark's time (epoch ms), or null before the sweep's first run. */
@@ -10,9 +11,23 @@ export async function readMark(db: D1Database, name: string): Promise<number | n
   return row?.until ?? null;
 }
 
-/** The statement that moves the mark to `until`, for the caller's batch. */
-export function moveMark(db: D1Database, name: string, until: number): D1PreparedStatement {
+/** The statement that moves the mark from `read` (what the sweep read, null for none) to `until`, unless it changed since. */
+export function moveMark(db: D1Database, name: string, read: number | null, until: number): D1PreparedStatement {
   return db
-    .prepare("INSERT INTO sweep_marks (name, until) VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET until = excluded.until")
-    .bind(name, until);
+    .prepare(
+      `INSERT INTO sweep_marks (name, until) VALUES (?1, ?3)
+       ON CONFLICT (name) DO UPDATE SET until = excluded.until WHERE sweep_marks.until IS ?2`,
+    )
+    .bind(name, read, until);
+}
+
+/**
+ * The statement that moves the mark back to `at` if it is past it (or sets
+ * it there before the sweep's first run): a sweep that goes by time must
+ * look again at something written behind it.
+ */
+export function pullMarkBack(db: D1Database, name: string, at: number): D1PreparedStatement {
+  return db
+    .prepare("INSERT INTO sweep_marks (name, until) VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET until = MIN(until, excluded.until)")
+    .bind(name, at);
 }

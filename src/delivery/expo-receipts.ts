@@ -30,6 +30,7 @@ import { enqueueJobs, MAX_MESSAGE_BYTES } from "../queue/enqueue";
 import type { ReceiptJob } from "../queue/message";
 import { retryDelaySeconds } from "./backoff";
 import type { Attempted } from "./outcomes";
+import { bucketOfJob } from "./plan";
 import { resendThrottled } from "./resend";
 import { logSignals } from "./signals";
 
@@ -43,6 +44,8 @@ export const RECEIPT_MAX_ATTEMPTS = 6;
 /** One ticket to read: its id, the device token, and the delivery it belongs to. */
 interface Ticket {
   eventId: string;
+  /** The event's ledger bucket (absent in jobs of the previous version). */
+  bucket?: number;
   index: number;
   token: string;
   id: string;
@@ -55,7 +58,7 @@ export function receiptJobsFor(sent: readonly Attempted[], sentAt: number): Rece
     if (device.provider !== "expo" || result.kind !== "sent" || result.id === "") continue;
     const tickets = byApp.get(device.app) ?? [];
     byApp.set(device.app, tickets);
-    tickets.push({ eventId: work.job.event_id, index: work.n.i, token: device.token, id: result.id });
+    tickets.push({ eventId: work.job.event_id, bucket: bucketOfJob(work.job), index: work.n.i, token: device.token, id: result.id });
   }
   return [...byApp].flatMap(([app, tickets]) => packTickets({ app, round: 1, sentAt }, tickets));
 }
@@ -74,8 +77,8 @@ export function packTickets(
   for (const ticket of tickets) {
     const entry: [string, string, number] = [ticket.id, ticket.token, ticket.index];
     let event = job.events.at(-1);
-    // A new event entry costs its id too; the margin covers brackets and commas.
-    const size = utf8Bytes(JSON.stringify(entry)) + (event?.e === ticket.eventId ? 1 : utf8Bytes(ticket.eventId) + 16);
+    // A new event entry costs its id and bucket too; the comma before each entry is the 1.
+    const size = utf8Bytes(JSON.stringify(entry)) + 1 + (event?.e === ticket.eventId ? 0 : utf8Bytes(JSON.stringify(eventEntry(ticket))) + 1);
     if (count > 0 && (count >= EXPO_MAX_RECEIPT_IDS || bytes + size > MAX_MESSAGE_BYTES)) {
       jobs.push(job);
       job = empty();
@@ -83,7 +86,7 @@ export function packTickets(
       bytes = baseBytes;
       event = undefined;
     }
-    if (event?.e !== ticket.eventId) job.events.push((event = { e: ticket.eventId, t: [] }));
+    if (event?.e !== ticket.eventId) job.events.push((event = eventEntry(ticket)));
     event!.t.push(entry);
     count++;
     bytes += size;
@@ -92,8 +95,11 @@ export function packTickets(
   return jobs;
 }
 
+/** A job's entry for the ticket's event, its tickets to come. */
+const eventEntry = (ticket: Ticket): ReceiptJob["events"][number] => ({ e: ticket.eventId, ...(ticket.bucket === undefined ? {} : { b: ticket.bucket }), t: [] });
+
 const ticketsOf = (job: ReceiptJob): Ticket[] =>
-  job.events.flatMap((event) => event.t.map(([id, token, index]) => ({ eventId: event.e, index, token, id })));
+  job.events.flatMap((event) => event.t.map(([id, token, index]) => ({ eventId: event.e, ...(event.b === undefined ? {} : { bucket: event.b }), index, token, id })));
 
 /** Queues the receipt reads, RECEIPT_DELAY_SECONDS from now; never throws (a lost read costs no notification). */
 export async function queueReceiptReads(queue: Queue, jobs: readonly ReceiptJob[], delaySeconds = RECEIPT_DELAY_SECONDS): Promise<number> {
@@ -176,7 +182,7 @@ function sortReceipts(job: ReceiptJob, tickets: readonly Ticket[], receipts: Rec
       sorted.delivered++;
       continue;
     }
-    const key = { eventId: ticket.eventId, index: ticket.index, token: ticket.token, ticket: ticket.id, error: `receipt:${verdict.reason}` };
+    const key = { eventId: ticket.eventId, bucket: ticket.bucket, index: ticket.index, token: ticket.token, ticket: ticket.id, error: `receipt:${verdict.reason}` };
     if (verdict.kind === "dead") {
       sorted.errors.push({ ...key, status: "invalid_token" });
       // Jobs queued before they carried sent_at prune as they did: by the receipt alone.

@@ -124,8 +124,11 @@ export interface ReceiptJob {
   round: number;
   /** When the pushes began (epoch ms): a receipt's dead token prunes only a registration older than this. */
   sent_at?: number;
-  /** Per event: [ticket id, device token, notification index]. */
-  events: { e: string; t: [string, string, number][] }[];
+  /**
+   * Per event: its ledger bucket (`b`, missing from jobs queued before the
+   * ledger kept documents) and [ticket id, device token, notification index].
+   */
+  events: { e: string; b?: number; t: [string, string, number][] }[];
 }
 
 /** Everything the push queue carries. */

@@ -1,18 +1,22 @@
 /**
  * Expo through the consumer and the stand-in: a batch's Expo devices go out
- * in requests of up to 100, tickets become ledger rows (the ticket id as
- * provider_id) and verdicts, and a ReceiptJob queued 15 minutes on reads
- * the receipts: DeviceNotRegistered removes a few devices and, in a burst,
- * goes through the pruning brake; receipts not ready are read again.
+ * in requests of up to 100, tickets become deliveries in the ledger's
+ * documents (the ticket id as provider id) and verdicts, and a ReceiptJob
+ * queued 15 minutes on reads the receipts: DeviceNotRegistered removes a
+ * few devices and, in a burst, goes through the pruning brake; receipts not
+ * ready are read again.
  */
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
 import { packTickets, RECEIPT_DELAY_SECONDS, RECEIPT_ROUNDS } from "../../src/delivery/expo-receipts";
+import { bucketOfJob } from "../../src/delivery/plan";
 import { createIsolateMemory } from "../../src/push/credential-cache";
 import { createProviders } from "../../src/push/providers";
 import type { PushJob, ReceiptJob } from "../../src/queue/message";
-import { alertOf, eventDeliveries, job, queued, recordingQueue, runBatch, seedDevices } from "../support/delivery";
+import { alertOf, job, queued, recordingQueue, runBatch, seedDevices } from "../support/delivery";
 import { expoToken, uniqueId } from "../support/ids";
+import { legacyDelivery, legacyNotification, seedLegacy } from "../support/legacy";
+import { ledgerOf } from "../support/ledger";
 import { captureLogs } from "../support/logs";
 import { failRate, freshExpoAccessToken, pushes, script, stats } from "../support/standins";
 
@@ -56,16 +60,18 @@ describe("Expo through the consumer", () => {
     expect(report.outcomes).toEqual({ sent: 150 });
     expect(await stats({ access_token: fleet.accessToken })).toMatchObject({ expo_requests: 2, expo_pushes: 150 });
 
-    const ledger = await eventDeliveries(fleet.jobs[0]!.event_id);
+    const ledger = await ledgerOf(fleet.jobs[0]!.event_id);
     const row = ledger!.deliveries[0]!;
-    const [push] = await pushes({ token: row.device_token! });
-    expect(row).toMatchObject({ provider: "expo", status: "sent", provider_id: push!.provider_id });
+    const [push] = await pushes({ token: row.token });
+    expect(row).toMatchObject({ provider: "expo", status: "sent", providerId: push!.provider_id });
 
     expect(fleet.queue.sent).toHaveLength(1);
     expect(fleet.queue.sent[0]!.delaySeconds).toBe(RECEIPT_DELAY_SECONDS);
     const receiptJob = fleet.receiptJobs()[0]!;
     expect(receiptJob).toMatchObject({ kind: "expo_receipts", app: fleet.app, round: 1 });
     expect(receiptJob.events.flatMap((e) => e.t)).toHaveLength(150);
+    // Each event with its bucket: the read finds its documents by key.
+    expect(receiptJob.events.map((e) => e.b)).toEqual(fleet.jobs.map(bucketOfJob));
   });
 
   it("acts on ticket errors: a dead token goes, a throttled device waits, bad credentials raise an alert and wait", async () => {
@@ -78,7 +84,7 @@ describe("Expo through the consumer", () => {
     logs.stop();
     expect(report.outcomes).toEqual({ invalid_token: 1, retrying: 2, sent: 1 });
     expect(await devices(fleet.tokens)).toEqual({ kept: 3, quarantined: 0 });
-    const errors = new Map((await eventDeliveries(fleet.jobs[0]!.event_id))!.deliveries.map((d) => [d.device_token, d.error]));
+    const errors = new Map((await ledgerOf(fleet.jobs[0]!.event_id))!.deliveries.map((d) => [d.token, d.error]));
     expect(fleet.tokens.map((t) => errors.get(t))).toEqual(["DeviceNotRegistered", "MessageRateExceeded", "provider_misconfigured:InvalidCredentials", null]);
     expect(await alertOf("provider_misconfigured", "expo", fleet.app, "InvalidCredentials")).toMatchObject({ check: expect.stringContaining("eas credentials") });
   });
@@ -94,11 +100,11 @@ describe("Expo through the consumer", () => {
     const read = await runBatch(fleet.receiptJobs(), { providers: fleet.providers, now: () => later }, 1, fleet.envOverrides);
     expect(read.acked).toEqual(read.ids);
     expect(await devices(fleet.tokens)).toEqual({ kept: 110, quarantined: 0 });
-    const summary = (await eventDeliveries(fleet.jobs[0]!.event_id))!.summary;
+    const { summary, deliveries: rows } = (await ledgerOf(fleet.jobs[0]!.event_id))!;
     expect(summary).toEqual({ sent: 39, invalid_token: 10, failed: 1 });
-    const rows = (await eventDeliveries(fleet.jobs[0]!.event_id))!.deliveries;
-    expect(rows.find((d) => d.device_token === fleet.tokens[0])).toMatchObject({ status: "invalid_token", error: "receipt:DeviceNotRegistered" });
-    expect(rows.find((d) => d.device_token === fleet.tokens[10])).toMatchObject({ status: "failed", error: "receipt:MessageTooBig" });
+    const ticket = (await pushes({ token: fleet.tokens[0] }))[0]!.provider_id;
+    expect(rows.find((d) => d.token === fleet.tokens[0])).toMatchObject({ status: "invalid_token", error: "receipt:DeviceNotRegistered", providerId: ticket });
+    expect(rows.find((d) => d.token === fleet.tokens[10])).toMatchObject({ status: "failed", error: "receipt:MessageTooBig" });
     expect(await stats({ access_token: fleet.accessToken })).toMatchObject({ expo_receipt_requests: 1 });
   });
 
@@ -109,17 +115,18 @@ describe("Expo through the consumer", () => {
     const receipts = fleet.receiptJobs();
     const later = Date.now() + RECEIPT_DELAY_SECONDS * 1000;
     await runBatch(receipts, { providers: fleet.providers, now: () => later }, 1, fleet.envOverrides);
-    const rows = (await eventDeliveries(fleet.jobs[0]!.event_id))!.deliveries;
-    expect(rows.find((d) => d.device_token === fleet.tokens[1])).toMatchObject({ status: "failed", error: "receipt:MessageRateExceeded" });
+    const rows = (await ledgerOf(fleet.jobs[0]!.event_id))!.deliveries;
+    expect(rows.find((d) => d.token === fleet.tokens[1])).toMatchObject({ status: "failed", error: "receipt:MessageRateExceeded" });
     const resend = fleet.queue.sent.filter((m) => (m.body as PushJob).retry_failed);
     expect(resend).toHaveLength(1);
     expect(resend[0]!.delaySeconds).toBeGreaterThan(0);
     expect((resend[0]!.body as PushJob).notifications.map((n) => n.i)).toEqual([1]);
+    expect((resend[0]!.body as PushJob).t).toBe(bucketOfJob(fleet.jobs[0]!));
 
     await runBatch([resend[0]!.body], { providers: fleet.providers }, 1, fleet.envOverrides);
     expect((await pushes({ token: fleet.tokens[1] })).length).toBe(2);
     expect((await pushes({ token: fleet.tokens[0] })).length).toBe(1);
-    expect((await eventDeliveries(fleet.jobs[0]!.event_id))!.summary).toEqual({ sent: 3 });
+    expect((await ledgerOf(fleet.jobs[0]!.event_id))!.summary).toEqual({ sent: 3 });
   });
 
   it("holds a burst of DeviceNotRegistered receipts with the pruning brake: quarantined, alerted, not deleted", async () => {
@@ -160,6 +167,35 @@ describe("Expo through the consumer", () => {
     const run = await runBatch([job], { providers: fleet.providers }, 1, revoked);
     expect(run.retried.size).toBe(1);
     expect(await alertOf("provider_misconfigured", "expo", fleet.app, "EXPO_ACCESS_TOKEN")).toBeDefined();
+  });
+});
+
+describe("Expo receipts queued by the previous version (no bucket per event)", () => {
+  it("find their documents by the event's id", async () => {
+    const fleet = await expoFleet(2);
+    await script(fleet.tokens[0]!, [{ preset: "expo_receipt_device_not_registered" }]);
+    await runBatch(fleet.jobs, { providers: fleet.providers }, 1, fleet.envOverrides);
+    const previous = fleet.receiptJobs().map((j) => ({ ...j, events: j.events.map(({ b: _, ...e }) => e) }));
+    await runBatch(previous, { providers: fleet.providers }, 1, fleet.envOverrides);
+    expect((await ledgerOf(fleet.jobs[0]!.event_id))!.summary).toEqual({ sent: 1, invalid_token: 1 });
+  });
+
+  it("land on the previous ledger's row a push of the previous version left", async () => {
+    const fleet = await expoFleet(1);
+    await script(fleet.tokens[0]!, [{ preset: "expo_receipt_device_not_registered" }]);
+    await runBatch(fleet.jobs, { providers: fleet.providers }, 1, fleet.envOverrides);
+    // As the previous version recorded it: the ticket on a row of the previous ledger, no document.
+    const event = fleet.jobs[0]!;
+    const ticket = (await pushes({ token: fleet.tokens[0] }))[0]!.provider_id;
+    const mine = "SELECT bucket, seq FROM ledger WHERE bucket = ?1 AND instr(events, json_quote(?2)) > 0";
+    await env.DB.batch(["ledger_docs", "ledger"].map((t) => env.DB.prepare(`DELETE FROM ${t} WHERE (bucket, seq) IN (${mine})`).bind(bucketOfJob(event), event.event_id)));
+    const sent = legacyDelivery({ device_token: fleet.tokens[0]!, provider: "expo", app: fleet.app, provider_id: ticket });
+    await seedLegacy([{ event_id: event.event_id, received_at: event.received_at, replayed_at: null, notifications: [legacyNotification(0, [sent])] }]);
+
+    const previous = fleet.receiptJobs().map((j) => ({ ...j, events: j.events.map(({ b: _, ...e }) => e) }));
+    await runBatch(previous, { providers: fleet.providers }, 1, fleet.envOverrides);
+    const row = await env.DB.prepare("SELECT status, error, provider_id FROM deliveries WHERE event_id = ?1").bind(event.event_id).first();
+    expect(row).toEqual({ status: "invalid_token", error: "receipt:DeviceNotRegistered", provider_id: ticket });
   });
 });
 
