@@ -5,7 +5,7 @@
  * the change applied to what it holds now.
  */
 import type { Doc, StoredDoc } from "./doc";
-import { applyWrites, type DocWrite, readDocsByRef } from "./doc-store";
+import { applyWrites, type DocWrite, type LedgerStep, readDocsByRef } from "./doc-store";
 import { LedgerContentionError } from "./ledger-writes";
 
 /** Tries before giving up, as many as the write path's steps take (ledger-writes.ts). */
@@ -28,7 +28,7 @@ export interface Rewritten {
  */
 export async function rewriteDocs(
   db: D1Database,
-  step: string,
+  step: LedgerStep,
   docs: readonly StoredDoc[],
   edit: (doc: Doc) => number,
   now: number,
@@ -39,7 +39,7 @@ export async function rewriteDocs(
   for (let attempt = 1; attempt <= MAX_TRIES; attempt++) {
     const edits = pending.map((stored) => ({ stored, doc: structuredClone(stored.doc) })).map((e) => ({ ...e, changed: edit(e.doc) }));
     const writes = edits.filter((e) => e.changed > 0);
-    const applied = await applyWrites(db, writes.map((e): DocWrite => ({ kind: "update", stored: e.stored, doc: e.doc })), now, attempt === 1 ? extra : []);
+    const applied = await applyWrites(db, step, writes.map((e): DocWrite => ({ kind: "update", stored: e.stored, doc: e.doc })), now, attempt === 1 ? extra : []);
     if (attempt === 1) done.results = applied.results;
     if (writes.length > 0 || (attempt === 1 && extra.length > 0)) done.calls++;
     const lost = writes.filter((_, i) => applied.written[i] === null);

@@ -44,8 +44,10 @@ async function inflate(stored: ArrayBuffer | number[]): Promise<Doc> {
   return (await new Response(new Blob([bytes]).stream().pipeThrough(new DecompressionStream("deflate-raw"))).json()) as Doc;
 }
 
-type DocRow = DocRef & { v: number; doc: ArrayBuffer | number[] };
-const parse = (rows: readonly DocRow[]): Promise<StoredDoc[]> =>
+/** A `ledger_docs` row as D1 returns it (selected as DOC_COLUMNS). */
+export type DocRow = DocRef & { v: number; doc: ArrayBuffer | number[] };
+/** Documents from their rows. */
+export const parseDocRows = (rows: readonly DocRow[]): Promise<StoredDoc[]> =>
   Promise.all(rows.map(async (r) => ({ bucket: r.bucket, seq: r.seq, v: r.v, doc: await inflate(r.doc) })));
 
 /** The read of readDocs, to batch with other statements; `parseDocs` reads its result. */
@@ -61,7 +63,7 @@ export function docsStatement(db: D1Database, queries: readonly BucketQuery[]): 
     .bind(list);
 }
 
-export const parseDocs = (result: D1Result): Promise<StoredDoc[]> => parse(result.results as DocRow[]);
+export const parseDocs = (result: D1Result): Promise<StoredDoc[]> => parseDocRows(result.results as DocRow[]);
 
 /** The documents that may hold the queries' notifications (one round trip). */
 export async function readDocs(db: D1Database, queries: readonly BucketQuery[]): Promise<StoredDoc[]> {
@@ -79,7 +81,7 @@ export async function readDocsByRef(db: D1Database, refs: readonly DocRef[]): Pr
     )
     .bind(JSON.stringify(refs.map((r) => ({ b: r.bucket, s: r.seq }))))
     .all<DocRow>();
-  return parse(results);
+  return parseDocRows(results);
 }
 
 /**
@@ -102,16 +104,22 @@ export async function eventDocs(db: D1Database, eventId: string, bucket: number 
     )
     .bind(eventId, range[0], range[1])
     .all<DocRow>();
-  return parse(results);
+  return parseDocRows(results);
 }
 
 /** A document to write: new in `bucket` (checked against the `seen` documents of its query), or a new version of one read. */
-export type DocWrite =
+export type DocWrite = (
   | { kind: "insert"; bucket: number; doc: Doc; query: BucketQuery; seen: number }
-  | { kind: "update"; stored: StoredDoc; doc: Doc };
+  | { kind: "update"; stored: StoredDoc; doc: Doc }
+) & { w?: string };
 
-/** A write's own id: the summary row is written only beside the document write that carries it. */
-const writeId = (): string => crypto.randomUUID().slice(0, 13);
+/**
+ * A write's own id (made on first use), which its document keeps until the
+ * next write: the summary row is written only beside the document write
+ * that carries it, and a statement of the same transaction can ask whether
+ * the write took.
+ */
+export const writeIdOf = (write: DocWrite): string => (write.w ??= crypto.randomUUID().slice(0, 13));
 
 const SUMMARY_COLUMNS = "lo, hi, events, users, counts, open_at, notifications";
 
@@ -122,7 +130,7 @@ const SUMMARY_COLUMNS = "lo, hi, events, users, counts, open_at, notifications";
  * the ledger step (`claim`, `record`, ...), which D1's query insights show.
  */
 async function writeStatements(db: D1Database, write: DocWrite, now: number, step: LedgerStep): Promise<D1PreparedStatement[]> {
-  const w = writeId();
+  const w = writeIdOf(write);
   const label = `/* ledger ${step} */ `;
   const s = summarize(write.doc);
   const summary = [s.lo, s.hi, s.events, s.users, s.counts, s.openAt, s.notifications] as const;

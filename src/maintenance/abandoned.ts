@@ -26,6 +26,7 @@
 import type { Doc, DocDelivery, StoredDoc } from "../db/doc";
 import { isOpen, setState } from "../db/doc-edit";
 import { rewriteDocs } from "../db/doc-rewrite";
+import { type DocRow, parseDocRows } from "../db/doc-store";
 import { moveMark, pullMarkBack, readMark } from "../db/sweep-marks";
 import { log } from "../log";
 import { Budget, CALLS_PER_RUN, SWEEP_MS } from "./budget";
@@ -99,11 +100,11 @@ async function closeSlice(db: D1Database, slice: { from: number; until: number }
   let afterSeq = 0;
   let after = from;
   while (budget.allows(2)) {
-    const rows = await budget.all<{ bucket: number; seq: number; v: number; doc: string }>(
+    const rows = await budget.all<DocRow>(
       db.prepare(OPEN_DOCS_SQL).bind(after, until, afterSeq, DOCS_PER_READ),
     );
-    const docs: StoredDoc[] = rows.map((r) => ({ bucket: r.bucket, seq: r.seq, v: r.v, doc: JSON.parse(r.doc) as Doc }));
-    const rewritten = await rewriteDocs(db, "abandoned sweep", docs, (doc) => closeAbandonedIn(doc, now), now);
+    const docs = await parseDocRows(rows);
+    const rewritten = await rewriteDocs(db, "sweep", docs, (doc) => closeAbandonedIn(doc, now), now);
     budget.spend(rewritten.calls);
     swept.closed += rewritten.changed;
     swept.held ??= firstHeld(docs, now);

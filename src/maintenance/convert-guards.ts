@@ -5,15 +5,14 @@
  * document that holds its notification is stored as this transaction left
  * it, and only if the row is as the page read it.
  *
- * The guard of a new document is its content (the `doc` column holds the
- * JSON the insert bound, doc-store.ts): an insert that lost its race left
- * no document with that content, and deletes nothing. A document
- * rewritten is guarded by its key and content, one left as read by its
- * key and version.
+ * The guard of a written document is its write's id (the `w` column,
+ * doc-store.ts writeIdOf): an insert or update that lost its race left no
+ * document with that id, and deletes nothing. A document left as read is
+ * guarded by its key and version.
  */
 import type { Doc } from "../db/doc";
 import type { WorkingSet } from "../db/doc-edit";
-import type { DocWrite } from "../db/doc-store";
+import { type DocWrite, writeIdOf } from "../db/doc-store";
 import { chunkJson } from "../db/json-chunks";
 import { hasDelivery, type LegacyRow } from "../db/legacy";
 import { revisitStatement } from "./abandoned";
@@ -30,7 +29,7 @@ export interface Deleted {
 const GUARD = `EXISTS (SELECT 1 FROM ledger_docs AS kept WHERE kept.bucket = g.value->>'b'
   AND (g.value->>'s' IS NULL OR kept.seq = g.value->>'s')
   AND (g.value->>'v' IS NULL OR kept.v = g.value->>'v')
-  AND (g.value->>'d' IS NULL OR kept.doc = g.value->>'d'))`;
+  AND (g.value->>'w' IS NULL OR kept.w = g.value->>'w'))`;
 
 /** The delivery rows (`k` of each guard: event, index, token, updated_at as read) whose document holds. */
 export const DELETE_DELIVERIES_SQL = `
@@ -51,7 +50,7 @@ interface Guard {
   b: number;
   s?: number;
   v?: number;
-  d?: string;
+  w?: string;
   k: { e: string; i: number; t: string; u: number }[];
   n: { e: string; i: number; o: number | null }[];
 }
@@ -106,8 +105,8 @@ function guardsOf(set: WorkingSet, writes: readonly DocWrite[], rows: readonly L
 }
 
 function guardOf(set: WorkingSet, doc: Doc, write: DocWrite | undefined): Guard {
-  if (write?.kind === "insert") return { b: write.bucket, d: JSON.stringify(doc), k: [], n: [] };
-  if (write?.kind === "update") return { b: write.stored.bucket, s: write.stored.seq, d: JSON.stringify(doc), k: [], n: [] };
+  if (write?.kind === "insert") return { b: write.bucket, w: writeIdOf(write), k: [], n: [] };
+  if (write?.kind === "update") return { b: write.stored.bucket, s: write.stored.seq, w: writeIdOf(write), k: [], n: [] };
   const read = set.readAs(doc)!;
   return { b: read.bucket, s: read.seq, v: read.v, k: [], n: [] };
 }

@@ -137,7 +137,7 @@ async function movePage(db: D1Database, page: Page, now: number, budget: Budget)
     mergeNewer(set, page.rows);
     const writes = set.writes();
     const deletes = deleteStatements(db, set, writes, { rows: page.rows, events: [...page.events.keys()] });
-    const applied = await applyWrites(db, writes, now, deletes.statements);
+    const applied = await applyWrites(db, "convert", writes, now, deletes.statements);
     const deleted = readDeleted(applied.results, deletes);
     for (const key of ["events", "notifications", "deliveries"] as const) moved[key] += deleted[key];
     moved.documents += applied.written.filter((w) => w !== null).length;
