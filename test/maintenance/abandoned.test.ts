@@ -85,7 +85,7 @@ describe("abandoned deliveries", () => {
     const lost = await retryingSince(now - ABANDONED_AFTER_MS - HOUR);
     const bucket = bucketOfJob(lost);
     // Another write lands between the sweep's read and its write (a version bump that changes nothing else).
-    const db = racingD1(env.DB, (sql) => sql.startsWith("UPDATE ledger_docs"), () =>
+    const db = racingD1(env.DB, (sql) => sql.includes("UPDATE ledger_docs"), () =>
       env.DB.prepare("UPDATE ledger_docs SET v = v + 1 WHERE bucket = ?1").bind(bucket).run(),
     );
     expect(await closeAbandoned(db, now)).toBe(1);

@@ -117,7 +117,7 @@ describe("converting the previous ledger", () => {
     const n0 = event.notifications[0]!;
     const notification = { eventId: event.event_id, index: 0, bucket: secondOf(event.received_at), receivedAt: event.received_at, userId: n0.user_id!, customId: null, title: n0.title!, body: n0.body!, path: n0.path! };
     // A claim of notification 0 writes its document between the conversion's read and its write.
-    const db = racingD1(env.DB, (sql) => sql.startsWith("INSERT INTO ledger_docs"), () =>
+    const db = racingD1(env.DB, (sql) => sql.includes("INSERT INTO ledger_docs"), () =>
       claimDeliveries(env.DB, { notifications: [notification], fresh: [], replay: [], withDevices: [] }, { claimId: "racer", now, leaseUntil: now + 60_000 }),
     );
 
