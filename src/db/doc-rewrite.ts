@@ -6,10 +6,8 @@
  */
 import type { Doc, StoredDoc } from "./doc";
 import { applyWrites, type DocWrite, type LedgerStep, readDocsByRef } from "./doc-store";
-import { LedgerContentionError } from "./ledger-writes";
+import { LedgerContentionError, MAX_TRIES } from "./ledger-writes";
 
-/** Tries before giving up, as many as the write path's steps take (ledger-writes.ts). */
-const MAX_TRIES = 8;
 
 export interface Rewritten {
   /** Deliveries changed, as `edit` counted them in the writes that took. */

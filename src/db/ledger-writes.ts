@@ -14,6 +14,7 @@ import { DEVICE_QUARANTINED, type DeliveryKey, deliveryKey, type DeliveryStatus,
 import { importLegacy, legacyRecordStatements } from "./legacy";
 import { type PruneInput, type PruneResult, pruneDevices } from "./pruning";
 import { readStaged } from "./staged";
+import { revisitStatement } from "./sweep-marks";
 
 /** A notification as the ledger keeps it: text and recipient, stored once for all its devices. */
 export interface LedgerNotification extends NotificationKey {
@@ -77,7 +78,7 @@ export interface Claimed {
 }
 
 /** Reads and writes a step retries when another invocation wrote the same documents first. */
-const MAX_TRIES = 8;
+export const MAX_TRIES = 8;
 
 /** A step's documents changed under it more than MAX_TRIES times. */
 export class LedgerContentionError extends Error {
@@ -395,12 +396,18 @@ export async function recordDeadLetters(db: D1Database, notifications: readonly 
   return held;
 }
 
-/** Notes that the event is being replayed: the retention sweep keeps its documents while the replay may be on the queue. */
+/**
+ * Notes that the event is being replayed: the retention sweep keeps its
+ * documents while the replay may be on the queue, and the abandoned sweep
+ * looks at its bucket again, behind its mark, should the replay's message be lost.
+ */
 export async function markReplayed(db: D1Database, eventId: string, bucket: number, now: number): Promise<void> {
-  await db
-    .prepare("INSERT INTO replays (event_id, bucket, replayed_at) VALUES (?1, ?2, ?3) ON CONFLICT (event_id) DO UPDATE SET replayed_at = ?3")
-    .bind(eventId, bucket, now)
-    .run();
+  await db.batch([
+    db
+      .prepare("INSERT INTO replays (event_id, bucket, replayed_at) VALUES (?1, ?2, ?3) ON CONFLICT (event_id) DO UPDATE SET replayed_at = ?3")
+      .bind(eventId, bucket, now),
+    revisitStatement(db, bucket),
+  ]);
 }
 
 /** A notification that failed validation at the webhook, with whichever of its fields were usable text. */

@@ -31,3 +31,9 @@ export function pullMarkBack(db: D1Database, name: string, at: number): D1Prepar
     .prepare("INSERT INTO sweep_marks (name, until) VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET until = MIN(until, excluded.until)")
     .bind(name, at);
 }
+
+/** The abandoned sweep's mark: epoch ms of a bucket (the event's time); "abandoned" was the previous ledger's, by update time. */
+export const ABANDONED_MARK = "abandoned_buckets";
+
+/** Has the abandoned sweep look again at `bucket` (unix seconds): a write left a delivery open behind its mark (a replay, a conversion). */
+export const revisitStatement = (db: D1Database, bucket: number): D1PreparedStatement => pullMarkBack(db, ABANDONED_MARK, bucket * 1000);

@@ -27,7 +27,7 @@ import type { Doc, DocDelivery, StoredDoc } from "../db/doc";
 import { isOpen, setState } from "../db/doc-edit";
 import { rewriteDocs } from "../db/doc-rewrite";
 import { type DocRow, parseDocRows } from "../db/doc-store";
-import { moveMark, pullMarkBack, readMark } from "../db/sweep-marks";
+import { ABANDONED_MARK, moveMark, readMark } from "../db/sweep-marks";
 import { log } from "../log";
 import { Budget, CALLS_PER_RUN, SWEEP_MS } from "./budget";
 
@@ -43,8 +43,6 @@ export const ABANDONED_SLICE_MS = 6 * 60 * 60_000;
 export const ABANDONED_SLICES_PER_RUN = 200;
 /** Documents read per query: at a few hundred KB each at most, a few MB (D1 answers up to 50 MB). */
 const DOCS_PER_READ = 20;
-/** The mark is epoch ms of a bucket (the event's time); "abandoned" was the previous ledger's, by update time. */
-export const ABANDONED_MARK = "abandoned_buckets";
 
 /** Documents of buckets in [?1, ?2) (unix seconds) after (?1, ?3) with a delivery open, in key order. */
 export const OPEN_DOCS_SQL = `
@@ -52,8 +50,6 @@ SELECT d.bucket, d.seq, d.v, d.doc FROM ledger AS l JOIN ledger_docs AS d ON d.b
 WHERE l.bucket >= ?1 AND l.bucket < ?2 AND (l.bucket, l.seq) > (?1, ?3) AND l.open_at IS NOT NULL
 ORDER BY l.bucket, l.seq LIMIT ?4`;
 
-/** The statement that has the sweep look again at `bucket` (unix seconds), for a write that leaves a delivery open behind the mark. */
-export const revisitStatement = (db: D1Database, bucket: number): D1PreparedStatement => pullMarkBack(db, ABANDONED_MARK, bucket * 1000);
 
 /** Closes abandoned open deliveries as failed `abandoned`, from the mark on; resolves with how many. */
 export async function closeAbandoned(db: D1Database, now = Date.now()): Promise<number> {

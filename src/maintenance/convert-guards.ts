@@ -15,7 +15,7 @@ import type { WorkingSet } from "../db/doc-edit";
 import { type DocWrite, writeIdOf } from "../db/doc-store";
 import { chunkJson } from "../db/json-chunks";
 import { hasDelivery, type LegacyRow } from "../db/legacy";
-import { revisitStatement } from "./abandoned";
+import { revisitStatement } from "../db/sweep-marks";
 import { DELETE_EMPTY_EVENTS_SQL } from "./legacy-retention";
 
 /** The previous ledger's rows a page deleted. */
