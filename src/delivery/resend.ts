@@ -5,7 +5,7 @@
  * replay (`retry_failed`) after a backoff, so the consumer claims that
  * failed row again and nothing already sent is sent twice.
  */
-import { failedNotifications } from "../db/ledger-reads";
+import { failedNotifications, readEvent } from "../db/ledger-reads";
 import { log } from "../log";
 import { enqueueJobs, splitIntoJobs } from "../queue/enqueue";
 import type { PushJob } from "../queue/message";
@@ -22,8 +22,10 @@ export async function resendThrottled(env: Env, throttled: readonly Throttled[],
   for (const { eventId, index } of throttled) byEvent.set(eventId, (byEvent.get(eventId) ?? new Set()).add(index));
   const jobs: PushJob[] = [];
   for (const [eventId, indexes] of byEvent) {
-    const { notifications } = await failedNotifications(env.DB, eventId);
-    jobs.push(...splitIntoJobs(eventId, notifications.filter((n) => indexes.has(n.i)), now, { retry_failed: true }));
+    const { byBucket } = failedNotifications(await readEvent(env.DB, eventId, now));
+    for (const [t, notifications] of byBucket) {
+      jobs.push(...splitIntoJobs(eventId, notifications.filter((n) => indexes.has(n.i)), now, { retry_failed: true, t }));
+    }
   }
   if (jobs.length === 0) return 0;
   try {
