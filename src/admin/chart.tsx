@@ -94,7 +94,7 @@ export function HourlyChart({ rows, now }: { rows: readonly HourlyCount[]; now: 
             <li class={`s-${status}`}>{status.replace("_", " ")}</li>
           ))}
         </ul>
-        <span class="muted">Deliveries by the hour of their last update, UTC.</span>
+        <span class="muted">Deliveries by the hour of their event, UTC.</span>
       </figcaption>
     </figure>
   );

@@ -140,32 +140,3 @@ export function ProviderApp({ provider, app }: { provider: string | null; app: s
 export function TapPath({ path }: { path: string | null }) {
   return path ? <code>{path}</code> : <span class="muted">—</span>;
 }
-
-/** What a delivery row shows of its device and its fate, in every table of deliveries. */
-export interface DeliveryTailRow {
-  device_token: string;
-  provider: string | null;
-  app: string | null;
-  attempts: number;
-  error: string | null;
-  detail: string | null;
-}
-
-/** The cells every table of deliveries ends with: device, provider · app, attempts, error (and what the page adds to it). */
-export function DeliveryTail({ row, children }: { row: DeliveryTailRow; children?: Child }) {
-  return (
-    <>
-      <td>
-        <Token token={row.device_token} />
-      </td>
-      <td>
-        <ProviderApp provider={row.provider} app={row.app} />
-      </td>
-      <td class="num">{row.attempts}</td>
-      <td class="text">
-        <ErrorText error={row.error} detail={row.detail} />
-        {children}
-      </td>
-    </>
-  );
-}

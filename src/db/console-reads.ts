@@ -1,145 +1,191 @@
 /**
- * What the operations console reads beyond the API's own queries
- * (ledger-reads.ts, stats.ts): the list of events, the failures, the
- * hourly chart and the quarantine's counts by app. D1 bills every row read and a
- * busy ledger holds millions, so each query walks an index from where the
- * page starts and stops after one page; the per-event counts read only the
- * events on the page.
+ * What the operations console reads beyond the API's own reads
+ * (ledger-reads.ts, stats.ts): the list of events and the search by id,
+ * the failures, the hourly chart, the recipients of the latest
+ * notifications and the quarantine's counts by app. The lists walk the
+ * ledger's summaries newest first by primary key and stop after one page
+ * (summaries.ts); a document is read only where its summary cannot answer.
  */
+import { type Doc, ksuidSeconds } from "./doc";
+import { UNTIMED_LOOKBACK_SECONDS } from "./doc-store";
+import { type DeliveryRow, ENTRY_OF_DELIVERY, type EntryColumns, entriesOf, entryOf, pageAfter, type RowKey, rowsOf } from "./delivery-rows";
 import type { DeliveryStatus } from "./ledger";
+import { countKey, countsByStatus, newestBuckets, sinceBucket, TOP_BUCKET } from "./summaries";
 
-/** One webhook event, newest first in the list. */
-export interface EventRow {
+/** One event in the console's list: its bucket (the list's order), when it came, and its counts. */
+export interface EventListing {
   event_id: string;
-  received_at: number;
+  bucket: number;
+  /** When the webhook first accepted it (epoch ms). */
+  received_at: number | null;
+  notifications: number;
+  deliveries: Partial<Record<DeliveryStatus, number>>;
 }
 
 /** Where a page of events starts: just after this one (newest first). */
 export interface EventCursor {
-  receivedAt: number;
+  bucket: number;
   eventId: string;
 }
 
-/** The SQL of the console's list queries, exported so a test can check their query plans. */
+/** A summary row as the event lists read it. */
+interface Summary {
+  bucket: number;
+  seq: number;
+  events: string;
+  counts: string;
+  notifications: number;
+}
+
+const SUMMARY = "SELECT l.bucket AS bucket, l.seq AS seq, l.events AS events, l.counts AS counts, l.notifications AS notifications FROM ledger AS l";
+
+/** The SQL of the console's reads, exported so a test can check their query plans. */
 export const CONSOLE_SQL = {
-  events: `SELECT event_id, received_at FROM events
-           WHERE (received_at, event_id) < (?1, ?2) ORDER BY received_at DESC, event_id DESC LIMIT ?3`,
-  eventsByPrefix: `SELECT event_id, received_at FROM events
-                   WHERE event_id >= ?1 AND event_id < ?2 ORDER BY event_id LIMIT ?3`,
-  notificationCounts: `SELECT j.value AS event_id, (SELECT MAX(idx) + 1 FROM notifications AS n WHERE n.event_id = j.value) AS n
-                       FROM json_each(?1) AS j`,
-  statusCounts: `SELECT d.event_id, d.status, COUNT(*) AS n
-                 FROM json_each(?1) AS j JOIN deliveries AS d ON d.event_id = j.value GROUP BY 1, 2`,
-  hourly: `SELECT updated_at / 3600000 AS hour, status, COUNT(*) AS n FROM deliveries
-           WHERE updated_at >= ?1 GROUP BY 1, 2`,
-  failures: `SELECT d.event_id, d.idx, d.device_token, d.provider, d.app, d.status, d.attempts, d.error, d.detail, d.updated_at,
-                    n.custom_id, n.user_id
-             FROM deliveries AS d LEFT JOIN notifications AS n ON n.event_id = d.event_id AND n.idx = d.idx
-             WHERE d.status IN ('failed', 'rejected')
-               AND (d.updated_at, d.event_id, d.idx, d.device_token) < (?1, ?2, ?3, ?4)
-             ORDER BY d.updated_at DESC, d.event_id DESC, d.idx DESC, d.device_token DESC LIMIT ?5`,
-  notificationTexts: `SELECT n.idx, n.title, n.body FROM json_each(?2) AS j
-                      JOIN notifications AS n ON n.event_id = ?1 AND n.idx = j.value`,
-  // The first notifications of each of the latest events, by primary key: a fan-out of thousands reads only `?2` rows.
-  recentRecipients: `SELECT n.custom_id, n.user_id FROM json_each(?1) AS j
-                     JOIN notifications AS n ON n.event_id = j.value AND n.idx < ?2
-                     WHERE n.custom_id IS NOT NULL OR n.user_id IS NOT NULL ORDER BY j.key, n.idx LIMIT ?2`,
+  events: `${SUMMARY} WHERE ${newestBuckets(() => "1")}`,
+  // ?4: the id's beginning as `events` writes it (an opening quote, then the prefix).
+  eventsByPrefix: `${SUMMARY} WHERE ${newestBuckets((a) => `instr(${a}.events, ?4) > 0`)}`,
+  // The documents a list must read, by key: whole where it holds other events too, else only its first acceptance time.
+  listedDocs: `SELECT d.bucket AS bucket, q.value ->> 'e' AS e, d.doc ->> '$.n[0].r' AS r, CASE WHEN q.value ->> 'e' IS NULL THEN d.doc END AS doc
+               FROM json_each(?1) AS q JOIN ledger_docs AS d ON d.bucket = q.value ->> 'b' AND d.seq = q.value ->> 's'`,
+  eventKnown: "SELECT 1 AS found FROM ledger WHERE bucket BETWEEN ?2 AND ?3 AND instr(events, ?1) > 0 LIMIT 1",
+  hourly: `SELECT l.bucket / 3600 AS hour, c.key AS key, SUM(c.value) AS n FROM ledger AS l, json_each(l.counts) AS c
+           WHERE l.bucket >= ?1 GROUP BY 1, 2`,
+  // Only the failed and rejected deliveries come out of the documents whose counts have any.
+  failures: `SELECT ${ENTRY_OF_DELIVERY} FROM ledger AS l
+             CROSS JOIN ledger_docs AS d ON d.bucket = l.bucket AND d.seq = l.seq
+             JOIN json_each(d.doc, '$.d') AS x ON x.value ->> 's' IN ('failed', 'rejected')
+             WHERE ${newestBuckets((a) => `(instr(${a}.counts, '|failed"') > 0 OR instr(${a}.counts, '|rejected"') > 0)`)}`,
+  // The notifications of the latest documents, in the order they were written.
+  recentRecipients: `SELECT n.value ->> 'c' AS custom_id, n.value ->> 'u' AS user_id
+                     FROM (SELECT bucket, seq FROM ledger WHERE bucket >= ?2 ORDER BY bucket DESC, seq DESC LIMIT 5) AS l
+                     CROSS JOIN ledger_docs AS d ON d.bucket = l.bucket AND d.seq = l.seq, json_each(d.doc, '$.n') AS n
+                     WHERE custom_id IS NOT NULL OR user_id IS NOT NULL ORDER BY l.bucket DESC, l.seq DESC, n.key LIMIT ?1`,
   // Without INDEXED BY, SQLite prefers walking every device in provider order to group them.
   quarantinedCounts: `SELECT provider, app, COUNT(*) AS n FROM devices INDEXED BY devices_quarantined
                       WHERE quarantined_at IS NOT NULL GROUP BY 1, 2`,
 } as const;
 
-/** A page of events, newest first, after `after`. */
-export async function recentEvents(db: D1Database, limit: number, after?: EventCursor): Promise<EventRow[]> {
-  const start = after ?? { receivedAt: Number.MAX_SAFE_INTEGER, eventId: "" };
-  const { results } = await db.prepare(CONSOLE_SQL.events).bind(start.receivedAt, start.eventId, limit).all<EventRow>();
-  return results;
+/** A page of events, newest first (by bucket, then id), after `after`. */
+export async function recentEvents(db: D1Database, limit: number, after?: EventCursor): Promise<EventListing[]> {
+  // Each bucket holds an event at least: `limit` buckets below the cursor's fill a page.
+  const { results } = await db.prepare(CONSOLE_SQL.events).bind(0, after?.bucket ?? TOP_BUCKET, limit).all<Summary>();
+  const isAfter = (e: EventCursor) => !after || e.bucket < after.bucket || (e.bucket === after.bucket && e.eventId < after.eventId);
+  return listEvents(db, results, pickEvents(results, limit, isAfter));
 }
 
-/** The highest code point: every id that starts with a prefix sorts below prefix + this. */
-const AFTER_EVERY_SUFFIX = "\u{10FFFF}";
-
-/** Events whose Svix id starts with `prefix`, in id order (a primary-key range). */
-export async function eventsByPrefix(db: D1Database, prefix: string, limit: number): Promise<EventRow[]> {
+/** Events whose id starts with `prefix`, newest first, from the summaries of the retention window. */
+export async function eventsByPrefix(db: D1Database, prefix: string, limit: number, now: number): Promise<EventListing[]> {
+  const quoted = JSON.stringify(prefix).slice(0, -1);
   const { results } = await db
     .prepare(CONSOLE_SQL.eventsByPrefix)
-    .bind(prefix, prefix + AFTER_EVERY_SUFFIX, limit)
-    .all<EventRow>();
-  return results;
+    .bind(sinceBucket(now, UNTIMED_LOOKBACK_SECONDS), TOP_BUCKET, limit, quoted)
+    .all<Summary>();
+  return listEvents(db, results, pickEvents(results, limit, (e) => e.eventId.startsWith(prefix)));
 }
 
-/** One event's row, or null. */
-export async function eventRow(db: D1Database, eventId: string): Promise<EventRow | null> {
-  return db.prepare("SELECT event_id, received_at FROM events WHERE event_id = ?1").bind(eventId).first<EventRow>();
+/** The first `limit` events of the summaries that `keep` keeps, newest first, each once. */
+function pickEvents(summaries: readonly Summary[], limit: number, keep: (e: EventCursor) => boolean): EventCursor[] {
+  const events = new Map<string, EventCursor>();
+  for (const { bucket, events: ids } of summaries) {
+    for (const eventId of JSON.parse(ids) as string[]) if (!events.has(eventId) && keep({ bucket, eventId })) events.set(eventId, { bucket, eventId });
+  }
+  return [...events.values()].sort((a, b) => b.bucket - a.bucket || (a.eventId < b.eventId ? 1 : a.eventId > b.eventId ? -1 : 0)).slice(0, limit);
 }
 
-/** Per event: how many notifications it carried and its deliveries by status. */
-export interface EventCounts {
-  notifications: number;
-  deliveries: Partial<Record<DeliveryStatus, number>>;
+/** A document a list reads: whole where several events share it, else only for the time event `e` came. */
+interface ListedDoc {
+  b: number;
+  s: number;
+  e: string | null;
+}
+
+/** A listed document as read: `doc` when whole, `r` its first notification's acceptance time. */
+interface ListedRow {
+  bucket: number;
+  e: string | null;
+  r: number;
+  doc: string | null;
 }
 
 /**
- * Counts for the events of one page, in one round trip. Notifications are
- * numbered from 0, so the highest index answers "how many" from the
- * primary key alone; the status counts read each listed event's deliveries
- * (its own primary-key range), never another event's.
+ * The listed events with their counts. A summary that holds one event
+ * counts for it as it is; a document shared by several events (of one
+ * second, claimed together) is read and counted by event. Each event's
+ * first own document says when it came.
  */
-export async function eventCounts(db: D1Database, eventIds: readonly string[]): Promise<Map<string, EventCounts>> {
-  const counts = new Map<string, EventCounts>(eventIds.map((id) => [id, { notifications: 0, deliveries: {} }]));
-  if (eventIds.length === 0) return counts;
-  const ids = JSON.stringify(eventIds);
-  const [notifications, deliveries] = await db.batch<{ event_id: string; status?: DeliveryStatus; n: number }>([
-    db.prepare(CONSOLE_SQL.notificationCounts).bind(ids),
-    db.prepare(CONSOLE_SQL.statusCounts).bind(ids),
-  ]);
-  for (const row of notifications!.results) counts.get(row.event_id)!.notifications = row.n ?? 0;
-  for (const row of deliveries!.results) counts.get(row.event_id)!.deliveries[row.status!] = row.n;
-  return counts;
+async function listEvents(db: D1Database, summaries: readonly Summary[], picked: readonly EventCursor[]): Promise<EventListing[]> {
+  const listings = new Map(picked.map((e): [string, EventListing] => [e.eventId, { event_id: e.eventId, bucket: e.bucket, received_at: null, notifications: 0, deliveries: {} }]));
+  const reads: ListedDoc[] = [];
+  for (const summary of [...summaries].sort((a, b) => a.bucket - b.bucket || a.seq - b.seq)) {
+    const ids = JSON.parse(summary.events) as string[];
+    if (ids.length > 1) {
+      if (ids.some((id) => listings.has(id))) reads.push({ b: summary.bucket, s: summary.seq, e: null });
+      continue;
+    }
+    const listing = listings.get(ids[0]!);
+    if (!listing) continue;
+    if (!reads.some((r) => r.e === listing.event_id)) reads.push({ b: summary.bucket, s: summary.seq, e: listing.event_id });
+    listing.notifications += summary.notifications;
+    countsByStatus(JSON.parse(summary.counts) as Record<string, number>, listing.deliveries);
+  }
+  if (reads.length > 0) {
+    const { results } = await db.prepare(CONSOLE_SQL.listedDocs).bind(JSON.stringify(reads)).all<ListedRow>();
+    for (const row of results) addDoc(listings, row);
+  }
+  return [...listings.values()];
 }
 
-/** Deliveries per hour (by last update) and status since `since`: the overview's chart. */
-export async function hourlyDeliveries(
-  db: D1Database,
-  since: number,
-): Promise<{ hour: number; status: DeliveryStatus; n: number }[]> {
-  const { results } = await db.prepare(CONSOLE_SQL.hourly).bind(since).all<{ hour: number; status: DeliveryStatus; n: number }>();
-  return results;
+const earliest = (a: number | null, b: number): number => (a === null ? b : Math.min(a, b));
+
+/** Adds a document read for the list: an event's own for when it came, a shared one counted by event. */
+function addDoc(listings: Map<string, EventListing>, row: ListedRow): void {
+  if (row.e !== null) {
+    const listing = listings.get(row.e)!;
+    listing.received_at = earliest(listing.received_at, row.r);
+    return;
+  }
+  for (const entry of entriesOf([{ bucket: row.bucket, doc: JSON.parse(row.doc!) as Doc }])) {
+    const listing = listings.get(entry.eventId);
+    if (!listing) continue;
+    listing.notifications += 1;
+    listing.received_at = earliest(listing.received_at, entry.notification.r);
+    for (const delivery of rowsOf(entry)) listing.deliveries[delivery.status] = (listing.deliveries[delivery.status] ?? 0) + 1;
+  }
 }
 
-/** A failed or rejected delivery, with its notification's recipient. */
-export interface FailureRow {
-  event_id: string;
-  idx: number;
-  device_token: string;
-  provider: string | null;
-  app: string | null;
-  status: "failed" | "rejected";
-  attempts: number;
-  error: string | null;
-  detail: string | null;
-  updated_at: number;
-  custom_id: string | null;
-  user_id: string | null;
+/** Whether the ledger holds the event, from the summaries alone: the search goes straight to a known id. */
+export async function eventKnown(db: D1Database, eventId: string, now: number): Promise<boolean> {
+  const bucket = ksuidSeconds(eventId);
+  const [from, to] = bucket === null ? [sinceBucket(now, UNTIMED_LOOKBACK_SECONDS), TOP_BUCKET] : [bucket, bucket];
+  return (await db.prepare(CONSOLE_SQL.eventKnown).bind(JSON.stringify(eventId), from, to).first()) !== null;
 }
 
-/** Where a page of failures starts: just after this row (newest first). */
-export interface FailureCursor {
-  updatedAt: number;
-  eventId: string;
-  index: number;
-  token: string;
+/**
+ * Deliveries per hour of their event's time and status since `since`: the
+ * overview's chart. A held delivery is stacked with the retrying ones: it
+ * waits the same way.
+ */
+export async function hourlyDeliveries(db: D1Database, since: number): Promise<{ hour: number; status: DeliveryStatus; n: number }[]> {
+  const { results } = await db.prepare(CONSOLE_SQL.hourly).bind(Math.floor(since / 1000)).all<{ hour: number; key: string; n: number }>();
+  const counts = new Map<string, { hour: number; status: DeliveryStatus; n: number }>();
+  for (const { hour, key, n } of results) {
+    const { status: shown } = countKey(key);
+    const status = shown === "held" ? "retrying" : shown;
+    const at = counts.get(`${hour}|${status}`);
+    if (at) at.n += n;
+    else counts.set(`${hour}|${status}`, { hour, status, n });
+  }
+  return [...counts.values()];
 }
 
-/** Failed and rejected deliveries, newest first, through the partial index of failures (migration 0008). */
-export async function recentFailures(db: D1Database, limit: number, after?: FailureCursor): Promise<FailureRow[]> {
-  // The row after the last possible one: every real row sorts below it.
-  const start = after ?? { updatedAt: Number.MAX_SAFE_INTEGER, eventId: "", index: 0, token: "" };
+/** Failed and rejected deliveries of the retention window, newest first (by bucket, then event, index, token), after `after`. */
+export async function recentFailures(db: D1Database, limit: number, after: RowKey | undefined, now: number): Promise<DeliveryRow[]> {
+  // Each bucket with a match holds a failed or rejected delivery at least: `limit` buckets fill a page.
   const { results } = await db
     .prepare(CONSOLE_SQL.failures)
-    .bind(start.updatedAt, start.eventId, start.index, start.token, limit)
-    .all<FailureRow>();
-  return results;
+    .bind(sinceBucket(now, UNTIMED_LOOKBACK_SECONDS), after?.bucket ?? TOP_BUCKET, limit)
+    .all<EntryColumns>();
+  return pageAfter(results.map(entryOf).flatMap(rowsOf), limit, after);
 }
 
 /** Quarantined devices by provider, then app. */
@@ -148,30 +194,11 @@ export async function quarantinedCounts(db: D1Database): Promise<{ provider: str
   return results;
 }
 
-/** What a notification said, as the webhook carried it (null where it was missing or not text). */
-export interface NotificationText {
-  idx: number;
-  title: string | null;
-  body: string | null;
-}
-
-/** The title and body of the notifications `indexes` of one event (the rows of one page), by primary key. */
-export async function notificationTexts(db: D1Database, eventId: string, indexes: readonly number[]): Promise<Map<number, NotificationText>> {
-  if (indexes.length === 0) return new Map();
-  const { results } = await db
-    .prepare(CONSOLE_SQL.notificationTexts)
-    .bind(eventId, JSON.stringify([...new Set(indexes)]))
-    .all<NotificationText>();
-  return new Map(results.map((row) => [row.idx, row]));
-}
-
-/** Recipients of the latest notifications, newest event first: the Users page's starting points. */
-export async function recentRecipients(db: D1Database, limit: number): Promise<{ custom_id: string | null; user_id: string | null }[]> {
-  const events = await recentEvents(db, 5);
-  if (events.length === 0) return [];
+/** Recipients of the latest notifications, newest first, each once: the Users page's starting points. */
+export async function recentRecipients(db: D1Database, limit: number, now: number): Promise<{ custom_id: string | null; user_id: string | null }[]> {
   const { results } = await db
     .prepare(CONSOLE_SQL.recentRecipients)
-    .bind(JSON.stringify(events.map((e) => e.event_id)), limit * 4)
+    .bind(limit * 4, sinceBucket(now, UNTIMED_LOOKBACK_SECONDS))
     .all<{ custom_id: string | null; user_id: string | null }>();
   const seen = new Set<string>();
   return results

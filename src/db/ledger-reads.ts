@@ -1,157 +1,195 @@
 /**
- * What the operations API (and the console) read from the ledger: an
- * event's deliveries, page by page; a user's recent deliveries; what a
- * replay must resend. Each is one indexed query.
+ * What the operations API and the console read about one event or one
+ * user: an event's deliveries page by page, its counts and opens, what a
+ * replay must resend; a user's recent deliveries; the events held for
+ * quarantined devices. The rows come from the one read model
+ * (delivery-rows.ts), whichever page or route shows them.
  */
-import type { Provider } from "../push/providers";
-import type { UserIdKind, UserIds } from "../vocabulary";
 import type { QueuedNotification } from "../queue/message";
-import { type DeliveryStatus, DEVICE_QUARANTINED, shownStatus } from "./ledger";
+import type { UserIdKind, UserIds } from "../vocabulary";
+import { ksuidSeconds } from "./doc";
+import { eventDocs } from "./doc-store";
+import {
+  type DeliveryRow,
+  ENTRY_OF_DELIVERY,
+  ENTRY_OF_NOTIFICATION,
+  type EntryColumns,
+  entriesOf,
+  entryOf,
+  inEventOrder,
+  newestFirst,
+  type NotificationEntry,
+  pageAfter,
+  type RowKey,
+  rowsOf,
+} from "./delivery-rows";
+import { type DeliveryStatus, DEVICE_QUARANTINED } from "./ledger";
+import { QUARANTINE_MS } from "./quarantine";
+import { newestBuckets, sinceBucket, TOP_BUCKET, USER_LOOKBACK_SECONDS } from "./summaries";
 
-/** A delivery row with its notification's recipient and tap path. */
-export interface DeliveryRow {
-  idx: number;
-  device_token: string;
-  provider: Provider | "onesignal" | null;
-  app: string | null;
-  status: DeliveryStatus;
-  attempts: number;
-  provider_id: string | null;
-  error: string | null;
-  /** The provider's own words about a failure, where it gave any. */
-  detail: string | null;
-  user_id: string | null;
-  custom_id: string | null;
-  path: string | null;
-  latency_ms: number | null;
-  next_attempt_at: number | null;
-  /** When the user opened the notification (epoch ms), whichever device they tapped it on. */
-  opened_at: number | null;
-  created_at: number;
-  updated_at: number;
+export type { DeliveryRow };
+
+/** One event as the ledger holds it: its notifications, each with its deliveries. */
+export interface EventLedger {
+  eventId: string;
+  entries: NotificationEntry[];
 }
 
-const DELIVERY_COLUMNS = `d.idx, d.device_token, d.provider, d.app, ${shownStatus("d")} AS status, d.attempts, d.provider_id, d.error, d.detail,
-  n.user_id, n.custom_id, n.path, d.latency_ms, d.next_attempt_at,
-  CASE WHEN d.status = 'sent' THEN n.opened_at END AS opened_at, d.created_at, d.updated_at`;
-
-/** A page of an event's deliveries, in (index, token) order after `after`. */
-export async function eventDeliveries(
-  db: D1Database,
-  eventId: string,
-  options: { after?: { idx: number; token: string }; status?: DeliveryStatus; limit: number },
-): Promise<DeliveryRow[]> {
-  const after = options.after ?? { idx: -1, token: "" };
-  const { results } = await db
-    .prepare(
-      `SELECT ${DELIVERY_COLUMNS}
-       FROM deliveries AS d LEFT JOIN notifications AS n ON n.event_id = d.event_id AND n.idx = d.idx
-       WHERE d.event_id = ?1 AND (d.idx, d.device_token) > (?2, ?3) AND (?4 IS NULL OR ${shownStatus("d")} = ?4)
-       ORDER BY d.idx, d.device_token LIMIT ?5`,
-    )
-    .bind(eventId, after.idx, after.token, options.status ?? null, options.limit)
-    .all<DeliveryRow>();
-  return results;
+/**
+ * Reads an event once for everything shown or done with it. A Svix id
+ * names its bucket (a KSUID carries its second), so one bucket is read;
+ * any other id is looked for in the summaries of the retention window
+ * (doc-store.ts eventDocs). Those documents may hold other events of the
+ * same second: only this event's notifications are kept.
+ */
+export async function readEvent(db: D1Database, eventId: string, now: number): Promise<EventLedger> {
+  const docs = await eventDocs(db, eventId, ksuidSeconds(eventId), now);
+  return { eventId, entries: entriesOf(docs).filter((entry) => entry.eventId === eventId) };
 }
 
-/** Counts of an event's deliveries by status, and `opened`: its notifications the user opened. */
-export async function eventSummary(db: D1Database, eventId: string): Promise<Partial<Record<DeliveryStatus | "opened", number>>> {
-  const [statuses, opened] = await db.batch<{ status: DeliveryStatus; n: number }>([
-    db.prepare(`SELECT ${shownStatus("d")} AS status, COUNT(*) AS n FROM deliveries AS d WHERE d.event_id = ?1 GROUP BY 1`).bind(eventId),
-    db.prepare("SELECT 'opened' AS status, COUNT(*) AS n FROM notifications WHERE event_id = ?1 AND opened_at IS NOT NULL").bind(eventId),
-  ]);
-  const summary: Partial<Record<DeliveryStatus | "opened", number>> = Object.fromEntries(statuses!.results.map((r) => [r.status, r.n]));
-  const opens = opened!.results[0]?.n ?? 0;
-  if (opens > 0) summary.opened = opens;
+const rowsOfEvent = (event: EventLedger): DeliveryRow[] => event.entries.flatMap(rowsOf);
+
+/** An event's deliveries by shown status, and `opened`: its notifications the user opened. Empty when the ledger does not know the event. */
+export function eventSummary(event: EventLedger): Partial<Record<DeliveryStatus | "opened", number>> {
+  const summary: Partial<Record<DeliveryStatus | "opened", number>> = {};
+  for (const row of rowsOfEvent(event)) summary[row.status] = (summary[row.status] ?? 0) + 1;
+  const opened = event.entries.filter((entry) => entry.notification.o !== undefined).length;
+  if (opened > 0) summary.opened = opened;
   return summary;
 }
 
-/** The notifications of an event that have at least one `failed` delivery, for a replay. */
-export async function failedNotifications(
-  db: D1Database,
-  eventId: string,
-): Promise<{ notifications: QueuedNotification[]; deliveries: number }> {
-  const { results } = await db
-    .prepare(
-      `SELECT n.idx AS i, n.title, n.body, n.path, n.user_id, n.custom_id, COUNT(*) AS failed
-       FROM deliveries AS d JOIN notifications AS n ON n.event_id = d.event_id AND n.idx = d.idx
-       WHERE d.event_id = ?1 AND d.status = 'failed' GROUP BY n.idx ORDER BY n.idx`,
-    )
-    .bind(eventId)
-    .all<QueuedNotification & { failed: number }>();
-  return {
-    notifications: results.map(({ failed: _failed, ...notification }) => notification),
-    deliveries: results.reduce((sum, r) => sum + r.failed, 0),
-  };
+/** Which of an event's deliveries a page shows: after `after` (index, token), of one shown status if given. */
+export interface EventPageQuery {
+  after?: { idx: number; token: string };
+  status?: DeliveryStatus;
+  limit: number;
 }
 
-/** A row of a user's deliveries: which event, and when its notification was recorded (the list's order). */
-export type UserDeliveryRow = DeliveryRow & { event_id: string; notified_at: number };
+/** A page of an event's deliveries, in (index, token) order. */
+function eventDeliveries(event: EventLedger, options: EventPageQuery): DeliveryRow[] {
+  const after = options.after && { idx: options.after.idx, device_token: options.after.token };
+  return rowsOfEvent(event)
+    .filter((row) => (options.status === undefined || row.status === options.status) && (!after || inEventOrder(row, after) > 0))
+    .sort(inEventOrder)
+    .slice(0, options.limit);
+}
+
+/** How many of an event's notifications reached a device (a `sent` delivery): what its opens are a share of. */
+const eventReached = (event: EventLedger): number =>
+  event.entries.filter((entry) => entry.deliveries.some((d) => d.s === "sent")).length;
+
+/** When the webhook first accepted the event (epoch ms). */
+const eventReceivedAt = (event: EventLedger): number =>
+  event.entries.reduce((first, entry) => Math.min(first, entry.notification.r), Number.MAX_SAFE_INTEGER);
+
+/** What the API and the console show of an event: its counts, one page of its deliveries, its reach and when it came. */
+export interface EventPage {
+  summary: Partial<Record<DeliveryStatus | "opened", number>>;
+  rows: DeliveryRow[];
+  /** Notifications that reached a device: what `summary.opened` is a share of. */
+  reached: number;
+  receivedAt: number;
+}
+
+/** One page of an event, from one read of it; null when the ledger has no delivery of the event. */
+export async function eventPage(db: D1Database, eventId: string, query: EventPageQuery, now: number): Promise<EventPage | null> {
+  const event = await readEvent(db, eventId, now);
+  const summary = eventSummary(event);
+  if (Object.keys(summary).length === 0) return null;
+  return { summary, rows: eventDeliveries(event, query), reached: eventReached(event), receivedAt: eventReceivedAt(event) };
+}
+
+/** What a replay resends: the notifications with a `failed` delivery, by the bucket the consumer finds them in, and how many deliveries failed. */
+export interface FailedNotifications {
+  byBucket: Map<number, QueuedNotification[]>;
+  deliveries: number;
+}
+
+export function failedNotifications(event: EventLedger): FailedNotifications {
+  const byBucket = new Map<number, QueuedNotification[]>();
+  let deliveries = 0;
+  for (const { bucket, notification: n, deliveries: ds } of [...event.entries].sort((a, b) => a.notification.i - b.notification.i)) {
+    const failed = ds.filter((d) => d.s === "failed").length;
+    if (failed === 0) continue;
+    deliveries += failed;
+    // A delivery fails only after its notification came through the queue, whole: only a rejected one has nulls.
+    const notification = { i: n.i, title: n.ti, body: n.b, path: n.pa, user_id: n.u, custom_id: n.c } as QueuedNotification;
+    const list = byBucket.get(bucket);
+    if (list) list.push(notification);
+    else byBucket.set(bucket, [notification]);
+  }
+  return { byBucket, deliveries };
+}
+
+/** The document field that names a user, by the API's kind of id. */
+const USER_FIELD: Record<UserIdKind, "c" | "u"> = { custom_id: "c", user_id: "u" };
+
+/** The SQL of the reads that span events, exported so a test can check their query plans. */
+export const LEDGER_READS_SQL = {
+  // The user's notifications (?5 the field, ?6 the id) in the summaries that name them (?4, as `users` writes it).
+  userDeliveries: `SELECT ${ENTRY_OF_NOTIFICATION} FROM ledger AS l
+    CROSS JOIN ledger_docs AS d ON d.bucket = l.bucket AND d.seq = l.seq
+    JOIN json_each(d.doc, '$.n') AS n ON n.value ->> ?5 = ?6
+    WHERE ${newestBuckets((a) => `instr(${a}.users, ?4) > 0`)}`,
+  // Placeholders `failed` `device_quarantined` (?3) in the documents that have a failed placeholder and name an owner (?2).
+  heldEvents: `SELECT ${ENTRY_OF_DELIVERY} FROM ledger AS l
+    CROSS JOIN ledger_docs AS d ON d.bucket = l.bucket AND d.seq = l.seq
+    JOIN json_each(d.doc, '$.d') AS x ON x.value ->> 't' = '' AND x.value ->> 's' = 'failed' AND x.value ->> 'er' = ?3
+    WHERE l.bucket >= ?1 AND instr(l.counts, '"none|none|failed"') > 0
+      AND EXISTS (SELECT 1 FROM json_each(?2) AS o WHERE instr(l.users, o.value) > 0)`,
+} as const;
 
 /** Where a page of a user's deliveries starts: just after this row. */
-export interface UserDeliveryCursor {
-  notifiedAt: number;
-  eventId: string;
-  index: number;
-  token: string;
-}
+export type UserDeliveryCursor = RowKey;
 
-/** A user's most recent deliveries, newest first, after `after`: "did Mary get her reminder?" */
+/**
+ * A user's deliveries of the last week, newest first, after `after`: "did
+ * Mary get her reminder?". The summaries of the week are scanned for the
+ * user (summaries.ts), and only the user's own notifications come out of
+ * the documents that name them.
+ */
 export async function userDeliveries(
   db: D1Database,
   { by, id }: { by: UserIdKind; id: string },
   limit: number,
-  after?: UserDeliveryCursor,
-): Promise<UserDeliveryRow[]> {
-  // `by` is one of two literals, never input text. The user's notifications
-  // come from their index, newest first (from the cursor's time down); each
-  // brings its rows by primary key.
-  const start = after ?? { notifiedAt: Number.MAX_SAFE_INTEGER, eventId: "", index: -1, token: "" };
+  after: UserDeliveryCursor | undefined,
+  now: number,
+): Promise<DeliveryRow[]> {
+  const field = USER_FIELD[by];
   const { results } = await db
-    .prepare(
-      `SELECT d.event_id, n.created_at AS notified_at, ${DELIVERY_COLUMNS}
-       FROM notifications AS n JOIN deliveries AS d ON d.event_id = n.event_id AND d.idx = n.idx
-       WHERE n.${by} = ?1 AND n.created_at <= ?3
-         AND (n.created_at < ?3 OR (d.event_id, d.idx, d.device_token) > (?4, ?5, ?6))
-       ORDER BY n.created_at DESC, d.event_id, d.idx, d.device_token LIMIT ?2`,
-    )
-    .bind(id, limit, start.notifiedAt, start.eventId, start.index, start.token)
-    .all<UserDeliveryRow>();
-  return results;
+    .prepare(LEDGER_READS_SQL.userDeliveries)
+    .bind(sinceBucket(now, USER_LOOKBACK_SECONDS), after?.bucket ?? TOP_BUCKET, limit, JSON.stringify(`${field}:${id}`), field, id)
+    .all<EntryColumns>();
+  return pageAfter(results.map(entryOf).flatMap(rowsOf), limit, after);
 }
 
 /** Events listed at most by heldEvents: an answer, not a report; the console's Failures page has the rest. */
 export const HELD_EVENTS_LISTED = 100;
 
 /**
+ * How far back held notifications are looked for: a hold ends within
+ * QUARANTINE_MS (restored or purged), and an event's own time may precede
+ * its delivery by a day of Svix's retries.
+ */
+const HELD_LOOKBACK_SECONDS = QUARANTINE_MS / 1000 + 2 * 86_400;
+
+/**
  * The events, newest first, with a notification recorded `failed`
  * `device_quarantined` for one of these users: what to replay once their
- * devices are restored. Found through the notifications' user indexes and
- * each notification's placeholder row (primary key).
+ * devices are restored.
  */
-export async function heldEvents(db: D1Database, owners: readonly UserIds[]): Promise<string[]> {
+export async function heldEvents(db: D1Database, owners: readonly UserIds[], now: number): Promise<string[]> {
   if (owners.length === 0) return [];
-  const held = (column: "custom_id" | "user_id", ids: "?1" | "?2") => `
-    SELECT n.event_id, n.created_at FROM json_each(${ids}) AS j
-    JOIN notifications AS n ON n.${column} = j.value
-    JOIN deliveries AS d ON d.event_id = n.event_id AND d.idx = n.idx AND d.device_token = ''
-    WHERE d.status = 'failed' AND d.error = ?3`;
-  const ids = (column: "custom_id" | "user_id") => JSON.stringify([...new Set(owners.flatMap((o) => (o[column] === null ? [] : [o[column]])))]);
+  const customIds = new Set(owners.flatMap((o) => (o.custom_id === null ? [] : [o.custom_id])));
+  const userIds = new Set(owners.flatMap((o) => (o.user_id === null ? [] : [o.user_id])));
+  const names = [...[...customIds].map((id) => `c:${id}`), ...[...userIds].map((id) => `u:${id}`)].map((name) => JSON.stringify(name));
   const { results } = await db
-    .prepare(
-      `SELECT event_id FROM (${held("custom_id", "?1")} UNION ALL ${held("user_id", "?2")})
-       GROUP BY event_id ORDER BY MAX(created_at) DESC LIMIT ?4`,
-    )
-    .bind(ids("custom_id"), ids("user_id"), DEVICE_QUARANTINED, HELD_EVENTS_LISTED)
-    .all<{ event_id: string }>();
-  return results.map((r) => r.event_id);
-}
-
-/** How many of an event's notifications reached a device (a `sent` delivery): what its opens are a share of. */
-export async function eventReached(db: D1Database, eventId: string): Promise<number> {
-  const reached = await db
-    .prepare("SELECT COUNT(DISTINCT idx) AS n FROM deliveries WHERE event_id = ?1 AND status = 'sent'")
-    .bind(eventId)
-    .first<number>("n");
-  return reached ?? 0;
+    .prepare(LEDGER_READS_SQL.heldEvents)
+    .bind(sinceBucket(now, HELD_LOOKBACK_SECONDS), JSON.stringify(names), DEVICE_QUARANTINED)
+    .all<EntryColumns>();
+  const held = results
+    .map(entryOf)
+    .flatMap(rowsOf)
+    .filter((row) => (row.custom_id !== null && customIds.has(row.custom_id)) || (row.user_id !== null && userIds.has(row.user_id)));
+  return [...new Set(held.sort(newestFirst).map((row) => row.event_id))].slice(0, HELD_EVENTS_LISTED);
 }

@@ -21,15 +21,6 @@ export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 /** Why a `retrying` row waits without having been sent: the quiet hours on its device's clock. */
 export const QUIET_HOURS = "quiet_hours";
 
-/**
- * A row's status as the API and console show it: a `retrying` row that
- * waits for the end of the quiet hours (never sent yet) shows as `held`;
- * the table stores it as `retrying`, so claims and sweeps treat it as any
- * wait. `row` is the table's alias.
- */
-export const shownStatus = (row: string): string =>
-  `CASE WHEN ${row}.status = 'retrying' AND ${row}.error = '${QUIET_HOURS}' THEN 'held' ELSE ${row}.status END`;
-
 export const isDeliveryStatus = (value: string): value is DeliveryStatus =>
   (DELIVERY_STATUSES as readonly string[]).includes(value);
 

@@ -1,18 +1,26 @@
 /**
  * Aggregates for GET /v1/stats (and the console's overview), all in one D1
- * round trip. Every query is answered from an index alone (a test asserts
- * the query plans), because D1 bills each row read: a 7-day window over a
- * million-a-day ledger is 7 million index entries, about $0.007 a call.
+ * round trip. The deliveries come from the ledger's summaries (`counts` of
+ * each document, migration 0014) walked by primary key over the window:
+ * a document's row, not one per delivery, so a 7-day window at a million
+ * notifications a day reads thousands of rows rather than 7 million (a
+ * test asserts the query plans). A window takes the documents of the
+ * events whose own time (the bucket) is in it.
  * (The alerts come along in the same round trip: a table of a handful of
  * rows, read whole.)
  */
 import { type AlertRow, type AlertView, alertsStatement, presentAlert } from "./alerts";
+import { countKey } from "./summaries";
 
 export const STAT_WINDOWS = { "1h": 3_600_000, "24h": 86_400_000, "7d": 604_800_000 } as const;
 export type StatWindow = keyof typeof STAT_WINDOWS;
 
-/** How far back open rows are looked for: twice the retry schedule's span. */
-const OPEN_ROWS_SPAN_MS = 2 * 86_400_000;
+/** Shortest first: the last one bounds each scan, the others are sums within it. */
+const WINDOWS = (Object.entries(STAT_WINDOWS) as [StatWindow, number][]).sort((a, b) => a[1] - b[1]);
+
+/** How far back open deliveries are looked for: the retry schedule's span and Svix's retries, with room. */
+const OPEN_SPAN_MS = 2 * 86_400_000;
+const HOUR_MS = 3_600_000;
 
 /** counts[first key][second key] = n */
 export type Counts = Record<string, Record<string, number>>;
@@ -22,7 +30,7 @@ export interface Stats {
   deliveries: Record<StatWindow, Counts>;
   /** Per window: deliveries by app ('none' without a device), then status. */
   deliveries_by_app: Record<StatWindow, Counts>;
-  /** Per window: notifications their users opened (POST /v1/opens), by the time of the open. */
+  /** Per window: notifications their users opened (POST /v1/opens), by the hour of the open. */
   opens: Record<StatWindow, number>;
   retry_queue: { deliveries: number; next_attempt_at: number | null };
   /** Devices that may be sent to, by provider, then environment. */
@@ -33,53 +41,67 @@ export interface Stats {
   alerts: AlertView[];
 }
 
+/** `SUM(column)` over each window, where `inWindow(i)` holds for window i's rows (bound to ?i+1). */
+const windowSums = (column: string, inWindow: (param: string) => string) =>
+  WINDOWS.map((_, i) => `SUM(CASE WHEN ${inWindow(`?${i + 1}`)} THEN ${column} ELSE 0 END) AS w${i}`).join(", ");
+const LONGEST = `?${WINDOWS.length}`;
+
 /** The SQL of each aggregate, exported so a test can check its query plan. */
 export const STATS_SQL = {
-  window: `SELECT COALESCE(provider, 'none') AS provider, COALESCE(app, 'none') AS app, status, COUNT(*) AS n
-           FROM deliveries WHERE updated_at >= ?1 GROUP BY 1, 2, 3`,
-  // Open rows were all updated within the retry schedule's span (about 13 hours, then the
-  // dead-letter queue closes them): the time index finds them without an index of their own.
-  retryQueue: `SELECT COUNT(*) AS n, MIN(next_attempt_at) AS next FROM deliveries
-               WHERE updated_at >= ?1 AND status IN ('retrying', 'sending')`,
+  // Each window from the bucket bound to its parameter on; one pass over the longest.
+  windows: `SELECT c.key AS key, ${windowSums("c.value", (p) => `l.bucket >= ${p}`)}
+            FROM ledger AS l, json_each(l.counts) AS c WHERE l.bucket >= ${LONGEST} GROUP BY c.key`,
+  // `open_at` is set on a document while one of its deliveries is waiting or in flight: its earliest due time or lease end.
+  retryQueue: `SELECT SUM(c.value) AS n, MIN(l.open_at) AS next FROM ledger AS l, json_each(l.counts) AS c
+               WHERE l.bucket >= ?1 AND l.open_at IS NOT NULL
+                 AND (c.key LIKE '%|sending' OR c.key LIKE '%|retrying' OR c.key LIKE '%|held')`,
   devices: `SELECT provider, environment, quarantined_at IS NOT NULL AS quarantined, COUNT(*) AS n
             FROM devices GROUP BY 1, 2, 3`,
-  // The partial index of opened notifications (migration 0012), by the time of the open.
-  opens: `SELECT COUNT(*) AS n FROM notifications WHERE opened_at >= ?1`,
+  // By the hour: a window takes every hour that ends inside it, the one it starts in included.
+  opens: `SELECT ${windowSums("n", (p) => `hour > ${p}`)} FROM opens_by_hour WHERE hour > ${LONGEST}`,
 } as const;
 
 export async function readStats(db: D1Database, now: number): Promise<Stats> {
-  const windows = Object.entries(STAT_WINDOWS) as [StatWindow, number][];
-  const statements = windows.map(([, span]) => db.prepare(STATS_SQL.window).bind(now - span));
-  statements.push(db.prepare(STATS_SQL.retryQueue).bind(now - OPEN_ROWS_SPAN_MS), db.prepare(STATS_SQL.devices), alertsStatement(db, now));
-  statements.push(...windows.map(([, span]) => db.prepare(STATS_SQL.opens).bind(now - span)));
-  const results = await db.batch<Record<string, string | number | null>>(statements);
-
-  const stats: Stats = {
-    deliveries: {} as Stats["deliveries"],
-    deliveries_by_app: {} as Stats["deliveries_by_app"],
-    opens: Object.fromEntries(windows.map(([name], i) => [name, Number(results[windows.length + 3 + i]!.results[0]?.n ?? 0)])) as Stats["opens"],
-    retry_queue: { deliveries: 0, next_attempt_at: null },
-    devices: {},
-    quarantined: {},
-    alerts: (results[windows.length + 2]!.results as unknown as AlertRow[]).map(presentAlert),
+  const [windows, queue, devices, alerts, opens] = await db.batch<Record<string, string | number | null>>([
+    db.prepare(STATS_SQL.windows).bind(...WINDOWS.map(([, span]) => Math.ceil((now - span) / 1000))),
+    db.prepare(STATS_SQL.retryQueue).bind(Math.floor((now - OPEN_SPAN_MS) / 1000)),
+    db.prepare(STATS_SQL.devices),
+    alertsStatement(db, now),
+    db.prepare(STATS_SQL.opens).bind(...WINDOWS.map(([, span]) => now - span - HOUR_MS)),
+  ]);
+  const queued = queue!.results[0] as { n: number | null; next: number | null } | undefined;
+  return {
+    ...deliveryCounts(windows!.results as { key: string; [w: string]: number | string }[]),
+    opens: Object.fromEntries(WINDOWS.map(([name], i) => [name, Number(opens!.results[0]?.[`w${i}`] ?? 0)])) as Stats["opens"],
+    retry_queue: { deliveries: queued?.n ?? 0, next_attempt_at: queued?.next ?? null },
+    ...deviceCounts(devices!.results as { provider: string; environment: string; quarantined: number; n: number }[]),
+    alerts: (alerts!.results as unknown as AlertRow[]).map(presentAlert),
   };
-  windows.forEach(([name], i) => {
-    const byProvider: Counts = {};
-    const byApp: Counts = {};
-    for (const row of results[i]!.results as { provider: string; app: string; status: string; n: number }[]) {
-      add(byProvider, row.provider, row.status, row.n);
-      add(byApp, row.app, row.status, row.n);
-    }
-    stats.deliveries[name] = byProvider;
-    stats.deliveries_by_app[name] = byApp;
-  });
-  const queue = results[windows.length]!.results[0] as { n: number; next: number | null } | undefined;
-  stats.retry_queue = { deliveries: queue?.n ?? 0, next_attempt_at: queue?.next ?? null };
-  for (const row of results[windows.length + 1]!.results as { provider: string; environment: string; quarantined: number; n: number }[]) {
-    if (row.quarantined) stats.quarantined[row.provider] = (stats.quarantined[row.provider] ?? 0) + row.n;
-    else add(stats.devices, row.provider, row.environment, row.n);
+}
+
+/** The windows' deliveries by provider and by app, then status, from the summed `counts` keys. */
+function deliveryCounts(rows: readonly { key: string; [w: string]: number | string }[]): Pick<Stats, "deliveries" | "deliveries_by_app"> {
+  const deliveries = Object.fromEntries(WINDOWS.map(([name]) => [name, {}])) as Stats["deliveries"];
+  const byApp = Object.fromEntries(WINDOWS.map(([name]) => [name, {}])) as Stats["deliveries_by_app"];
+  for (const row of rows) {
+    const { provider, app, status } = countKey(row.key);
+    WINDOWS.forEach(([name], i) => {
+      const n = Number(row[`w${i}`]);
+      if (n === 0) return;
+      add(deliveries[name], provider, status, n);
+      add(byApp[name], app, status, n);
+    });
   }
-  return stats;
+  return { deliveries, deliveries_by_app: byApp };
+}
+
+function deviceCounts(rows: readonly { provider: string; environment: string; quarantined: number; n: number }[]): Pick<Stats, "devices" | "quarantined"> {
+  const counts: Pick<Stats, "devices" | "quarantined"> = { devices: {}, quarantined: {} };
+  for (const row of rows) {
+    if (row.quarantined) counts.quarantined[row.provider] = (counts.quarantined[row.provider] ?? 0) + row.n;
+    else add(counts.devices, row.provider, row.environment, row.n);
+  }
+  return counts;
 }
 
 function add(counts: Counts, first: string, second: string, n: number): void {

@@ -5,31 +5,28 @@
  * replay (`retry_failed`) after a backoff, so the consumer claims that
  * failed row again and nothing already sent is sent twice.
  */
-import { failedNotifications } from "../db/ledger-reads";
+import { failedNotifications, readEvent } from "../db/ledger-reads";
 import { log } from "../log";
 import { enqueueJobs, splitIntoJobs } from "../queue/enqueue";
 import type { PushJob } from "../queue/message";
 
-/** A throttled delivery: its event (and the event's ledger bucket, where known) and notification. */
+/** A throttled delivery: its event and notification. */
 export interface Throttled {
   eventId: string;
-  bucket?: number;
   index: number;
 }
 
 /** Queues the throttled notifications again after `delaySeconds`; returns the messages queued (0 when the queue refused: they stay failed, replayable). */
 export async function resendThrottled(env: Env, throttled: readonly Throttled[], delaySeconds: number, now: number): Promise<number> {
-  const byEvent = new Map<string, { bucket?: number; indexes: Set<number> }>();
-  for (const { eventId, bucket, index } of throttled) {
-    const event = byEvent.get(eventId) ?? { bucket, indexes: new Set() };
-    byEvent.set(eventId, event);
-    event.indexes.add(index);
-  }
+  const byEvent = new Map<string, Set<number>>();
+  for (const { eventId, index } of throttled) byEvent.set(eventId, (byEvent.get(eventId) ?? new Set()).add(index));
   const jobs: PushJob[] = [];
-  for (const [eventId, { bucket, indexes }] of byEvent) {
-    const { notifications } = await failedNotifications(env.DB, eventId);
-    // The event's bucket travels with the resend: `now` is not the event's time.
-    jobs.push(...splitIntoJobs(eventId, notifications.filter((n) => indexes.has(n.i)), now, { retry_failed: true, ...(bucket === undefined ? {} : { t: bucket }) }));
+  for (const [eventId, indexes] of byEvent) {
+    // Each resend carries its event's bucket: `now` is not the event's time.
+    const { byBucket } = failedNotifications(await readEvent(env.DB, eventId, now));
+    for (const [t, notifications] of byBucket) {
+      jobs.push(...splitIntoJobs(eventId, notifications.filter((n) => indexes.has(n.i)), now, { retry_failed: true, t }));
+    }
   }
   if (jobs.length === 0) return 0;
   try {

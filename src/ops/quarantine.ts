@@ -60,7 +60,7 @@ quarantineRoutes.get("/quarantine", async (c) => {
 // Each restore answers with the events its devices missed while held (`held_events`): replay them.
 quarantineRoutes.post("/quarantine/restore", async (c) => {
   const { changed, remaining, owners } = await bulkRelease(c.env.DB, await bulkFilter(c.req.raw), false, Date.now());
-  return c.json({ restored: changed, remaining, held_events: await heldEvents(c.env.DB, owners) });
+  return c.json({ restored: changed, remaining, held_events: await heldEvents(c.env.DB, owners, Date.now()) });
 });
 
 quarantineRoutes.post("/quarantine/confirm-removal", async (c) => {
@@ -71,7 +71,7 @@ quarantineRoutes.post("/quarantine/confirm-removal", async (c) => {
 quarantineRoutes.post("/devices/:token/restore", async (c) => {
   const device = await restoreDevice(c.env.DB, c.req.param("token"), Date.now());
   if (!device) throw new NotFoundError("no quarantined device with this token");
-  return c.json({ device: presentQuarantined(device), held_events: await heldEvents(c.env.DB, [device]) });
+  return c.json({ device: presentQuarantined(device), held_events: await heldEvents(c.env.DB, [device], Date.now()) });
 });
 
 quarantineRoutes.post("/devices/:token/confirm-removal", async (c) => {

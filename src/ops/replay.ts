@@ -4,7 +4,7 @@
  * ones are never sent twice). Used by `POST /v1/events/:svix_id/replay`
  * and by the console's Replay button.
  */
-import { eventSummary, failedNotifications } from "../db/ledger-reads";
+import { eventSummary, failedNotifications, readEvent } from "../db/ledger-reads";
 import { markReplayed } from "../db/ledger-writes";
 import { NotFoundError } from "../errors";
 import { enqueueJobs, splitIntoJobs } from "../queue/enqueue";
@@ -19,17 +19,16 @@ export interface ReplayResult {
 
 /** Replays what failed in `eventId`; throws NotFoundError for an event the ledger does not know. */
 export async function replayEvent(env: Env, eventId: string, now = Date.now()): Promise<ReplayResult> {
-  const [summary, failed] = await Promise.all([eventSummary(env.DB, eventId), failedNotifications(env.DB, eventId)]);
-  if (Object.keys(summary).length === 0) throw new NotFoundError("no deliveries recorded for this event");
-  const jobs = splitIntoJobs(eventId, failed.notifications, now, { retry_failed: true });
+  const event = await readEvent(env.DB, eventId, now);
+  if (Object.keys(eventSummary(event)).length === 0) throw new NotFoundError("no deliveries recorded for this event");
+  const failed = failedNotifications(event);
+  // Each message names the bucket its notifications are kept in: the consumer's claim reads that one.
+  const jobs = [...failed.byBucket].flatMap(([t, notifications]) => splitIntoJobs(eventId, notifications, now, { retry_failed: true, t }));
   if (jobs.length > 0) {
     // Marked first: retention must never sweep an event whose replay is on its way.
-    await markReplayed(env.DB, eventId, now);
+    for (const bucket of failed.byBucket.keys()) await markReplayed(env.DB, eventId, bucket, now);
     await enqueueJobs(env.PUSH_QUEUE as Queue<PushJob>, jobs);
   }
-  return {
-    event_id: eventId,
-    replayed: { notifications: failed.notifications.length, deliveries: failed.deliveries },
-    messages: jobs.length,
-  };
+  const notifications = [...failed.byBucket.values()].reduce((sum, list) => sum + list.length, 0);
+  return { event_id: eventId, replayed: { notifications, deliveries: failed.deliveries }, messages: jobs.length };
 }

@@ -4,7 +4,7 @@
  */
 import { Hono } from "hono";
 import { DELIVERY_STATUSES, isDeliveryStatus } from "../db/ledger";
-import { type DeliveryRow, eventDeliveries, eventSummary, userDeliveries } from "../db/ledger-reads";
+import { type DeliveryRow, eventPage, userDeliveries } from "../db/ledger-reads";
 import { readStats } from "../db/stats";
 import { userOf } from "../devices/validate";
 import { NotFoundError, ValidationError } from "../errors";
@@ -13,6 +13,7 @@ import { replayEvent } from "./replay";
 
 export const opsRoutes = new Hono<{ Bindings: Env }>();
 
+/** A delivery as the API shows it (docs/api.md): the one read model's row, times as ISO strings, no device as null. */
 function presentDelivery(row: DeliveryRow) {
   return {
     index: row.idx,
@@ -43,13 +44,9 @@ opsRoutes.get("/events/:svix_id", async (c) => {
   }
   const limit = pageLimit(c.req.query("limit"));
   const after = decodeCursor(c.req.query("cursor"), ["number", "string"]);
-  const [summary, rows] = await Promise.all([
-    eventSummary(c.env.DB, eventId),
-    eventDeliveries(c.env.DB, eventId, { after: after && { idx: after[0], token: after[1] }, status, limit }),
-  ]);
-  if (Object.keys(summary).length === 0) {
-    throw new NotFoundError("no deliveries recorded for this event (they appear once its queue message is consumed)");
-  }
+  const page = await eventPage(c.env.DB, eventId, { after: after && { idx: after[0], token: after[1] }, status, limit }, Date.now());
+  if (!page) throw new NotFoundError("no deliveries recorded for this event (they appear once its queue message is consumed)");
+  const { summary, rows } = page;
   return c.json({
     event_id: eventId,
     summary,
@@ -66,7 +63,7 @@ opsRoutes.post("/events/:svix_id/replay", async (c) => {
 opsRoutes.get("/users/:id/deliveries", async (c) => {
   const user = userOf(c.req.param("id"), c.req.query("by"));
   const limit = pageLimit(c.req.query("limit"), 50);
-  const rows = await userDeliveries(c.env.DB, user, limit);
+  const rows = await userDeliveries(c.env.DB, user, limit, undefined, Date.now());
   return c.json({
     [user.by]: user.id,
     deliveries: rows.map((row) => ({ event_id: row.event_id, ...presentDelivery(row) })),

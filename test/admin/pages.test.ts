@@ -1,14 +1,16 @@
 /**
  * The console's pages against a real ledger: deliveries written by the
  * consumer (fake providers, so each answer is chosen), a rejected
- * notification, and rows seeded straight into D1 for paging. Checks what
+ * notification, and many more written through the ledger's own write
+ * path for paging. Checks what
  * each page shows, that lists page with cursors, that Replay puts the
  * failed deliveries back on the queue, and that no page shows a whole
  * device token.
  */
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { recordRejections } from "../../src/db/ledger-writes";
+import { type LedgerNotification, recordDeadLetters, recordRejections } from "../../src/db/ledger-writes";
+import { bucketOfJob } from "../../src/delivery/plan";
 import type { PushJob } from "../../src/queue/message";
 import { ConsoleClient } from "../support/console";
 import { fakeProviders, job, queued, registerDevice, runBatch } from "../support/delivery";
@@ -48,7 +50,8 @@ beforeAll(async () => {
     providers: fakeProviders((m) => (m.token === badToken ? { kind: "failed", reason: "INVALID_ARGUMENT" } : { kind: "sent", id: "x" })),
   });
   rejectedEvent = uniqueId("msg_rejected");
-  await recordRejections(env.DB, rejectedEvent, Date.now(), [
+  // A second newer than the delivered event: the list puts it first.
+  await recordRejections(env.DB, { eventId: rejectedEvent, bucket: bucketOfJob(event) + 1, receivedAt: Date.now() }, [
     {
       index: 0,
       error: "invalid_event: data.notifications[0].title: must be a string",
@@ -306,12 +309,12 @@ describe("quarantine", () => {
 
 describe("paging", () => {
   it("walks every event exactly once, newest first, with the Older links", async () => {
-    const base = Date.now() - 86_400_000;
+    const base = Math.floor(Date.now() / 1000) - 86_400;
     const ids = Array.from({ length: 45 }, (_, i) => `msg_page_${String(i).padStart(2, "0")}`);
-    // Some share a time, so the cursor's tie-break on the id is exercised.
-    await env.DB.prepare("INSERT INTO events (event_id, received_at) SELECT value, ?2 - (CAST(substr(value, 10) AS INTEGER) / 2) * 1000 FROM json_each(?1)")
-      .bind(JSON.stringify(ids), base)
-      .run();
+    // Two by two they share a second, and one claim writes them into one document: the cursor's tie-break on the id is exercised.
+    const bucket = (id: string) => base - Math.floor(Number(id.slice(9)) / 2);
+    const jobs = ids.map((id) => job([queued({ user_id: uniqueId("nobody") })], { event_id: id, t: bucket(id), received_at: bucket(id) * 1000 }));
+    await runBatch(jobs, { providers: fakeProviders() });
     const seen: string[] = [];
     let path: string | undefined = "/admin/events";
     while (path) {
@@ -321,17 +324,41 @@ describe("paging", () => {
       path = links(html).find((href) => href.startsWith("/admin/events?cursor="));
     }
     expect(seen).toEqual([...ids].sort((a, b) => Math.floor(Number(a.slice(9)) / 2) - Math.floor(Number(b.slice(9)) / 2) || b.localeCompare(a)));
+    // An event counted from the document it shares with another.
+    const { html } = await browser.page("/admin/events?q=msg_page_0");
+    const row = html.slice(html.indexOf('href="/admin/events/msg_page_07"'));
+    expect(row.slice(0, row.indexOf("</tr>"))).toMatch(/>1<\/td>.*1 <span class="status s-no_device">/s);
+  });
+
+  it("walks every delivery of a user exactly once, newest first", async () => {
+    // 120 notifications for one user over 7 seconds, several events to a second and two notifications to an event: pages end inside a second.
+    const user = uniqueId("emp-many");
+    const base = Math.floor(Date.now() / 1000) - 7_200;
+    const events = Array.from({ length: 60 }, (_, i) => ({ id: uniqueId("msg_u"), bucket: base - (i % 7) }));
+    const notifications = events.flatMap(({ id, bucket }) =>
+      [0, 1].map((index): LedgerNotification => ({ eventId: id, index, bucket, receivedAt: bucket * 1000, userId: uniqueId("usr"), customId: user, title: "t", body: "b", path: "/p" })),
+    );
+    await recordDeadLetters(env.DB, notifications, Date.now());
+    const seen: string[] = [];
+    let path: string | undefined = `/admin/users?by=custom_id&id=${user}`;
+    while (path) {
+      const { html } = await browser.page(path);
+      seen.push(...[...html.matchAll(/<tr data-status="failed" data-event="(msg_u[^"]+)"><td>.*?<td class="num">(\d+)<\/td>/g)].map((m) => `${m[1]}#${m[2]}`));
+      path = links(html).find((href) => href.startsWith("/admin/users?") && href.includes("cursor="));
+    }
+    const bucketOf = new Map(events.map((e) => [e.id, e.bucket]));
+    const expected = notifications.map((n) => `${n.eventId}#${n.index}`);
+    expect(seen).toEqual(expected.sort((a, b) => bucketOf.get(b.split("#")[0]!)! - bucketOf.get(a.split("#")[0]!)! || (a < b ? -1 : 1)));
   });
 
   it("walks every failure exactly once", async () => {
-    const failures = Array.from({ length: 120 }, (_, i) => ({ e: uniqueId("msg_f"), i, t: `tok-${i}` }));
-    await env.DB.prepare(
-      `INSERT INTO deliveries (event_id, idx, device_token, provider, app, status, attempts, error, created_at, updated_at)
-       SELECT value->>'e', value->>'i', value->>'t', 'fcm', 'default', 'failed', 1, 'INTERNAL', ?2, ?2 - (value->>'i') % 7
-       FROM json_each(?1)`,
-    )
-      .bind(JSON.stringify(failures), Date.now() - 3_600_000)
-      .run();
+    // Notifications that never reached the consumer, dead-lettered: each is recorded failed, in 7 seconds an hour ago.
+    const base = Math.floor(Date.now() / 1000) - 3_600;
+    const failures = Array.from({ length: 120 }, (_, i): LedgerNotification => {
+      const bucket = base - (i % 7);
+      return { eventId: uniqueId("msg_f"), index: 0, bucket, receivedAt: bucket * 1000, userId: uniqueId("usr"), customId: null, title: "t", body: "b", path: "/p" };
+    });
+    await recordDeadLetters(env.DB, failures, Date.now());
     const seen: string[] = [];
     let path: string | undefined = "/admin/failures";
     let pages = 0;
@@ -342,6 +369,6 @@ describe("paging", () => {
       path = links(html).find((href) => href.startsWith("/admin/failures?cursor="));
     }
     expect(pages).toBeGreaterThanOrEqual(3);
-    expect(seen.sort()).toEqual(failures.map((f) => f.e).sort());
+    expect(seen.sort()).toEqual(failures.map((f) => f.eventId).sort());
   });
 });

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { eventDocs } from "../../src/db/doc-store";
+import { readEvent } from "../../src/db/ledger-reads";
 import { recordRejections } from "../../src/db/ledger-writes";
 import { bucketOfJob } from "../../src/delivery/plan";
 import { eventDeliveries, fakeProviders, job, queued, registerDevice, runBatch } from "../support/delivery";
@@ -13,8 +13,8 @@ describe("ledger: an event replayed after its rejected notifications were fixed"
     await registerDevice({ provider: "fcm", token, custom_id: customId });
     const event = job([queued({ i: 0, custom_id: customId }), queued({ i: 1, user_id: uniqueId("nobody") })]);
     // First delivery: both notifications failed validation (a schema change LearnInk later fixed).
-    const where = { eventId: event.event_id, bucket: bucketOfJob(event), receivedAt: event.received_at };
-    await recordRejections(env.DB, where, [0, 1].map((index) => ({
+    const at = { eventId: event.event_id, bucket: bucketOfJob(event), receivedAt: event.received_at };
+    await recordRejections(env.DB, at, [0, 1].map((index) => ({
       index,
       error: `data.notifications[${index}].title: is required: a string`,
       notification: { user_id: event.notifications[index]!.user_id, custom_id: null, title: null, body: null, path: null },
@@ -26,11 +26,10 @@ describe("ledger: an event replayed after its rejected notifications were fixed"
     await runBatch([event], { providers });
     expect(providers.fcm.sent.map((m) => m.token)).toEqual([token]);
     expect((await eventDeliveries(event.event_id))!.summary).toEqual({ sent: 1, no_device: 1 });
-    const docs = await eventDocs(env.DB, event.event_id, where.bucket, Date.now());
-    const stored = docs.flatMap(({ doc }) => doc.n.map((n) => ({ idx: n.i, custom_id: n.c, title: n.ti, path: n.pa })));
-    expect(stored.sort((a, b) => a.idx - b.idx)).toEqual([
-      { idx: 0, custom_id: customId, title: event.notifications[0]!.title, path: event.notifications[0]!.path },
-      { idx: 1, custom_id: null, title: event.notifications[1]!.title, path: event.notifications[1]!.path },
+    const stored = (await readEvent(env.DB, event.event_id, Date.now())).entries.map(({ notification: n }) => ({ i: n.i, c: n.c, ti: n.ti, pa: n.pa }));
+    expect(stored.sort((a, b) => a.i - b.i)).toEqual([
+      { i: 0, c: customId, ti: event.notifications[0]!.title, pa: event.notifications[0]!.path },
+      { i: 1, c: null, ti: event.notifications[1]!.title, pa: event.notifications[1]!.path },
     ]);
   });
 });

@@ -1,16 +1,32 @@
 /**
- * D1 bills every row read, so the queries that run over the whole ledger
- * must be answered from an index: their plans must never scan a table.
+ * D1 bills every row read, so the reads that span the ledger (the stats,
+ * a user's deliveries, the held events) walk the summaries by a window of
+ * buckets (a range of their primary key) and read documents by key: their
+ * plans must never scan a table.
  */
 import { describe, expect, it } from "vitest";
+import { LEDGER_READS_SQL } from "../../src/db/ledger-reads";
 import { STATS_SQL } from "../../src/db/stats";
-import { queryPlan as plan } from "../support/query-plan";
+import { queryPlan as plan, unboundedSteps } from "../support/query-plan";
 
 describe("query plans", () => {
-  it.each(Object.entries(STATS_SQL))("stats: %s reads only an index", async (_name, sql) => {
+  it.each(Object.entries({ ...STATS_SQL, ...LEDGER_READS_SQL }))("%s reads by key or a bounded range", async (_name, sql) => {
     const steps = await plan(sql);
-    expect(steps.some((s) => /USING (COVERING )?INDEX/.test(s))).toBe(true);
-    // A full scan reads every row: only a scan through a covering index is allowed.
-    for (const step of steps) if (/^SCAN /.test(step)) expect(step).toMatch(/USING COVERING INDEX/);
+    expect(steps.some((s) => /USING (COVERING |INTEGER )?(INDEX|PRIMARY KEY)/.test(s)), steps.join("\n")).toBe(true);
+    expect(unboundedSteps(steps), steps.join("\n")).toEqual([]);
+  });
+
+  it.each([
+    ["windows", STATS_SQL.windows],
+    ["retry queue", STATS_SQL.retryQueue],
+    ["user deliveries", LEDGER_READS_SQL.userDeliveries],
+    ["held events", LEDGER_READS_SQL.heldEvents],
+  ])("%s starts from the summaries of a window of buckets, not from the documents", async (_name, sql) => {
+    const steps = await plan(sql);
+    expect(steps[0], steps.join("\n")).toMatch(/^SEARCH l USING PRIMARY KEY \(bucket>\?( AND bucket<\?)?\)$/);
+  });
+
+  it("counts the opens from their hours", async () => {
+    expect(await plan(STATS_SQL.opens)).toEqual(["SEARCH opens_by_hour USING INTEGER PRIMARY KEY (rowid>?)"]);
   });
 });

@@ -6,6 +6,7 @@
  */
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { readEvent } from "../../src/db/ledger-reads";
 import { MAX_PAYLOAD_BYTES } from "../../src/push/payload";
 import { LISTED_REJECTIONS } from "../../src/webhook/route";
 import { captureLogs } from "../support/logs";
@@ -266,8 +267,7 @@ describe("through the runtime: the webhook, D1, the consumer, stand-in FCM and A
     expect((await errorOf(response)).code).toBe("invalid_event");
     expect(capture.batches).toHaveLength(0);
     expect((await api(`/v1/events/${eventId}`)).status).toBe(404);
-    const rows = await env.DB.prepare("SELECT COUNT(*) AS n FROM notifications WHERE event_id = ?").bind(eventId).first<number>("n");
-    expect(rows).toBe(0);
+    expect((await readEvent(env.DB, eventId, Date.now())).entries).toEqual([]);
   });
 
   it("answers 503 ledger_unavailable and queues nothing when D1 cannot record the rejections; Svix's retry records them once", async () => {

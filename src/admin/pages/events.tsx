@@ -5,9 +5,9 @@
  * replays what failed.
  */
 import { Hono } from "hono";
-import { type EventCounts, type EventRow, type NotificationText, eventCounts, eventRow, eventsByPrefix, notificationTexts, recentEvents } from "../../db/console-reads";
+import { type EventListing, eventKnown, eventsByPrefix, recentEvents } from "../../db/console-reads";
 import { type DeliveryStatus, isDeliveryStatus } from "../../db/ledger";
-import { type DeliveryRow, eventDeliveries, eventReached, eventSummary } from "../../db/ledger-reads";
+import { type DeliveryRow, eventPage } from "../../db/ledger-reads";
 import { NotFoundError, ValidationError } from "../../errors";
 import { log } from "../../log";
 import { decodeCursor, encodeCursor } from "../../ops/paging";
@@ -15,30 +15,20 @@ import { openCursor, sealCursor } from "../seal";
 import { replayEvent } from "../../ops/replay";
 import { operatorName } from "../auth";
 import type { ConsoleEnv } from "../console-env";
-import { Confirm, DeliveryTail, EventLink, OpenRate, Pager, Recipient, Status, StatusCounts, TapPath, Time } from "../components";
+import { Confirm, EventLink, OpenRate, Pager, StatusCounts, Time } from "../components";
 import { csrfToken } from "../csrf";
+import { DeliveriesTable } from "../deliveries";
 import { renderPage } from "../layout";
 
 export const eventPages = new Hono<ConsoleEnv>();
 
-/** Events per page: each brings its own counts, read from its own rows. */
+/** Events per page: each brings its counts, from its own summaries. */
 const EVENTS_PER_PAGE = 20;
 const DELIVERIES_PER_PAGE = 100;
 const fmt = (n: number) => n.toLocaleString("en-US");
 /** How long after a replay its event page keeps refreshing itself, and how often. */
 const REPLAY_FOLLOW_MS = 60_000;
 const REFRESH_SECONDS = 2;
-
-/** What a notification said: its title, then its text. */
-function NotificationCell({ text }: { text: NotificationText | undefined }) {
-  if (!text || (text.title === null && text.body === null)) return <span class="muted">—</span>;
-  return (
-    <>
-      <b>{text.title ?? "—"}</b>
-      {text.body !== null && <div class="muted">{text.body}</div>}
-    </>
-  );
-}
 
 /**
  * True while a replay made `replayedAt` may still change the page: a failed
@@ -64,21 +54,21 @@ function SearchForm({ value }: { value: string }) {
 
 /** A page of the events list and the cursor of the page after it, if any. */
 interface EventList {
-  events: EventRow[];
+  events: EventListing[];
   next: string | null;
 }
 
-/** Every event whose Svix id starts with `prefix`: one page, no paging. */
+/** The newest events whose Svix id starts with `prefix`: one page, no paging. */
 async function eventsStartingWith(db: D1Database, prefix: string): Promise<EventList> {
-  return { events: await eventsByPrefix(db, prefix, EVENTS_PER_PAGE), next: null };
+  return { events: await eventsByPrefix(db, prefix, EVENTS_PER_PAGE, Date.now()), next: null };
 }
 
 /** The page of events after `cursor`, newest first. */
 async function latestEvents(env: Env, cursor: string | undefined): Promise<EventList> {
   const after = decodeCursor(await openCursor(env, cursor), ["number", "string"]);
-  const events = await recentEvents(env.DB, EVENTS_PER_PAGE, after && { receivedAt: after[0], eventId: after[1] });
+  const events = await recentEvents(env.DB, EVENTS_PER_PAGE, after && { bucket: after[0], eventId: after[1] });
   const last = events.at(-1);
-  const next = events.length === EVENTS_PER_PAGE && last ? await sealCursor(env, encodeCursor(last.received_at, last.event_id)) : null;
+  const next = events.length === EVENTS_PER_PAGE && last ? await sealCursor(env, encodeCursor(last.bucket, last.event_id)) : null;
   return { events, next };
 }
 
@@ -88,7 +78,7 @@ function SearchResult({ query, found }: { query: string; found: number }) {
   return <p class="muted">{found === 0 ? `No event id starts with “${query}”.` : `Event ids starting with “${query}”:`}</p>;
 }
 
-function EventLine({ event, counts }: { event: EventRow; counts: EventCounts }) {
+function EventLine({ event }: { event: EventListing }) {
   return (
     <tr>
       <td>
@@ -97,16 +87,16 @@ function EventLine({ event, counts }: { event: EventRow; counts: EventCounts }) 
       <td>
         <EventLink eventId={event.event_id} />
       </td>
-      <td class="num">{fmt(counts.notifications)}</td>
+      <td class="num">{fmt(event.notifications)}</td>
       <td>
-        <StatusCounts counts={counts.deliveries} />
+        <StatusCounts counts={event.deliveries} />
       </td>
     </tr>
   );
 }
 
 /** The events with their counts; before the first webhook (and not searching), a row that says so. */
-function EventsTable({ events, counts, searching }: { events: EventRow[]; counts: ReadonlyMap<string, EventCounts>; searching: boolean }) {
+function EventsTable({ events, searching }: { events: EventListing[]; searching: boolean }) {
   return (
     <div class="scroll">
       <table>
@@ -120,7 +110,7 @@ function EventsTable({ events, counts, searching }: { events: EventRow[]; counts
         </thead>
         <tbody>
           {events.map((event) => (
-            <EventLine event={event} counts={counts.get(event.event_id)!} />
+            <EventLine event={event} />
           ))}
           {events.length === 0 && !searching && (
             <tr>
@@ -139,19 +129,15 @@ eventPages.get("/events", async (c) => {
   const query = (c.req.query("q") ?? "").trim();
   const cursor = c.req.query("cursor");
   // An exact Svix id goes straight to its event; otherwise every id that starts with it.
-  if (query !== "" && (await eventRow(c.env.DB, query))) return c.redirect(`/admin/events/${encodeURIComponent(query)}`, 303);
+  if (query !== "" && (await eventKnown(c.env.DB, query, Date.now()))) return c.redirect(`/admin/events/${encodeURIComponent(query)}`, 303);
   const { events, next } = query !== "" ? await eventsStartingWith(c.env.DB, query) : await latestEvents(c.env, cursor);
-  const counts = await eventCounts(
-    c.env.DB,
-    events.map((e) => e.event_id),
-  );
   return renderPage(
     c,
     { title: "Events", current: "/admin/events" },
     <>
       <SearchForm value={query} />
       <SearchResult query={query} found={events.length} />
-      <EventsTable events={events} counts={counts} searching={query !== ""} />
+      <EventsTable events={events} searching={query !== ""} />
       <Pager path="/admin/events" params={{ cursor }} next={next} />
     </>,
   );
@@ -164,34 +150,26 @@ function statusFilter(status: string | undefined): DeliveryStatus | undefined {
   return status;
 }
 
-/** What an event's page shows: the event, its counts and opens, and one page of its deliveries with their texts. */
-interface EventPage {
-  event: EventRow | null;
+/** What an event's page shows: when it came, its counts and opens, and one page of its deliveries. */
+interface EventView {
+  receivedAt: number;
   byStatus: Partial<Record<DeliveryStatus, number>>;
   opens: { reached: number; opened: number };
   rows: DeliveryRow[];
-  texts: ReadonlyMap<number, NotificationText>;
   next: string | null;
 }
 
-/** Reads an event's page (deliveries after `cursor`, of `status` if given); a 404 when the ledger knows nothing of the event. */
-async function loadEventPage(env: Env, eventId: string, filter: { status: DeliveryStatus | undefined; cursor: string | undefined }): Promise<EventPage> {
+/** Reads an event's page (deliveries after `cursor`, of `status` if given), as the API does; a 404 when the ledger knows nothing of it. */
+async function loadEventPage(env: Env, eventId: string, filter: { status: DeliveryStatus | undefined; cursor: string | undefined }): Promise<EventView> {
   const after = decodeCursor(await openCursor(env, filter.cursor), ["number", "string"]);
-  const [event, summary, rows, reached] = await Promise.all([
-    eventRow(env.DB, eventId),
-    eventSummary(env.DB, eventId),
-    eventDeliveries(env.DB, eventId, { after: after && { idx: after[0], token: after[1] }, status: filter.status, limit: DELIVERIES_PER_PAGE }),
-    eventReached(env.DB, eventId),
-  ]);
+  const query = { after: after && { idx: after[0], token: after[1] }, status: filter.status, limit: DELIVERIES_PER_PAGE };
+  const page = await eventPage(env.DB, eventId, query, Date.now());
+  if (!page) throw new NotFoundError("the ledger has no such event (an event appears once its first queue message is consumed)");
   // The summary counts the opens too: a fact of the event, not a status of its deliveries.
-  const { opened = 0, ...byStatus } = summary;
-  if (!event && Object.keys(byStatus).length === 0) {
-    throw new NotFoundError("the ledger has no such event (an event appears once its first queue message is consumed)");
-  }
-  const texts = await notificationTexts(env.DB, eventId, rows.map((row) => row.idx));
-  const last = rows.at(-1);
-  const next = await sealCursor(env, rows.length === DELIVERIES_PER_PAGE && last ? encodeCursor(last.idx, last.device_token) : null);
-  return { event, byStatus, opens: { opened, reached }, rows, texts, next };
+  const { opened = 0, ...byStatus } = page.summary;
+  const last = page.rows.at(-1);
+  const next = await sealCursor(env, page.rows.length === DELIVERIES_PER_PAGE && last ? encodeCursor(last.idx, last.device_token) : null);
+  return { receivedAt: page.receivedAt, byStatus, opens: { opened, reached: page.reached }, rows: page.rows, next };
 }
 
 /** What a replay did, after the redirect back from it (`?replayed=<n>`). */
@@ -222,11 +200,13 @@ function StatusLinks({ eventId, statuses }: { eventId: string; statuses: string[
 }
 
 /** The event at a glance: when it came, its deliveries by status, its open rate, and the status filter. */
-function EventFacts({ eventId, page }: { eventId: string; page: EventPage }) {
+function EventFacts({ eventId, page }: { eventId: string; page: EventView }) {
   return (
     <dl class="facts">
       <dt>received</dt>
-      <dd>{page.event ? <Time ms={page.event.received_at} /> : <span class="muted">—</span>}</dd>
+      <dd>
+        <Time ms={page.receivedAt} />
+      </dd>
       <dt>deliveries</dt>
       <dd>
         <StatusCounts counts={page.byStatus} />
@@ -257,65 +237,8 @@ function ReplayForm({ eventId, failed, csrf }: { eventId: string; failed: number
   );
 }
 
-function DeliveryLine({ row, text }: { row: DeliveryRow; text: NotificationText | undefined }) {
-  return (
-    <tr data-status={row.status}>
-      <td class="num">{row.idx}</td>
-      <td>
-        <Status status={row.status} />
-      </td>
-      <td>
-        <Recipient customId={row.custom_id} userId={row.user_id} />
-      </td>
-      <td class="text">
-        <NotificationCell text={text} />
-      </td>
-      <DeliveryTail row={row}>
-        {row.next_attempt_at !== null && (
-          <div class="muted">
-            next attempt <Time ms={row.next_attempt_at} />
-          </div>
-        )}
-      </DeliveryTail>
-      <td class="num">{row.latency_ms === null ? "—" : `${fmt(row.latency_ms)} ms`}</td>
-      <td>
-        <TapPath path={row.path} />
-      </td>
-      <td>
-        <Time ms={row.updated_at} />
-      </td>
-    </tr>
-  );
-}
-
-function DeliveriesTable({ rows, texts }: { rows: DeliveryRow[]; texts: ReadonlyMap<number, NotificationText> }) {
-  return (
-    <div class="scroll">
-      <table>
-        <thead>
-          <tr>
-            <th class="num">#</th>
-            <th>status</th>
-            <th>user</th>
-            <th>notification</th>
-            <th>device</th>
-            <th>provider · app</th>
-            <th class="num">attempts</th>
-            <th>error</th>
-            <th class="num">latency</th>
-            <th>tap path</th>
-            <th>updated (UTC)</th>
-          </tr>
-        </thead>
-        <tbody>
-          {rows.map((row) => (
-            <DeliveryLine row={row} text={texts.get(row.idx)} />
-          ))}
-        </tbody>
-      </table>
-    </div>
-  );
-}
+/** The columns of an event's deliveries: the notification first, then where it went and how. */
+const EVENT_COLUMNS = ["index", "status", "user", "notification", "device", "provider", "attempts", "error", "latency", "path", "updated"] as const;
 
 eventPages.get("/events/:id", async (c) => {
   const eventId = c.req.param("id");
@@ -330,7 +253,7 @@ eventPages.get("/events/:id", async (c) => {
       <ReplayNotice replayed={replayed} following={following} />
       <EventFacts eventId={eventId} page={page} />
       <ReplayForm eventId={eventId} failed={page.byStatus.failed ?? 0} csrf={csrfToken(c)} />
-      <DeliveriesTable rows={page.rows} texts={page.texts} />
+      <DeliveriesTable rows={page.rows} columns={EVENT_COLUMNS} />
       <Pager path={`/admin/events/${encodeURIComponent(eventId)}`} params={{ status, cursor }} next={page.next} />
     </>,
   );

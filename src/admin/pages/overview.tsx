@@ -4,7 +4,8 @@
  * over the last 24 hours and 7 days, per provider and per app; a chart of
  * deliveries per hour; the devices the brake holds; and the "Check
  * settings" button (./check.tsx). Alarms and counts
- * are `GET /v1/stats`'s (the same query module), read from indexes only.
+ * are `GET /v1/stats`'s (the same query module), read from the ledger's
+ * summaries.
  */
 import { Hono } from "hono";
 import { hourlyDeliveries, quarantinedCounts } from "../../db/console-reads";
@@ -195,7 +196,7 @@ overviewPage.get("/", async (c) => {
         </>
       ))}
       <p class="muted">
-        Deliveries are counted by their last update. Quarantined: devices the pruning brake holds now (restore them on the{" "}
+        Deliveries are counted by the time of their event. Quarantined: devices the pruning brake holds now (restore them on the{" "}
         <a href="/admin/failures">Failures</a> page).
       </p>
     </>,

@@ -1,20 +1,21 @@
 /**
  * User: "did Mary get her reminder?" By `custom_id` (the company's id) or
  * LearnInk's `user_id`: the user's devices (tokens shortened; provider,
- * app, environment, whether the pruning brake holds them) and their most
- * recent deliveries, newest first.
+ * app, environment, whether the pruning brake holds them) and their
+ * deliveries of the last 7 days, newest first.
  */
 import type { Context } from "hono";
 import { Hono } from "hono";
 import { type DeviceRow, devicesOfUser } from "../../db/devices";
 import { recentRecipients } from "../../db/console-reads";
-import { type UserDeliveryRow, userDeliveries } from "../../db/ledger-reads";
+import { type DeliveryRow, userDeliveries } from "../../db/ledger-reads";
 import { userOf } from "../../devices/validate";
 import { decodeCursor, encodeCursor } from "../../ops/paging";
 import { openCursor, sealCursor } from "../seal";
 import type { ConsoleEnv } from "../console-env";
-import { DeliveryTail, EventLink, Pager, Recipient, Status, TapPath, Time, Token } from "../components";
+import { Pager, Recipient, Status, Time, Token } from "../components";
 import { csrfToken } from "../csrf";
+import { DeliveriesTable } from "../deliveries";
 import { renderPage } from "../layout";
 import { type DeviceActions, DoneNotice, deviceRefs, QuarantineActions } from "./quarantine";
 
@@ -133,52 +134,10 @@ function Devices({ devices, actions }: { devices: DeviceRow[]; actions: DeviceAc
   );
 }
 
-function UserDeliveryLine({ row }: { row: UserDeliveryRow }) {
-  return (
-    <tr data-status={row.status}>
-      <td>
-        <Time ms={row.notified_at} />
-      </td>
-      <td>
-        <Status status={row.status} />
-      </td>
-      <td>
-        <EventLink eventId={row.event_id} /> #{row.idx}
-      </td>
-      <DeliveryTail row={row} />
-      <td>
-        <TapPath path={row.path} />
-      </td>
-    </tr>
-  );
-}
-
 /** The user's most recent deliveries, newest first; a line that says so when the ledger has none. */
-function UserDeliveries({ user, rows }: { user: UserRef; rows: UserDeliveryRow[] }) {
-  if (rows.length === 0) return <p class="muted">No notification for this {user.by} in the ledger (it keeps 30 days).</p>;
-  return (
-    <div class="scroll">
-      <table>
-        <thead>
-          <tr>
-            <th>notified (UTC)</th>
-            <th>status</th>
-            <th>event · #</th>
-            <th>device</th>
-            <th>provider · app</th>
-            <th class="num">attempts</th>
-            <th>error</th>
-            <th>tap path</th>
-          </tr>
-        </thead>
-        <tbody>
-          {rows.map((row) => (
-            <UserDeliveryLine row={row} />
-          ))}
-        </tbody>
-      </table>
-    </div>
-  );
+function UserDeliveries({ user, rows }: { user: UserRef; rows: DeliveryRow[] }) {
+  if (rows.length === 0) return <p class="muted">No notification for this {user.by} in the last 7 days.</p>;
+  return <DeliveriesTable rows={rows} columns={["notified", "status", "event", "index", "device", "provider", "attempts", "error", "path"]} />;
 }
 
 /** A user's devices (with the sealed references their forms carry), the page of deliveries after `cursor`, and the next page's cursor. */
@@ -186,19 +145,19 @@ async function loadUser(env: Env, user: UserRef, cursor: string | undefined) {
   const after = decodeCursor(await openCursor(env, cursor), ["number", "string", "number", "string"]);
   const [devices, deliveries] = await Promise.all([
     devicesOfUser(env.DB, user.by, user.id),
-    userDeliveries(env.DB, user, DELIVERIES_PER_PAGE, after && { notifiedAt: after[0], eventId: after[1], index: after[2], token: after[3] }),
+    userDeliveries(env.DB, user, DELIVERIES_PER_PAGE, after && { bucket: after[0], event_id: after[1], idx: after[2], device_token: after[3] }, Date.now()),
   ]);
   const last = deliveries.at(-1);
   const next = await sealCursor(
     env,
-    deliveries.length === DELIVERIES_PER_PAGE && last ? encodeCursor(last.notified_at, last.event_id, last.idx, last.device_token) : null,
+    deliveries.length === DELIVERIES_PER_PAGE && last ? encodeCursor(last.bucket, last.event_id, last.idx, last.device_token) : null,
   );
   return { devices, deliveries, next, refs: await deviceRefs(env, devices) };
 }
 
 /** Before any search: the search form and where to start. */
 async function startPage(c: Context<ConsoleEnv>, by: string) {
-  const recent = await recentRecipients(c.env.DB, RECENT_USERS);
+  const recent = await recentRecipients(c.env.DB, RECENT_USERS, Date.now());
   return renderPage(
     c,
     { title: "Users", current: "/admin/users" },
