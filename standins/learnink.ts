@@ -14,10 +14,21 @@ export function learnInkEvent(type: string, data: unknown, now = new Date()) {
   return { api_version: LEARNINK_API_VERSION, object: "event", type, timestamp: now.toISOString(), data };
 }
 
-/** A message id shaped like Svix's (`msg_` and 27 characters). */
-export function newMessageId(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(21));
-  return `msg_${btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").slice(0, 27)}`;
+const BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+const KSUID_EPOCH = 1_400_000_000;
+
+/**
+ * A message id as Svix makes it: `msg_` and a KSUID (27 base62 characters
+ * of 4 bytes of the second it was made, then 16 random bytes). The relay
+ * files an event's ledger documents under that second, so a random id
+ * would file it at a random time.
+ */
+export function newMessageId(now = Date.now()): string {
+  let value = BigInt(Math.floor(now / 1000) - KSUID_EPOCH);
+  for (const byte of crypto.getRandomValues(new Uint8Array(16))) value = (value << 8n) | BigInt(byte);
+  let text = "";
+  for (let i = 0; i < 27; i++, value /= 62n) text = BASE62[Number(value % 62n)] + text;
+  return `msg_${text}`;
 }
 
 /** The Svix headers for `body`, signed with `secret` (`whsec_...`) at `timestamp` (unix seconds; now by default). */
