@@ -31,11 +31,27 @@ interface Place {
 
 const nKey = (eventId: string, index: number) => `${index}\u0000${eventId}`;
 
+/**
+ * A new document takes notifications up to about this much JSON; the next
+ * ones open another document of the bucket. D1 stores at most 2,000,000
+ * bytes in one value, and deflate can leave incompressible text (long
+ * messages in a script it does not shrink) almost as large as it was, so
+ * the limit leaves room for the outcomes the document gains later.
+ */
+export const MAX_NEW_DOC_BYTES = 1_000_000;
+/** Room counted for a notification's deliveries beside its own JSON (a few devices' tokens, states, message ids). */
+const DELIVERY_ROOM_BYTES = 600;
+
+const encoder = new TextEncoder();
+const sizeOf = (f: NotificationFields) =>
+  encoder.encode(`${f.eventId}${f.userId ?? ""}${f.customId ?? ""}${f.title ?? ""}${f.body ?? ""}${f.path ?? ""}`).byteLength + DELIVERY_ROOM_BYTES;
+
 export class WorkingSet {
   private readonly places = new Map<string, Place>();
   private readonly changed = new Set<Doc>();
   private readonly stored = new Map<Doc, StoredDoc>();
-  private readonly fresh = new Map<number, Doc>();
+  /** New documents per bucket, the last one open for more, with its estimated size. */
+  private readonly fresh = new Map<number, { doc: Doc; bytes: number }[]>();
 
   constructor(
     docs: readonly StoredDoc[],
@@ -64,11 +80,7 @@ export class WorkingSet {
       if (fillMissing(found.doc.n[found.n]!, fields)) this.touch(found.doc);
       return found;
     }
-    let doc = this.fresh.get(fields.bucket);
-    if (!doc) {
-      doc = emptyDoc();
-      this.fresh.set(fields.bucket, doc);
-    }
+    const doc = this.freshDoc(fields);
     doc.n.push({
       e: eventSlot(doc, fields.eventId),
       i: fields.index,
@@ -82,6 +94,20 @@ export class WorkingSet {
     const place = { doc, n: doc.n.length - 1 };
     this.places.set(nKey(fields.eventId, fields.index), place);
     return place;
+  }
+
+  /** The new document of the notification's bucket with room for it. */
+  private freshDoc(fields: NotificationFields): Doc {
+    const docs = this.fresh.get(fields.bucket) ?? [];
+    this.fresh.set(fields.bucket, docs);
+    const bytes = sizeOf(fields);
+    let last = docs.at(-1);
+    if (!last || (last.bytes + bytes > MAX_NEW_DOC_BYTES && last.doc.n.length > 0)) {
+      last = { doc: emptyDoc(), bytes: 0 };
+      docs.push(last);
+    }
+    last.bytes += bytes;
+    return last.doc;
   }
 
   /** The deliveries of a notification. */
@@ -131,9 +157,12 @@ export class WorkingSet {
       const stored = this.stored.get(doc);
       if (stored) writes.push({ kind: "update", stored, doc });
     }
-    for (const [bucket, doc] of this.fresh) {
-      const query = this.queries.get(bucket) ?? { bucket, events: doc.ev, lo: 0, hi: 0 };
-      writes.push({ kind: "insert", bucket, doc, query, seen: this.seen.get(bucket) ?? 0 });
+    for (const [bucket, docs] of this.fresh) {
+      // Each insert is checked against the documents read and the ones inserted before it in the same transaction.
+      docs.forEach(({ doc }, k) => {
+        const query = this.queries.get(bucket) ?? { bucket, events: doc.ev, lo: 0, hi: 0 };
+        writes.push({ kind: "insert", bucket, doc, query, seen: (this.seen.get(bucket) ?? 0) + k });
+      });
     }
     return writes;
   }

@@ -30,5 +30,14 @@ describe("JSON parameters are sized in UTF-8 bytes", () => {
     expect(acked).toEqual(ids);
     expect(report.outcomes).toEqual({ sent: 2_000 });
     expect(providers.fcm.sent).toHaveLength(2_000);
+    // 2.4 MB of text goes into documents of about a megabyte each, every one within D1's 2,000,000 bytes per value.
+    const stored = await env.DB.prepare(
+      `SELECT COUNT(*) AS docs, MAX(length(d.doc)) AS largest FROM ledger AS l JOIN ledger_docs AS d ON d.bucket = l.bucket AND d.seq = l.seq
+       WHERE EXISTS (SELECT 1 FROM json_each(?1) AS e WHERE instr(l.events, json_quote(e.value)) > 0)`,
+    )
+      .bind(JSON.stringify(jobs.map((j) => j.event_id)))
+      .first<{ docs: number; largest: number }>();
+    expect(stored!.docs).toBeGreaterThanOrEqual(3);
+    expect(stored!.largest).toBeLessThan(2_000_000);
   }, 60_000);
 });
