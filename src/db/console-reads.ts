@@ -155,7 +155,7 @@ function addDoc(listings: Map<string, EventListing>, row: ListedRow): void {
 
 /** Whether the ledger holds the event, from the summaries alone: the search goes straight to a known id. */
 export async function eventKnown(db: D1Database, eventId: string, now: number): Promise<boolean> {
-  const bucket = ksuidSeconds(eventId);
+  const bucket = ksuidSeconds(eventId, now);
   const [from, to] = bucket === null ? [sinceBucket(now, UNTIMED_LOOKBACK_SECONDS), TOP_BUCKET] : [bucket, bucket];
   return (await db.prepare(CONSOLE_SQL.eventKnown).bind(JSON.stringify(eventId), from, to).first()) !== null;
 }

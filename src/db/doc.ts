@@ -153,30 +153,40 @@ export const shown = (d: Pick<DocDelivery, "s" | "er">): string => (d.s === "ret
  * delivery of it (Svix's retries, dashboard replays, our replays). A Svix
  * message id is a KSUID, which carries the second Svix created it; any
  * other id falls back to the envelope's `timestamp`, then to the time the
- * webhook accepted it (which a repeated delivery would not share).
+ * webhook accepted it (which a repeated delivery would not share). A time
+ * is taken only within the retention window before `receivedAt` (and an
+ * hour after, for clocks): an id or timestamp that says otherwise is not
+ * the event's time, and would file it where no window looks.
  */
 export function eventBucket(eventId: string, envelopeTimestamp: unknown, receivedAt: number): number {
-  return ksuidSeconds(eventId) ?? timestampSeconds(envelopeTimestamp) ?? Math.floor(receivedAt / 1000);
+  return ksuidSeconds(eventId, receivedAt) ?? timestampSeconds(envelopeTimestamp, receivedAt) ?? Math.floor(receivedAt / 1000);
 }
 
 const KSUID_EPOCH = 1_400_000_000;
 const BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 const SVIX_ID = /^msg_[0-9A-Za-z]{27}$/;
-/** KSUIDs from before 2020 or after 2100 are not Svix's: their ids fall back. */
-const PLAUSIBLE = { from: 1_577_836_800, to: 4_102_444_800 };
+/** How far before `around` an event's own time may lie: the retention window (30 days) and a day. */
+const BEFORE_MS = 31 * 86_400_000;
+/** How far after `around`: an hour of clock difference between Svix, LearnInk and us. */
+const AFTER_MS = 3_600_000;
 
-/** The unix second a Svix message id (`msg_` and a base62 KSUID) was made, or null for any other id. */
-export function ksuidSeconds(eventId: string): number | null {
+const plausible = (ms: number, around: number): number | null =>
+  Number.isFinite(ms) && ms >= around - BEFORE_MS && ms <= around + AFTER_MS ? Math.floor(ms / 1000) : null;
+
+/**
+ * The unix second a Svix message id (`msg_` and a base62 KSUID) was made,
+ * if it lies within the window around `around` (epoch ms: when the webhook
+ * came, or now for a look-up); null for any other id. A look-up uses the
+ * same window as the webhook did, so it reads the bucket the event went to.
+ */
+export function ksuidSeconds(eventId: string, around: number): number | null {
   if (!SVIX_ID.test(eventId)) return null;
   let value = 0n;
   for (const char of eventId.slice(4)) value = value * 62n + BigInt(BASE62.indexOf(char));
-  const seconds = Number(value >> 128n) + KSUID_EPOCH;
-  return seconds >= PLAUSIBLE.from && seconds < PLAUSIBLE.to ? seconds : null;
+  return plausible((Number(value >> 128n) + KSUID_EPOCH) * 1000, around);
 }
 
-function timestampSeconds(value: unknown): number | null {
+function timestampSeconds(value: unknown, around: number): number | null {
   const ms = typeof value === "string" ? Date.parse(value) : typeof value === "number" ? (value < 1e11 ? value * 1000 : value) : Number.NaN;
-  if (!Number.isFinite(ms)) return null;
-  const seconds = Math.floor(ms / 1000);
-  return seconds >= PLAUSIBLE.from && seconds < PLAUSIBLE.to ? seconds : null;
+  return plausible(ms, around);
 }

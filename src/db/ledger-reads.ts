@@ -43,7 +43,7 @@ export interface EventLedger {
  * same second: only this event's notifications are kept.
  */
 export async function readEvent(db: D1Database, eventId: string, now: number): Promise<EventLedger> {
-  const docs = await eventDocs(db, eventId, ksuidSeconds(eventId), now);
+  const docs = await eventDocs(db, eventId, ksuidSeconds(eventId, now), now);
   return { eventId, entries: entriesOf(docs).filter((entry) => entry.eventId === eventId) };
 }
 

@@ -305,7 +305,7 @@ function cachedOr(cached: readonly StoredDoc[], refs: readonly DocRef[]): Stored
 async function refsOfEvents(db: D1Database, keys: readonly DeliveryKey[], now: number): Promise<DocRef[]> {
   const refs = new Map<string, DocRef>();
   for (const eventId of new Set(keys.map((k) => k.eventId))) {
-    for (const d of await eventDocs(db, eventId, ksuidSeconds(eventId), now)) refs.set(refKey(d), { bucket: d.bucket, seq: d.seq });
+    for (const d of await eventDocs(db, eventId, ksuidSeconds(eventId, now), now)) refs.set(refKey(d), { bucket: d.bucket, seq: d.seq });
   }
   return [...refs.values()];
 }

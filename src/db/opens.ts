@@ -52,7 +52,7 @@ function countOpen(db: D1Database, write: Extract<DocWrite, { kind: "update" }>,
 /** Records an open, once: the event's documents are read from its bucket, and the one that holds the notification is rewritten, checked by version. */
 export async function recordOpen(db: D1Database, open: Open, now: number): Promise<OpenResult> {
   for (let attempt = 1; attempt <= MAX_TRIES; attempt++) {
-    const found = sentToUser(await eventDocs(db, open.eventId, ksuidSeconds(open.eventId), now), open);
+    const found = sentToUser(await eventDocs(db, open.eventId, ksuidSeconds(open.eventId, now), now), open);
     if (!found) return "not_found";
     if (found.stored.doc.n[found.at]!.o !== undefined) return "already_opened";
     const doc = structuredClone(found.stored.doc);

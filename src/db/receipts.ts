@@ -60,7 +60,7 @@ async function docsOf(db: D1Database, errors: readonly ReceiptError[], now: numb
   const timed = errors.flatMap((e) => (e.bucket === undefined ? [] : [{ bucket: e.bucket, eventId: e.eventId, index: e.index }]));
   const docs = await readDocs(db, [...bucketQueries(timed).values()]);
   for (const eventId of new Set(errors.filter((e) => e.bucket === undefined).map((e) => e.eventId))) {
-    docs.push(...(await eventDocs(db, eventId, ksuidSeconds(eventId), now)));
+    docs.push(...(await eventDocs(db, eventId, ksuidSeconds(eventId, now), now)));
   }
   return [...new Map(docs.map((d) => [refKey(d), d])).values()];
 }

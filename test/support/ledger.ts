@@ -36,7 +36,7 @@ export interface EventLedger {
  * does not say it and that is older than eventDocs looks back (31 days).
  */
 export async function ledgerOf(eventId: string, bucket: number | null = null): Promise<EventLedger | null> {
-  const documents = await eventDocs(env.DB, eventId, bucket ?? ksuidSeconds(eventId), Date.now());
+  const documents = await eventDocs(env.DB, eventId, bucket ?? ksuidSeconds(eventId, Date.now()), Date.now());
   if (documents.length === 0) return null;
   const deliveries = documents.flatMap(({ doc }) =>
     doc.d.flatMap((d) => {
