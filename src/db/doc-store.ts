@@ -19,13 +19,20 @@ export interface BucketQuery {
 }
 
 /**
- * Documents that may hold one of a query's notifications: same bucket,
- * an index range that meets [lo, hi], one of the events. `l` is the
- * `ledger` row; ?b ?lo ?hi ?e are SQL expressions (?e a JSON array).
+ * Documents that may hold one of a query's notifications: same bucket, an
+ * index range that meets [lo, hi], and, for a query of one event (a
+ * fan-out's messages), that event. A query of many events (single
+ * reminders of the same second) reads the bucket's documents whose range
+ * meets it: matching each against each event would cost a row read per
+ * pair (D1 counts the rows json_each yields), more than the documents.
+ * `l` is the `ledger` row; the arguments are SQL expressions (`one` the
+ * only event's id, or NULL).
  */
-const overlaps = (b: string, lo: string, hi: string, e: string) =>
-  `l.bucket = ${b} AND l.lo <= ${hi} AND l.hi >= ${lo}
-   AND EXISTS (SELECT 1 FROM json_each(${e}) AS x WHERE instr(l.events, json_quote(x.value)) > 0)`;
+const overlaps = (b: string, lo: string, hi: string, one: string) =>
+  `l.bucket = ${b} AND l.lo <= ${hi} AND l.hi >= ${lo} AND (${one} IS NULL OR instr(l.events, json_quote(${one})) > 0)`;
+
+/** The event a query is filtered by: its only one, else none. */
+const onlyEvent = (q: BucketQuery): string | null => (q.events.length === 1 ? q.events[0]! : null);
 
 const DOC_COLUMNS = "d.bucket AS bucket, d.seq AS seq, d.v AS v, d.doc AS doc";
 
@@ -52,11 +59,11 @@ export const parseDocRows = (rows: readonly DocRow[]): Promise<StoredDoc[]> =>
 
 /** The read of readDocs, to batch with other statements; `parseDocs` reads its result. */
 export function docsStatement(db: D1Database, queries: readonly BucketQuery[]): D1PreparedStatement {
-  const list = JSON.stringify(queries.map((q) => ({ b: q.bucket, lo: q.lo, hi: q.hi, e: q.events })));
+  const list = JSON.stringify(queries.map((q) => ({ b: q.bucket, lo: q.lo, hi: q.hi, e: onlyEvent(q) })));
   return db
     .prepare(
       `SELECT DISTINCT ${DOC_COLUMNS} FROM json_each(?1) AS q
-       JOIN ledger AS l ON ${overlaps("q.value->>'b'", "q.value->>'lo'", "q.value->>'hi'", "q.value->'e'")}
+       JOIN ledger AS l ON ${overlaps("q.value->>'b'", "q.value->>'lo'", "q.value->>'hi'", "q.value->>'e'")}
        JOIN ledger_docs AS d ON d.bucket = l.bucket AND d.seq = l.seq
        ORDER BY d.bucket, d.seq`,
     )
@@ -156,11 +163,12 @@ async function writeStatements(db: D1Database, write: DocWrite, now: number, ste
          WHERE (SELECT COUNT(*) FROM ledger AS l WHERE ${overlaps("?1", "?4", "?5", "?6")}) = ?7
          RETURNING seq`,
       )
-      .bind(write.bucket, w, doc, q.lo, q.hi, JSON.stringify(q.events), write.seen),
+      .bind(write.bucket, w, doc, q.lo, q.hi, onlyEvent(q), write.seen),
     db
       .prepare(
         `INSERT INTO ledger (bucket, seq, ${SUMMARY_COLUMNS}, created_at, updated_at)
-         SELECT bucket, seq, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10 FROM ledger_docs WHERE bucket = ?1 AND w = ?2`,
+         SELECT bucket, seq, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10 FROM ledger_docs
+         WHERE bucket = ?1 AND seq = (SELECT MAX(seq) FROM ledger_docs WHERE bucket = ?1) AND w = ?2`,
       )
       .bind(write.bucket, w, ...summary, now),
   ];
