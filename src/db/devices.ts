@@ -109,16 +109,25 @@ export async function devicesOfUser(db: D1Database, by: UserIdKind, id: string):
 }
 
 /**
- * The query of every device of any of these custom_ids or user_ids; those
+ * Ids bound one per parameter, at most D1's 100 bound parameters per
+ * query: a JSON list expanded with json_each would cost a row read per id
+ * (D1 counts the rows json_each yields), as much again as the devices found.
+ */
+const MAX_BOUND_IDS = 100;
+
+/**
+ * The queries of every device of any of these custom_ids or user_ids; those
  * the pruning brake holds too, so that a user whose devices are all held is
  * told apart from a user with none (the consumer sends to neither).
  */
-export function devicesOfUsers(db: D1Database, customIds: readonly string[], userIds: readonly string[]): D1PreparedStatement {
-  return db
-    .prepare(
-      `SELECT * FROM devices WHERE custom_id IN (SELECT value FROM json_each(?1))
-       UNION
-       SELECT * FROM devices WHERE user_id IN (SELECT value FROM json_each(?2))`,
-    )
-    .bind(JSON.stringify(customIds), JSON.stringify(userIds));
+export function devicesOfUsers(db: D1Database, customIds: readonly string[], userIds: readonly string[]): D1PreparedStatement[] {
+  const lookups: D1PreparedStatement[] = [];
+  for (const [column, ids] of [["custom_id", customIds], ["user_id", userIds]] as const) {
+    for (let i = 0; i < ids.length; i += MAX_BOUND_IDS) {
+      const chunk = ids.slice(i, i + MAX_BOUND_IDS);
+      lookups.push(db.prepare(`SELECT * FROM devices WHERE ${column} IN (${chunk.map((_, k) => `?${k + 1}`).join(", ")})`).bind(...chunk));
+    }
+  }
+  return lookups;
 }
+

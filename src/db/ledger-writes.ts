@@ -7,7 +7,7 @@
  * to another invocation reads again and decides again.
  */
 import { type AlarmInput, type AlertChanges, recordAlarms } from "./alerts";
-import { type DocRef, ksuidSeconds, refKey, type StoredDoc } from "./doc";
+import { type Doc, type DocRef, ksuidSeconds, refKey, type StoredDoc } from "./doc";
 import { bucketQueries, isClaimable, isOpen, keyOfDelivery, type NotificationFields, seenPerBucket, setState, WorkingSet } from "./doc-edit";
 import { applyWrites, type BucketQuery, docsStatement, eventDocs, type LedgerStep, readDocs, readDocsByRef } from "./doc-store";
 import { DEVICE_QUARANTINED, type DeliveryKey, deliveryKey, type DeliveryStatus, type NotificationKey, notificationKey, type QUIET_HOURS } from "./ledger";
@@ -279,10 +279,15 @@ export async function recordOutcomes(
   const matched = new Set<string>();
   for (let attempt = 1; attempt <= MAX_TRIES; attempt++) {
     const set = new WorkingSet(docs, new Map(), new Map());
-    applyOutcomes(set, { outcomes, orphans: options.orphans, released, claimId, now }, matched);
-    const applied = await applyWrites(db, "record", set.writes(), now, pending ?? []);
+    const landed = applyOutcomes(set, { outcomes, orphans: options.orphans, released, claimId, now });
+    const writes = set.writes();
+    const applied = await applyWrites(db, "record", writes, now, pending ?? []);
     if (pending !== null) results = applied.results;
     pending = null;
+    // An outcome counts as written only with its document's write; a lost race is read and applied again.
+    writes.forEach((write, i) => {
+      if (applied.written[i] !== null) for (const key of landed.get(write.doc) ?? []) matched.add(key);
+    });
     if (applied.written.every((w) => w !== null)) {
       const [pruned, alerts] = readStaged<[PruneResult, AlertChanges]>(results.slice(results.length - pruning.statements.length - alarms.statements.length), pruning, alarms);
       const missed = outcomes.filter((o) => !matched.has(deliveryKey(o))).map(({ eventId, index, token }) => ({ eventId, index, token }));
@@ -318,9 +323,14 @@ interface OutcomeEdits {
   now: number;
 }
 
-/** The record step's rules: an outcome lands on a delivery this claim still owns; orphans close; released deliveries go back. */
-function applyOutcomes(set: WorkingSet, edits: OutcomeEdits, matched: Set<string>): void {
+/**
+ * The record step's rules: an outcome lands on a delivery this claim still
+ * owns; orphans close; released deliveries go back. Returns, per document,
+ * the outcomes that landed in it.
+ */
+function applyOutcomes(set: WorkingSet, edits: OutcomeEdits): Map<Doc, string[]> {
   const { claimId, now } = edits;
+  const landed = new Map<Doc, string[]>();
   const at = (key: DeliveryKey) => {
     const place = set.find(key);
     return place ? { place, d: set.delivery(place, key.token) } : undefined;
@@ -330,7 +340,9 @@ function applyOutcomes(set: WorkingSet, edits: OutcomeEdits, matched: Set<string
     if (!found?.d || found.d.cb !== claimId) continue;
     setState(found.d, { s: o.status, id: o.providerId ?? null, er: o.error ?? null, dt: o.detail ?? null, na: o.nextAttemptAt ?? null, l: o.latencyMs ?? null, cb: null, cu: null }, now);
     set.touch(found.place.doc);
-    matched.add(deliveryKey(o));
+    const keys = landed.get(found.place.doc) ?? [];
+    keys.push(deliveryKey(o));
+    landed.set(found.place.doc, keys);
   }
   for (const key of edits.orphans) {
     const found = at(key);
@@ -344,6 +356,7 @@ function applyOutcomes(set: WorkingSet, edits: OutcomeEdits, matched: Set<string
     setState(found.d, { s: "retrying", k: Math.max(0, found.d.k - 1), er: r.reason ?? "deferred", na: r.until ?? now, cb: null, cu: null }, now);
     set.touch(found.place.doc);
   }
+  return landed;
 }
 
 /**

@@ -31,8 +31,8 @@ export function oneSignalDevice(n: QueuedNotification, externalId: ExternalIdKin
   };
 }
 
-/** The query of the notifications' devices, to run beside the claim's read (recipientsOf reads its result). */
-export function recipientsStatement(db: D1Database, notifications: readonly QueuedNotification[]): D1PreparedStatement {
+/** The queries of the notifications' devices, to run beside the claim's read (recipientsOf reads their results). */
+export function recipientsStatements(db: D1Database, notifications: readonly QueuedNotification[]): D1PreparedStatement[] {
   const customIds = new Set<string>();
   const userIds = new Set<string>();
   for (const n of notifications) {
@@ -42,8 +42,13 @@ export function recipientsStatement(db: D1Database, notifications: readonly Queu
   return devicesOfUsers(db, [...customIds], [...userIds]);
 }
 
-/** Each notification's devices, from the devices found; `oneSignal`: which id is the OneSignal external id, when OneSignal is on (null: off). */
-export function recipientsOf(devices: readonly DeviceRow[], oneSignal: ExternalIdKind | null = null): (n: QueuedNotification) => DeviceRow[] {
+/**
+ * Each notification's devices, from the devices found (a device found by
+ * both its ids is one); `oneSignal`: which id is the OneSignal external
+ * id, when OneSignal is on (null: off).
+ */
+export function recipientsOf(found: readonly DeviceRow[], oneSignal: ExternalIdKind | null = null): (n: QueuedNotification) => DeviceRow[] {
+  const devices = [...new Map(found.map((d) => [d.token, d])).values()];
   const byCustomId = groupBy(devices, (d) => d.custom_id);
   const byUserId = groupBy(devices, (d) => d.user_id);
   return (n) => {
