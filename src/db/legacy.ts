@@ -183,7 +183,7 @@ export function legacyRecordStatements(
   return chunkJson(compact).map((chunk) =>
     db
       .prepare(
-        `UPDATE deliveries SET status = j.value->>'s', provider_id = j.value->>'id', error = j.value->>'er',
+        `/* ledger record */ UPDATE deliveries SET status = j.value->>'s', provider_id = j.value->>'id', error = j.value->>'er',
            detail = j.value->>'d', next_attempt_at = j.value->>'n', latency_ms = j.value->>'l',
            claimed_by = NULL, claimed_until = NULL, updated_at = ?2
          FROM json_each(?1) AS j
