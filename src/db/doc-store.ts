@@ -27,7 +27,17 @@ const overlaps = (b: string, lo: string, hi: string, e: string) =>
   `l.bucket = ${b} AND l.lo <= ${hi} AND l.hi >= ${lo}
    AND EXISTS (SELECT 1 FROM json_each(${e}) AS x WHERE instr(l.events, json_quote(x.value)) > 0)`;
 
-const DOC_COLUMNS = "d.bucket AS bucket, d.seq AS seq, d.v AS v, d.doc AS doc";
+/** A document's columns as DocRow reads them, `d` the `ledger_docs` row. */
+export const DOC_COLUMNS = "d.bucket AS bucket, d.seq AS seq, d.v AS v, d.doc AS doc";
+
+/**
+ * Documents one query of a list returns at most. D1 holds a value to 2 MB
+ * and answers a query with 50 MB at most: 20 documents stay under that
+ * even were each at D1's cap (a fan-out's few hundred notifications are
+ * some tens of KB deflated). A list decodes and filters each page before
+ * it reads the next, so a Worker holds one page of documents at a time.
+ */
+export const DOCS_PER_PAGE = 20;
 
 /**
  * A document is stored as deflated JSON: the keys and the text a reminder
