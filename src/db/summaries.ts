@@ -60,7 +60,11 @@ export interface DocWalk {
   params: readonly unknown[];
 }
 
-/** The documents of a walk, DOCS_PER_PAGE a query; the next page is read only when the caller asks for it. */
+/**
+ * The documents of a walk, DOCS_PER_PAGE a query. Each query resumes below
+ * the last document of the one before, so the walk reads each summary
+ * once, and the next page is read only when the caller asks for it.
+ */
 export async function* walkDocs(db: D1Database, walk: DocWalk): AsyncGenerator<StoredDoc[]> {
   let below: DocRef = { bucket: walk.top, seq: Number.MAX_SAFE_INTEGER };
   for (;;) {
