@@ -4,13 +4,14 @@
  * the failures, the hourly chart, the recipients of the latest
  * notifications and the quarantine's counts by app. The lists walk the
  * ledger's summaries newest first by primary key and stop after one page
- * (summaries.ts); a document is read only where its summary cannot answer.
+ * (summaries.ts); a document is read only where its summary cannot answer,
+ * and whole (SQL cannot look into it): what a list shows is picked here.
  */
-import { type Doc, ksuidSeconds } from "./doc";
-import { UNTIMED_LOOKBACK_SECONDS } from "./doc-store";
-import { type DeliveryRow, ENTRY_OF_DELIVERY, type EntryColumns, entriesOf, entryOf, pageAfter, type RowKey, rowsOf } from "./delivery-rows";
+import { type DocRef, ksuidSeconds, refKey, type StoredDoc } from "./doc";
+import { type DocRow, DOCS_PER_PAGE, parseDocRows, readDocsByRef, UNTIMED_LOOKBACK_SECONDS } from "./doc-store";
+import { type DeliveryRow, entriesOf, type RowKey, rowsOf } from "./delivery-rows";
 import type { DeliveryStatus } from "./ledger";
-import { countKey, countsByStatus, newestBuckets, sinceBucket, TOP_BUCKET } from "./summaries";
+import { countKey, countsByStatus, docsNewestFirst, newestBuckets, pageOfWalk, sinceBucket, TOP_BUCKET, walkDocs } from "./summaries";
 
 /** One event in the console's list: its bucket (the list's order), when it came, and its counts. */
 export interface EventListing {
@@ -44,22 +45,13 @@ export const CONSOLE_SQL = {
   events: `${SUMMARY} WHERE ${newestBuckets(() => "1")}`,
   // ?4: the id's beginning as `events` writes it (an opening quote, then the prefix).
   eventsByPrefix: `${SUMMARY} WHERE ${newestBuckets((a) => `instr(${a}.events, ?4) > 0`)}`,
-  // The documents a list must read, by key: whole where it holds other events too, else only its first acceptance time.
-  listedDocs: `SELECT d.bucket AS bucket, q.value ->> 'e' AS e, d.doc ->> '$.n[0].r' AS r, CASE WHEN q.value ->> 'e' IS NULL THEN d.doc END AS doc
-               FROM json_each(?1) AS q JOIN ledger_docs AS d ON d.bucket = q.value ->> 'b' AND d.seq = q.value ->> 's'`,
   eventKnown: "SELECT 1 AS found FROM ledger WHERE bucket BETWEEN ?2 AND ?3 AND instr(events, ?1) > 0 LIMIT 1",
   hourly: `SELECT l.bucket / 3600 AS hour, c.key AS key, SUM(c.value) AS n FROM ledger AS l, json_each(l.counts) AS c
            WHERE l.bucket >= ?1 GROUP BY 1, 2`,
-  // Only the failed and rejected deliveries come out of the documents whose counts have any.
-  failures: `SELECT ${ENTRY_OF_DELIVERY} FROM ledger AS l
-             CROSS JOIN ledger_docs AS d ON d.bucket = l.bucket AND d.seq = l.seq
-             JOIN json_each(d.doc, '$.d') AS x ON x.value ->> 's' IN ('failed', 'rejected')
-             WHERE ${newestBuckets((a) => `(instr(${a}.counts, '|failed"') > 0 OR instr(${a}.counts, '|rejected"') > 0)`)}`,
-  // The notifications of the latest documents, in the order they were written.
-  recentRecipients: `SELECT n.value ->> 'c' AS custom_id, n.value ->> 'u' AS user_id
-                     FROM (SELECT bucket, seq FROM ledger WHERE bucket >= ?2 ORDER BY bucket DESC, seq DESC LIMIT 5) AS l
-                     CROSS JOIN ledger_docs AS d ON d.bucket = l.bucket AND d.seq = l.seq, json_each(d.doc, '$.n') AS n
-                     WHERE custom_id IS NOT NULL OR user_id IS NOT NULL ORDER BY l.bucket DESC, l.seq DESC, n.key LIMIT ?1`,
+  // The documents whose counts have a failed or rejected delivery.
+  failures: docsNewestFirst(`(instr(l.counts, '|failed"') > 0 OR instr(l.counts, '|rejected"') > 0)`),
+  // The latest documents that name a recipient.
+  recentDocs: docsNewestFirst("l.users <> '[]'"),
   // Without INDEXED BY, SQLite prefers walking every device in provider order to group them.
   quarantinedCounts: `SELECT provider, app, COUNT(*) AS n FROM devices INDEXED BY devices_quarantined
                       WHERE quarantined_at IS NOT NULL GROUP BY 1, 2`,
@@ -92,19 +84,9 @@ function pickEvents(summaries: readonly Summary[], limit: number, keep: (e: Even
   return [...events.values()].sort((a, b) => b.bucket - a.bucket || (a.eventId < b.eventId ? 1 : a.eventId > b.eventId ? -1 : 0)).slice(0, limit);
 }
 
-/** A document a list reads: whole where several events share it, else only for the time event `e` came. */
-interface ListedDoc {
-  b: number;
-  s: number;
-  e: string | null;
-}
-
-/** A listed document as read: `doc` when whole, `r` its first notification's acceptance time. */
-interface ListedRow {
-  bucket: number;
-  e: string | null;
-  r: number;
-  doc: string | null;
+/** A document a list reads: the first of event `eventId`'s own, for the time it came, or (null) one several events share, counted by event. */
+interface ListedDoc extends DocRef {
+  eventId: string | null;
 }
 
 /**
@@ -118,33 +100,40 @@ async function listEvents(db: D1Database, summaries: readonly Summary[], picked:
   const reads: ListedDoc[] = [];
   for (const summary of [...summaries].sort((a, b) => a.bucket - b.bucket || a.seq - b.seq)) {
     const ids = JSON.parse(summary.events) as string[];
+    const at = { bucket: summary.bucket, seq: summary.seq };
     if (ids.length > 1) {
-      if (ids.some((id) => listings.has(id))) reads.push({ b: summary.bucket, s: summary.seq, e: null });
+      if (ids.some((id) => listings.has(id))) reads.push({ ...at, eventId: null });
       continue;
     }
     const listing = listings.get(ids[0]!);
     if (!listing) continue;
-    if (!reads.some((r) => r.e === listing.event_id)) reads.push({ b: summary.bucket, s: summary.seq, e: listing.event_id });
+    if (!reads.some((r) => r.eventId === listing.event_id)) reads.push({ ...at, eventId: listing.event_id });
     listing.notifications += summary.notifications;
     countsByStatus(JSON.parse(summary.counts) as Record<string, number>, listing.deliveries);
   }
-  if (reads.length > 0) {
-    const { results } = await db.prepare(CONSOLE_SQL.listedDocs).bind(JSON.stringify(reads)).all<ListedRow>();
-    for (const row of results) addDoc(listings, row);
-  }
+  await addDocs(db, listings, reads);
   return [...listings.values()];
+}
+
+/** Reads the listed documents by key, DOCS_PER_PAGE a query (doc-store.ts), and adds each to the listings. */
+async function addDocs(db: D1Database, listings: Map<string, EventListing>, reads: readonly ListedDoc[]): Promise<void> {
+  for (let at = 0; at < reads.length; at += DOCS_PER_PAGE) {
+    const page = reads.slice(at, at + DOCS_PER_PAGE);
+    const eventOf = new Map(page.map((read) => [refKey(read), read.eventId]));
+    for (const stored of await readDocsByRef(db, page)) addDoc(listings, eventOf.get(refKey(stored)) ?? null, stored);
+  }
 }
 
 const earliest = (a: number | null, b: number): number => (a === null ? b : Math.min(a, b));
 
-/** Adds a document read for the list: an event's own for when it came, a shared one counted by event. */
-function addDoc(listings: Map<string, EventListing>, row: ListedRow): void {
-  if (row.e !== null) {
-    const listing = listings.get(row.e)!;
-    listing.received_at = earliest(listing.received_at, row.r);
+/** Adds a document read for the list: event `eventId`'s own for when it came, a shared one (null) counted by event. */
+function addDoc(listings: Map<string, EventListing>, eventId: string | null, { bucket, doc }: StoredDoc): void {
+  if (eventId !== null) {
+    const listing = listings.get(eventId)!;
+    listing.received_at = earliest(listing.received_at, doc.n[0]!.r);
     return;
   }
-  for (const entry of entriesOf([{ bucket: row.bucket, doc: JSON.parse(row.doc!) as Doc }])) {
+  for (const entry of entriesOf([{ bucket, doc }])) {
     const listing = listings.get(entry.eventId);
     if (!listing) continue;
     listing.notifications += 1;
@@ -180,12 +169,9 @@ export async function hourlyDeliveries(db: D1Database, since: number): Promise<{
 
 /** Failed and rejected deliveries of the retention window, newest first (by bucket, then event, index, token), after `after`. */
 export async function recentFailures(db: D1Database, limit: number, after: RowKey | undefined, now: number): Promise<DeliveryRow[]> {
-  // Each bucket with a match holds a failed or rejected delivery at least: `limit` buckets fill a page.
-  const { results } = await db
-    .prepare(CONSOLE_SQL.failures)
-    .bind(sinceBucket(now, UNTIMED_LOOKBACK_SECONDS), after?.bucket ?? TOP_BUCKET, limit)
-    .all<EntryColumns>();
-  return pageAfter(results.map(entryOf).flatMap(rowsOf), limit, after);
+  const walk = { sql: CONSOLE_SQL.failures, from: sinceBucket(now, UNTIMED_LOOKBACK_SECONDS), top: after?.bucket ?? TOP_BUCKET, params: [] };
+  const failed = (docs: StoredDoc[]) => entriesOf(docs).flatMap(rowsOf).filter((row) => row.status === "failed" || row.status === "rejected");
+  return pageOfWalk(walkDocs(db, walk), failed, limit, after);
 }
 
 /** Quarantined devices by provider, then app. */
@@ -194,19 +180,19 @@ export async function quarantinedCounts(db: D1Database): Promise<{ provider: str
   return results;
 }
 
+/** Documents the Users page takes its starting points from: the latest few hold plenty of recipients. */
+const RECENT_DOCS = 5;
+
 /** Recipients of the latest notifications, newest first, each once: the Users page's starting points. */
 export async function recentRecipients(db: D1Database, limit: number, now: number): Promise<{ custom_id: string | null; user_id: string | null }[]> {
   const { results } = await db
-    .prepare(CONSOLE_SQL.recentRecipients)
-    .bind(limit * 4, sinceBucket(now, UNTIMED_LOOKBACK_SECONDS))
-    .all<{ custom_id: string | null; user_id: string | null }>();
-  const seen = new Set<string>();
-  return results
-    .filter((r) => {
-      const key = r.custom_id !== null ? `c:${r.custom_id}` : `u:${r.user_id}`;
-      if (seen.has(key)) return false;
-      seen.add(key);
-      return true;
-    })
-    .slice(0, limit);
+    .prepare(CONSOLE_SQL.recentDocs)
+    .bind(sinceBucket(now, UNTIMED_LOOKBACK_SECONDS), TOP_BUCKET, Number.MAX_SAFE_INTEGER, RECENT_DOCS)
+    .all<DocRow>();
+  const recipients = new Map<string, { custom_id: string | null; user_id: string | null }>();
+  for (const { notification: n } of entriesOf(await parseDocRows(results))) {
+    const key = n.c !== null ? `c:${n.c}` : n.u !== null ? `u:${n.u}` : null;
+    if (key !== null && !recipients.has(key)) recipients.set(key, { custom_id: n.c, user_id: n.u });
+  }
+  return [...recipients.values()].slice(0, limit);
 }

@@ -109,38 +109,3 @@ export function pageAfter(rows: DeliveryRow[], limit: number, after?: RowKey): D
     .sort(newestFirst)
     .slice(0, limit);
 }
-
-/**
- * The columns of an entry read in SQL: `bucket`, the event id `e`, the
- * notification `n` and its deliveries `d` (JSON), for `entryOf`. Reading
- * entries instead of whole documents matters to the lists that span
- * events: a fan-out's document is a few hundred notifications (about
- * 100 KB), and a user's row is one of them.
- *
- * ENTRY_OF_NOTIFICATION: `l` the summary row, `d` the document, `n` one of
- * its notifications (json_each over `$.n`); all its deliveries come along.
- */
-export const ENTRY_OF_NOTIFICATION = `l.bucket AS bucket, d.doc ->> ('$.ev[' || (n.value ->> 'e') || ']') AS e, n.value AS n,
-  (SELECT json_group_array(json(x.value)) FROM json_each(d.doc, '$.d') AS x WHERE x.value ->> 'n' = n.key) AS d`;
-
-/** The notification of delivery `x` (json_each over `$.d`), as a JSON path. */
-const NOTIFICATION_OF_X = `'$.n[' || (x.value ->> 'n') || ']'`;
-
-/** As ENTRY_OF_NOTIFICATION, for one delivery `x` (json_each over `$.d`): its notification, with that delivery only. */
-export const ENTRY_OF_DELIVERY = `l.bucket AS bucket, d.doc ->> ('$.ev[' || (d.doc ->> (${NOTIFICATION_OF_X} || '.e')) || ']') AS e,
-  d.doc -> (${NOTIFICATION_OF_X}) AS n, json_array(json(x.value)) AS d`;
-
-/** An entry as ENTRY_OF_NOTIFICATION or ENTRY_OF_DELIVERY reads it. */
-export interface EntryColumns {
-  bucket: number;
-  e: string;
-  n: string;
-  d: string;
-}
-
-export const entryOf = (row: EntryColumns): NotificationEntry => ({
-  bucket: row.bucket,
-  eventId: row.e,
-  notification: JSON.parse(row.n) as DocNotification,
-  deliveries: JSON.parse(row.d) as DocDelivery[],
-});

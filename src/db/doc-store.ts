@@ -34,7 +34,17 @@ const overlaps = (b: string, lo: string, hi: string, one: string) =>
 /** The event a query is filtered by: its only one, else none. */
 const onlyEvent = (q: BucketQuery): string | null => (q.events.length === 1 ? q.events[0]! : null);
 
-const DOC_COLUMNS = "d.bucket AS bucket, d.seq AS seq, d.v AS v, d.doc AS doc";
+/** A document's columns as DocRow reads them, `d` the `ledger_docs` row. */
+export const DOC_COLUMNS = "d.bucket AS bucket, d.seq AS seq, d.v AS v, d.doc AS doc";
+
+/**
+ * Documents one query of a list returns at most. D1 holds a value to 2 MB
+ * and answers a query with 50 MB at most: 20 documents stay under that
+ * even were each at D1's cap (a fan-out's few hundred notifications are
+ * some tens of KB deflated). A list decodes and filters each page before
+ * it reads the next, so a Worker holds one page of documents at a time.
+ */
+export const DOCS_PER_PAGE = 20;
 
 /**
  * A document is stored as deflated JSON: the keys and the text a reminder
@@ -72,6 +82,17 @@ export function docsStatement(db: D1Database, queries: readonly BucketQuery[]): 
 
 export const parseDocs = (result: D1Result): Promise<StoredDoc[]> => parseDocRows(result.results as DocRow[]);
 
+/** The SQL of the reads by key and of an event's documents, exported so a test can check their query plans. */
+export const DOC_READS_SQL = {
+  byRef: `SELECT ${DOC_COLUMNS} FROM json_each(?1) AS q
+          JOIN ledger_docs AS d ON d.bucket = q.value->>'b' AND d.seq = q.value->>'s' ORDER BY d.bucket, d.seq`,
+  // The event (?1) in the summaries of buckets ?2..?3. CROSS JOIN keeps the summaries outside: left to choose,
+  // SQLite may walk the documents of the range instead, a month of them for an id that does not name its bucket.
+  // Ordered by the summaries' key, which that walk already follows: no sort.
+  event: `SELECT ${DOC_COLUMNS} FROM ledger AS l CROSS JOIN ledger_docs AS d ON d.bucket = l.bucket AND d.seq = l.seq
+          WHERE l.bucket BETWEEN ?2 AND ?3 AND instr(l.events, json_quote(?1)) > 0 ORDER BY l.bucket, l.seq`,
+} as const;
+
 /** The documents that may hold the queries' notifications (one round trip). */
 export async function readDocs(db: D1Database, queries: readonly BucketQuery[]): Promise<StoredDoc[]> {
   if (queries.length === 0) return [];
@@ -82,10 +103,7 @@ export async function readDocs(db: D1Database, queries: readonly BucketQuery[]):
 export async function readDocsByRef(db: D1Database, refs: readonly DocRef[]): Promise<StoredDoc[]> {
   if (refs.length === 0) return [];
   const { results } = await db
-    .prepare(
-      `SELECT ${DOC_COLUMNS} FROM json_each(?1) AS q
-       JOIN ledger_docs AS d ON d.bucket = q.value->>'b' AND d.seq = q.value->>'s' ORDER BY d.bucket, d.seq`,
-    )
+    .prepare(DOC_READS_SQL.byRef)
     .bind(JSON.stringify(refs.map((r) => ({ b: r.bucket, s: r.seq }))))
     .all<DocRow>();
   return parseDocRows(results);
@@ -104,13 +122,7 @@ export const UNTIMED_LOOKBACK_SECONDS = 31 * 86_400;
  */
 export async function eventDocs(db: D1Database, eventId: string, bucket: number | null, now: number): Promise<StoredDoc[]> {
   const range = bucket === null ? [Math.floor(now / 1000) - UNTIMED_LOOKBACK_SECONDS, Number.MAX_SAFE_INTEGER] : [bucket, bucket];
-  const { results } = await db
-    .prepare(
-      `SELECT ${DOC_COLUMNS} FROM ledger AS l JOIN ledger_docs AS d ON d.bucket = l.bucket AND d.seq = l.seq
-       WHERE l.bucket BETWEEN ?2 AND ?3 AND instr(l.events, json_quote(?1)) > 0 ORDER BY d.bucket, d.seq`,
-    )
-    .bind(eventId, range[0], range[1])
-    .all<DocRow>();
+  const { results } = await db.prepare(DOC_READS_SQL.event).bind(eventId, range[0], range[1]).all<DocRow>();
   return parseDocRows(results);
 }
 

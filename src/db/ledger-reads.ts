@@ -7,25 +7,12 @@
  */
 import type { QueuedNotification } from "../queue/message";
 import type { UserIdKind, UserIds } from "../vocabulary";
-import { ksuidSeconds } from "./doc";
+import { ksuidSeconds, type StoredDoc } from "./doc";
 import { eventDocs } from "./doc-store";
-import {
-  type DeliveryRow,
-  ENTRY_OF_DELIVERY,
-  ENTRY_OF_NOTIFICATION,
-  type EntryColumns,
-  entriesOf,
-  entryOf,
-  inEventOrder,
-  newestFirst,
-  type NotificationEntry,
-  pageAfter,
-  type RowKey,
-  rowsOf,
-} from "./delivery-rows";
+import { type DeliveryRow, entriesOf, inEventOrder, newestFirst, type NotificationEntry, type RowKey, rowsOf } from "./delivery-rows";
 import { type DeliveryStatus, DEVICE_QUARANTINED } from "./ledger";
 import { QUARANTINE_MS } from "./quarantine";
-import { newestBuckets, sinceBucket, TOP_BUCKET, USER_LOOKBACK_SECONDS } from "./summaries";
+import { docsNewestFirst, pageOfWalk, sinceBucket, TOP_BUCKET, USER_LOOKBACK_SECONDS, walkDocs } from "./summaries";
 
 export type { DeliveryRow };
 
@@ -124,19 +111,14 @@ export function failedNotifications(event: EventLedger): FailedNotifications {
 /** The document field that names a user, by the API's kind of id. */
 const USER_FIELD: Record<UserIdKind, "c" | "u"> = { custom_id: "c", user_id: "u" };
 
-/** The SQL of the reads that span events, exported so a test can check their query plans. */
+/** The SQL of the reads that span events (summaries.ts docsNewestFirst), exported so a test can check their query plans. */
 export const LEDGER_READS_SQL = {
-  // The user's notifications (?5 the field, ?6 the id) in the summaries that name them (?4, as `users` writes it).
-  userDeliveries: `SELECT ${ENTRY_OF_NOTIFICATION} FROM ledger AS l
-    CROSS JOIN ledger_docs AS d ON d.bucket = l.bucket AND d.seq = l.seq
-    JOIN json_each(d.doc, '$.n') AS n ON n.value ->> ?5 = ?6
-    WHERE ${newestBuckets((a) => `instr(${a}.users, ?4) > 0`)}`,
-  // Placeholders `failed` `device_quarantined` (?3) in the documents that have a failed placeholder and name an owner (?2).
-  heldEvents: `SELECT ${ENTRY_OF_DELIVERY} FROM ledger AS l
-    CROSS JOIN ledger_docs AS d ON d.bucket = l.bucket AND d.seq = l.seq
-    JOIN json_each(d.doc, '$.d') AS x ON x.value ->> 't' = '' AND x.value ->> 's' = 'failed' AND x.value ->> 'er' = ?3
-    WHERE l.bucket >= ?1 AND instr(l.counts, '"none|none|failed"') > 0
-      AND EXISTS (SELECT 1 FROM json_each(?2) AS o WHERE instr(l.users, o.value) > 0)`,
+  // The documents whose summaries name the user (?5, as `users` writes it).
+  userDeliveries: docsNewestFirst("instr(l.users, ?5) > 0"),
+  // The documents with a failed placeholder whose summaries name an owner (?5, a JSON array of names as `users` writes them).
+  heldEvents: docsNewestFirst(
+    `instr(l.counts, '"none|none|failed"') > 0 AND EXISTS (SELECT 1 FROM json_each(?5) AS o WHERE instr(l.users, o.value) > 0)`,
+  ),
 } as const;
 
 /** Where a page of a user's deliveries starts: just after this row. */
@@ -145,8 +127,8 @@ export type UserDeliveryCursor = RowKey;
 /**
  * A user's deliveries of the last week, newest first, after `after`: "did
  * Mary get her reminder?". The summaries of the week are scanned for the
- * user (summaries.ts), and only the user's own notifications come out of
- * the documents that name them.
+ * user (summaries.ts), the documents that name them read until the page is
+ * settled, and only the user's own notifications come out of them.
  */
 export async function userDeliveries(
   db: D1Database,
@@ -156,11 +138,14 @@ export async function userDeliveries(
   now: number,
 ): Promise<DeliveryRow[]> {
   const field = USER_FIELD[by];
-  const { results } = await db
-    .prepare(LEDGER_READS_SQL.userDeliveries)
-    .bind(sinceBucket(now, USER_LOOKBACK_SECONDS), after?.bucket ?? TOP_BUCKET, limit, JSON.stringify(`${field}:${id}`), field, id)
-    .all<EntryColumns>();
-  return pageAfter(results.map(entryOf).flatMap(rowsOf), limit, after);
+  const walk = {
+    sql: LEDGER_READS_SQL.userDeliveries,
+    from: sinceBucket(now, USER_LOOKBACK_SECONDS),
+    top: after?.bucket ?? TOP_BUCKET,
+    params: [JSON.stringify(`${field}:${id}`)],
+  };
+  const own = (docs: StoredDoc[]) => entriesOf(docs).filter((entry) => entry.notification[field] === id).flatMap(rowsOf);
+  return pageOfWalk(walkDocs(db, walk), own, limit, after);
 }
 
 /** Events listed at most by heldEvents: an answer, not a report; the console's Failures page has the rest. */
@@ -183,13 +168,12 @@ export async function heldEvents(db: D1Database, owners: readonly UserIds[], now
   const customIds = new Set(owners.flatMap((o) => (o.custom_id === null ? [] : [o.custom_id])));
   const userIds = new Set(owners.flatMap((o) => (o.user_id === null ? [] : [o.user_id])));
   const names = [...[...customIds].map((id) => `c:${id}`), ...[...userIds].map((id) => `u:${id}`)].map((name) => JSON.stringify(name));
-  const { results } = await db
-    .prepare(LEDGER_READS_SQL.heldEvents)
-    .bind(sinceBucket(now, HELD_LOOKBACK_SECONDS), JSON.stringify(names), DEVICE_QUARANTINED)
-    .all<EntryColumns>();
-  const held = results
-    .map(entryOf)
-    .flatMap(rowsOf)
-    .filter((row) => (row.custom_id !== null && customIds.has(row.custom_id)) || (row.user_id !== null && userIds.has(row.user_id)));
+  const owned = (row: DeliveryRow) => (row.custom_id !== null && customIds.has(row.custom_id)) || (row.user_id !== null && userIds.has(row.user_id));
+  const walk = { sql: LEDGER_READS_SQL.heldEvents, from: sinceBucket(now, HELD_LOOKBACK_SECONDS), top: TOP_BUCKET, params: [JSON.stringify(names)] };
+  const held: DeliveryRow[] = [];
+  for await (const docs of walkDocs(db, walk)) held.push(...entriesOf(docs).flatMap(rowsOf).filter((row) => heldPlaceholder(row) && owned(row)));
   return [...new Set(held.sort(newestFirst).map((row) => row.event_id))].slice(0, HELD_EVENTS_LISTED);
 }
+
+/** A notification the pruning brake held back from a quarantined device: a placeholder recorded `failed` `device_quarantined`. */
+const heldPlaceholder = (row: DeliveryRow): boolean => row.device_token === "" && row.status === "failed" && row.error === DEVICE_QUARANTINED;

@@ -15,8 +15,13 @@ describe("console query plans", () => {
     expect(unboundedSteps(steps), steps.join("\n")).toEqual([]);
   });
 
-  it.each(["events", "eventsByPrefix", "failures"] as const)("%s walks the summaries from a bucket down to a bucket", async (name) => {
+  it.each(["events", "eventsByPrefix"] as const)("%s walks the summaries from a bucket down to a bucket", async (name) => {
     const steps = await plan(CONSOLE_SQL[name]);
     expect(steps[0], steps.join("\n")).toBe("SEARCH l USING PRIMARY KEY (bucket>? AND bucket<?)");
+  });
+
+  it.each(["failures", "recentDocs"] as const)("%s walks the summaries from a key down to a bucket, then reads their documents by key", async (name) => {
+    const steps = await plan(CONSOLE_SQL[name]);
+    expect(steps, steps.join("\n")).toEqual(["SEARCH l USING PRIMARY KEY (bucket>? AND (bucket,seq)<(?,?))", "SEARCH d USING PRIMARY KEY (bucket=? AND seq=?)"]);
   });
 });
