@@ -26,7 +26,7 @@
 import type { Doc, DocDelivery, StoredDoc } from "../db/doc";
 import { isOpen, setState } from "../db/doc-edit";
 import { rewriteDocs } from "../db/doc-rewrite";
-import { type DocRow, parseDocRows } from "../db/doc-store";
+import { DOCS_PER_PAGE, type DocRow, parseDocRows } from "../db/doc-store";
 import { ABANDONED_MARK, moveMark, readMark } from "../db/sweep-marks";
 import { log } from "../log";
 import { Budget, CALLS_PER_RUN, SWEEP_MS } from "./budget";
@@ -41,8 +41,6 @@ export const ABANDONED_AFTER_MS = 48 * 60 * 60_000;
  */
 export const ABANDONED_SLICE_MS = 6 * 60 * 60_000;
 export const ABANDONED_SLICES_PER_RUN = 200;
-/** Documents read per query: at a few hundred KB each at most, a few MB (D1 answers up to 50 MB). */
-const DOCS_PER_READ = 20;
 
 /** Documents of buckets in [?1, ?2) (unix seconds) after (?1, ?3) with a delivery open, in key order. */
 export const OPEN_DOCS_SQL = `
@@ -97,14 +95,14 @@ async function closeSlice(db: D1Database, slice: { from: number; until: number }
   let after = from;
   while (budget.allows(2)) {
     const rows = await budget.all<DocRow>(
-      db.prepare(OPEN_DOCS_SQL).bind(after, until, afterSeq, DOCS_PER_READ),
+      db.prepare(OPEN_DOCS_SQL).bind(after, until, afterSeq, DOCS_PER_PAGE),
     );
     const docs = await parseDocRows(rows);
     const rewritten = await rewriteDocs(db, "sweep", docs, (doc) => closeAbandonedIn(doc, now), now);
     budget.spend(rewritten.calls);
     swept.closed += rewritten.changed;
     swept.held ??= firstHeld(docs, now);
-    if (docs.length < DOCS_PER_READ) return { ...swept, complete: true };
+    if (docs.length < DOCS_PER_PAGE) return { ...swept, complete: true };
     ({ bucket: after, seq: afterSeq } = docs.at(-1)!);
   }
   return swept;
