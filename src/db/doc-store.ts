@@ -8,7 +8,7 @@
  * again. D1 runs a batch as one transaction on its single writer, so the
  * check and the write cannot be split.
  */
-import { type Doc, type DocRef, type StoredDoc, summarize } from "./doc";
+import { type Doc, type DocRef, ksuidSeconds, type StoredDoc, summarize } from "./doc";
 
 /** The documents of one bucket that may hold these events' notifications lo..hi. */
 export interface BucketQuery {
@@ -124,6 +124,27 @@ export async function eventDocs(db: D1Database, eventId: string, bucket: number 
   const range = bucket === null ? [Math.floor(now / 1000) - UNTIMED_LOOKBACK_SECONDS, Number.MAX_SAFE_INTEGER] : [bucket, bucket];
   const { results } = await db.prepare(DOC_READS_SQL.event).bind(eventId, range[0], range[1]).all<DocRow>();
   return parseDocRows(results);
+}
+
+/**
+ * Where the ledger already holds events whose ids do not carry their time
+ * (not Svix's): the bucket of each one's first document, from the
+ * summaries of the last 31 days. Their bucket comes from the envelope's
+ * `timestamp` (doc.ts eventBucket), which a sender other than Svix may
+ * change between deliveries of the same id; found here, every delivery of
+ * the id goes to the documents the first one wrote. Svix ids never need it.
+ */
+export async function bucketsOfUntimedEvents(db: D1Database, eventIds: readonly string[], now: number): Promise<Map<string, number>> {
+  const untimed = eventIds.filter((id) => ksuidSeconds(id, now) === null);
+  if (untimed.length === 0) return new Map();
+  const { results } = await db
+    .prepare(
+      `SELECT e.value AS id, MIN(l.bucket) AS bucket FROM json_each(?1) AS e
+       JOIN ledger AS l ON l.bucket >= ?2 AND instr(l.events, json_quote(e.value)) > 0 GROUP BY e.value`,
+    )
+    .bind(JSON.stringify(untimed), Math.floor(now / 1000) - UNTIMED_LOOKBACK_SECONDS)
+    .all<{ id: string; bucket: number }>();
+  return new Map(results.map((r) => [r.id, r.bucket]));
 }
 
 /** A document to write: new in `bucket` (checked against the `seen` documents of its query), or a new version of one read. */

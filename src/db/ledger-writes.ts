@@ -9,7 +9,7 @@
 import { type AlarmInput, type AlertChanges, recordAlarms } from "./alerts";
 import { type Doc, type DocRef, ksuidSeconds, refKey, type StoredDoc } from "./doc";
 import { bucketQueries, isClaimable, isOpen, keyOfDelivery, type NotificationFields, seenPerBucket, setState, WorkingSet } from "./doc-edit";
-import { applyWrites, type BucketQuery, docsStatement, eventDocs, type LedgerStep, readDocs, readDocsByRef } from "./doc-store";
+import { applyWrites, type BucketQuery, bucketsOfUntimedEvents, docsStatement, eventDocs, type LedgerStep, readDocs, readDocsByRef } from "./doc-store";
 import { DEVICE_QUARANTINED, type DeliveryKey, deliveryKey, type DeliveryStatus, type NotificationKey, notificationKey, type QUIET_HOURS } from "./ledger";
 import { importLegacy, legacyRecordStatements } from "./legacy";
 import { type PruneInput, type PruneResult, pruneDevices } from "./pruning";
@@ -125,6 +125,24 @@ function current(read: readonly StoredDoc[], written: readonly StoredDoc[]): Sto
   return [...byRef.values()];
 }
 
+/**
+ * The notifications with the bucket the ledger already files their events
+ * under, for events whose ids do not say it (doc-store.ts
+ * bucketsOfUntimedEvents); `moved` when one changed, so a read made with
+ * the old buckets is stale.
+ */
+async function withKnownBuckets<T extends { eventId: string; bucket: number }>(db: D1Database, notifications: readonly T[], now: number): Promise<{ notifications: T[]; moved: boolean }> {
+  const known = await bucketsOfUntimedEvents(db, [...new Set(notifications.map((n) => n.eventId))], now);
+  let moved = false;
+  const placed = notifications.map((n) => {
+    const bucket = known.get(n.eventId);
+    if (bucket === undefined || bucket === n.bucket) return n;
+    moved = true;
+    return { ...n, bucket };
+  });
+  return { notifications: placed, moved };
+}
+
 /** The claim's read of the documents, to run in one round trip with the recipients' query; parseDocs reads its result. */
 export const claimReadStatement = (db: D1Database, notifications: readonly LedgerNotification[]): D1PreparedStatement =>
   docsStatement(db, [...bucketQueries(notifications).values()]);
@@ -151,14 +169,16 @@ function claimedRow(set: WorkingSet, place: Parameters<WorkingSet["deliveries"]>
  * `sending` with our claim id; any other is final, `retrying` and not yet
  * due, or owned by a concurrent invocation (a duplicate webhook in flight).
  */
-export async function claimDeliveries(db: D1Database, claim: Claim, options: ClaimOptions, firstRead?: StoredDoc[]): Promise<Claimed> {
+export async function claimDeliveries(db: D1Database, given: Claim, options: ClaimOptions, firstRead?: StoredDoc[]): Promise<Claimed> {
+  const placed = await withKnownBuckets(db, given.notifications, options.now);
+  const claim = { ...given, notifications: placed.notifications };
   const dueBy = options.dueBy ?? options.now;
   const fields = new Map(claim.notifications.map((n) => [notificationKey(n), n]));
   const targets = [...claim.fresh.map((t) => ({ t, replay: false })), ...claim.replay.map((t) => ({ t, replay: true }))];
   const withDevices = new Set(claim.withDevices.map(notificationKey));
   const legacy = await importLegacy(db, claim.notifications);
   let rows: ClaimedRow[] = [];
-  const { docs } = await editDocs(db, { step: "claim", notifications: claim.notifications, now: options.now, firstRead }, (set) => {
+  const { docs } = await editDocs(db, { step: "claim", notifications: claim.notifications, now: options.now, firstRead: placed.moved ? undefined : firstRead }, (set) => {
     legacy.addTo(set);
     for (const n of claim.notifications) {
       const place = set.ensure(n);
@@ -383,8 +403,9 @@ export const DEAD_LETTER_DUE_MARGIN_MS = 60_000;
  * can resend it. Deliveries another message still owns are left alone and
  * returned: the caller comes back when they would be its.
  */
-export async function recordDeadLetters(db: D1Database, notifications: readonly LedgerNotification[], now: number): Promise<HeldRow[]> {
-  if (notifications.length === 0) return [];
+export async function recordDeadLetters(db: D1Database, letters: readonly LedgerNotification[], now: number): Promise<HeldRow[]> {
+  if (letters.length === 0) return [];
+  const { notifications } = await withKnownBuckets(db, letters, now);
   const legacy = await importLegacy(db, notifications);
   let held: HeldRow[] = [];
   await editDocs(db, { step: "dead_letter", notifications, now }, (set) => {
@@ -460,8 +481,9 @@ export async function recordRejections(
     path: r.notification.path,
   }));
   const errors = new Map(rejections.map((r) => [r.index, r.error]));
-  await editDocs(db, { step: "rejection", notifications: fields, now: event.receivedAt }, (set) => {
-    for (const f of fields) {
+  const { notifications: placed } = await withKnownBuckets(db, fields, event.receivedAt);
+  await editDocs(db, { step: "rejection", notifications: placed, now: event.receivedAt }, (set) => {
+    for (const f of placed) {
       if (set.find(f)) continue;
       const place = set.ensure(f);
       set.add(place, { t: "", p: null, a: null, s: "rejected", k: 0, er: errors.get(f.index)!, c: event.receivedAt, u: event.receivedAt });

@@ -67,6 +67,25 @@ describe("end to end through the queue", () => {
   });
 });
 
+describe("an id that is not Svix's", () => {
+  it("sends once when the same id comes again in a new envelope: the ledger finds where it filed the first", async () => {
+    const employee = uniqueId("emp");
+    const token = fcmToken();
+    await registerDevice({ provider: "fcm", token, custom_id: employee });
+    // Not a Svix id, so the envelope's timestamp places the event; a sender other than Svix may change it on a repeat.
+    const eventId = uniqueId("evt-manual");
+    const first = notificationsSent([notification({ custom_id: employee })], { timestamp: new Date(Date.now() - 60_000).toISOString() });
+    expect((await postWebhook(first, { id: eventId })).status).toBe(200);
+    await eventually(() => eventDeliveries(eventId), (r) => r?.summary.sent === 1, 15_000);
+
+    const again = notificationsSent([notification({ custom_id: employee })], { timestamp: new Date().toISOString() });
+    expect((await postWebhook(again, { id: eventId })).status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    expect(await pushes({ event_id: eventId })).toHaveLength(1);
+    expect((await eventDeliveries(eventId))!.summary).toEqual({ sent: 1 });
+  });
+});
+
 describe("no duplicates under concurrency (real providers and stand-ins)", () => {
   it("five consumer invocations racing on copies of one event send each push once", async () => {
     const customIds = Array.from({ length: 20 }, () => uniqueId("emp"));
