@@ -115,7 +115,7 @@ describe("logs", () => {
     expect(credentials.results.length).toBeGreaterThan(0);
     const text = lines.join("\n");
     // The capture saw the whole life: accepted, rejected, sent, invalid, refused, dead-lettered.
-    for (const marker of ['"webhook_accepted"', '"webhook_rejected"', '"status":"sent"', '"status":"invalid_token"', '"credentials"', '"dead_letter"', '"rate_limited"']) {
+    for (const marker of ['"webhook_accepted"', '"webhook_rejected"', '"sent":', '"status":"invalid_token"', '"credentials"', '"dead_letter"', '"rate_limited"']) {
       expect(text).toContain(marker);
     }
     for (const secret of forbidden) expect(text).not.toContain(secret);
