@@ -28,9 +28,9 @@ import { type Deleted, deleteStatements, readDeleted } from "./convert-guards";
 
 export interface ConvertLimits {
   /**
-   * Notifications moved per page: a consumer batch's worth (20 messages of
-   * 10), as many as the documents the claims write hold, so no document
-   * nears D1's 2 MB per row.
+   * Notifications moved per page: fewer than a consumer batch's worth (50
+   * messages of 10), so no document it writes holds more than a claim's
+   * and none nears D1's 2 MB per value.
    */
   notificationsPerPage: number;
   /** D1 calls one run may make (budget.ts): about 3 per page. */

@@ -59,7 +59,7 @@ describe("a deploy that trusts only what it read back", () => {
     expect(consumerScripts(api)).toEqual({ [QUEUE]: WORKER, [DLQ]: WORKER });
     expect(api.account.queues.get(QUEUE)!.consumers[0]).toMatchObject({ settings: { batch_size: 50, max_wait_time_ms: 1000, max_retries: 12 }, dead_letter_queue: DLQ });
     expect(rerun.output).toContain("Verified (read back from the account):");
-    expect(rerun.output).toContain(`queue ${QUEUE}: consumed by ${WORKER} (batch 20, timeout 1 s, 12 retries, dead letters to ${DLQ})`);
+    expect(rerun.output).toContain(`queue ${QUEUE}: consumed by ${WORKER} (batch 50, timeout 1 s, 12 retries, dead letters to ${DLQ})`);
     expect(api.account.unknown).toEqual([]);
   }, 2 * RUN_TIMEOUT_MS);
 
