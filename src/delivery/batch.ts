@@ -104,8 +104,8 @@ export function logBatch(queue: string, report: BatchReport, usage: Usage): void
     messages: report.messages,
     notifications: report.notifications,
     claimed: report.claimed,
-    // Every outcome by status, `sent` included: a sent delivery has no line of its own (outcomes.ts).
-    outcomes: report.outcomes,
+    // Every outcome by status (`sent`, `retrying`, ...): a sent delivery has no line of its own (outcomes.ts).
+    ...report.outcomes,
     deferred: report.deferred,
     not_due: report.notDue,
     held: report.held,
