@@ -2,6 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { countingD1, newUsage } from "../../src/delivery/usage";
 import { fcmToken, uniqueId } from "../support/webhook";
+import { newMessageId } from "../../standins/learnink.ts";
 import { job, queued, registerDevice, runBatch } from "../support/delivery";
 
 describe("subrequest accounting", () => {
@@ -21,9 +22,11 @@ describe("subrequest accounting", () => {
   it("reports the credential cache's D1 calls and the token mint of a cold isolate, and only the push once warm", async () => {
     const customId = uniqueId("emp");
     await registerDevice({ provider: "fcm", token: fcmToken(), custom_id: customId });
-    // No providers given: the consumer builds them, counted, as in production.
-    const cold = await runBatch([job([queued({ custom_id: customId })])], {});
-    const warm = await runBatch([job([queued({ custom_id: customId })])], {});
+    // No providers given: the consumer builds them, counted, as in production; Svix's ids, which say their
+    // bucket (an id that does not costs one more query, to find where its event is filed).
+    const svixJob = () => job([queued({ custom_id: customId })], { event_id: newMessageId() });
+    const cold = await runBatch([svixJob()], {});
+    const warm = await runBatch([svixJob()], {});
     expect(cold.report.outcomes).toEqual({ sent: 1 });
     // lookup + claim + record, the push, the token mint, and the cache's D1 read and publish.
     expect(cold.report.subrequests).toBeGreaterThanOrEqual(3 + 1 + 1 + 2);
