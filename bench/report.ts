@@ -11,6 +11,8 @@ import type { Machine } from "./machine.ts";
 import { formatStream, streamTargets } from "./stream-report.ts";
 import type { StreamFigures } from "./stream.ts";
 import { costTable, f, int, row, type Target } from "./table.ts";
+import { formatWeek, weekTargets } from "./week-report.ts";
+import type { WeekFigures } from "./week.ts";
 
 export type { Target } from "./table.ts";
 
@@ -19,6 +21,7 @@ export interface BenchResult {
   ingress?: IngressFigures;
   fanout?: FanoutFigures;
   stream?: StreamFigures;
+  week?: WeekFigures;
   targets: Target[];
   /** Error lines the Worker logged during the run (first 50). */
   worker_errors: string[];
@@ -33,7 +36,12 @@ export const TARGETS = {
   d1RoundTripsPerBatch: 3,
 };
 
-export function targetsOf(ingress: IngressFigures | undefined, fanout: FanoutFigures | undefined, stream?: StreamFigures): Target[] {
+export function targetsOf(
+  ingress: IngressFigures | undefined,
+  fanout: FanoutFigures | undefined,
+  stream?: StreamFigures,
+  week?: WeekFigures,
+): Target[] {
   const targets: Target[] = [];
   if (ingress) {
     targets.push({
@@ -73,6 +81,7 @@ export function targetsOf(ingress: IngressFigures | undefined, fanout: FanoutFig
     );
   }
   if (stream) targets.push(...streamTargets(stream));
+  if (week) targets.push(...weekTargets(week));
   return targets;
 }
 
@@ -136,6 +145,7 @@ export function formatTable(result: BenchResult): string {
     );
   }
   if (result.stream) lines.push(...formatStream(result.stream), "");
+  if (result.week) lines.push(...formatWeek(result.week), "");
   if (result.targets.length > 0) {
     lines.push("Targets");
     for (const t of result.targets) lines.push(`  ${t.met ? "met   " : "MISSED"}  ${t.name}: ${t.value} (target ${t.target})`);

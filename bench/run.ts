@@ -7,6 +7,7 @@
  *   npm run bench -- [--connections 32] [--requests 5000] [--rounds 3]
  *                    [--notifications 10000] [--fcm-share 0.6] [--provider-latency 0] [--mix SPEC | --mixed]
  *                    [--stream [--events 2000] [--per-event 1] [--stream-connections 16] [--isolated 10]]
+ *                    [--week [--per-day 1000000] [--days 7]]
  *                    [--skip-ingress] [--skip-fanout] [--out FILE] [--strict]
  */
 import { join } from "node:path";
@@ -18,6 +19,8 @@ import { type IngressFigures, type IngressOptions, measureIngress, measureIngres
 import { describeMachine } from "./machine.ts";
 import { type BenchResult, formatTable, targetsOf, writeResult } from "./report.ts";
 import { measureStream, type StreamOptions } from "./stream.ts";
+import { measureWeek } from "./week.ts";
+import type { WeekSeedOptions } from "./week-seed.ts";
 
 const USAGE = `Usage: npm run bench -- [options]
 
@@ -39,6 +42,11 @@ const USAGE = `Usage: npm run bench -- [options]
   --per-event K       notifications per event, each for a user of its own (default 1)
   --stream-connections C  concurrent connections for the stream (default 16)
   --isolated N        isolated events after the stream, one at a time (default 10)
+  --week              also the reads of a week: D1 seeded directly with D days of N notifications
+                      (fan-outs and single reminders), then a user's deliveries, the console's
+                      user page and overview, /v1/stats and one event, timed, with D1 rows read
+  --per-day N         notifications a day for --week (default 1000000)
+  --days D            days for --week (default 7)
   --skip-ingress      measure the fan-out only
   --skip-fanout       measure ingress only
   --out FILE          where to write the JSON (default bench/results/latest.json)
@@ -68,6 +76,9 @@ function options() {
       "per-event": { type: "string", default: "1" },
       "stream-connections": { type: "string", default: "16" },
       isolated: { type: "string", default: "10" },
+      week: { type: "boolean", default: false },
+      "per-day": { type: "string", default: "1000000" },
+      days: { type: "string", default: "7" },
       "skip-ingress": { type: "boolean", default: false },
       "skip-fanout": { type: "boolean", default: false },
       out: { type: "string", default: join(ROOT, "bench", "results", "latest.json") },
@@ -89,6 +100,7 @@ function options() {
     mix: values.mix !== undefined ? parseMix(values.mix) : values.mixed ? parseMix(MIXED) : undefined,
     announcement: values.announcement,
     stream: values.stream ? streamOptions(values) : undefined,
+    week: values.week ? weekOptions(values) : undefined,
     ingress: !values["skip-ingress"],
     fanout: !values["skip-fanout"],
     out: values.out,
@@ -105,6 +117,14 @@ function streamOptions(values: Record<string, string | boolean | undefined>): St
     connections: number("stream-connections"),
     fcmShare: positive(String(values["fcm-share"]), "--fcm-share", 1),
     isolated: number("isolated"),
+  };
+}
+
+/** --week's notifications a day and days; a day's notifications go to distinct seconds, so at most 10 million. */
+function weekOptions(values: Record<string, string | boolean | undefined>): WeekSeedOptions {
+  return {
+    perDay: Math.round(positive(String(values["per-day"]), "--per-day", 10_000_000)),
+    days: Math.round(positive(String(values.days), "--days", 31)),
   };
 }
 
@@ -166,7 +186,13 @@ async function measureAll(relay: LocalRelay, opts: Options): Promise<BenchResult
     say(`Stream: ${events} events of ${perEvent} notification(s) at ${connections} connections beside the no-op route, then ${isolated} isolated events...`);
     stream = await measureStream(relay, opts.stream);
   }
-  return { machine, ingress, fanout, stream, targets: targetsOf(ingress, fanout, stream), worker_errors: relay.log.errors };
+  let week;
+  if (opts.week) {
+    const { perDay, days } = opts.week;
+    say(`Week: seeding ${days} days of ${perDay.toLocaleString("en-US")} notifications into D1, then the reads of a week...`);
+    week = await measureWeek(relay, opts.week);
+  }
+  return { machine, ingress, fanout, stream, week, targets: targetsOf(ingress, fanout, stream, week), worker_errors: relay.log.errors };
 }
 
 async function main(): Promise<number> {
@@ -196,7 +222,10 @@ async function main(): Promise<number> {
   console.log(formatTable(result));
   await writeResult(opts.out, result);
   say(`\nWrote ${opts.out}`);
-  const correct = (!result.fanout || result.fanout.ledger.sent_exactly_once) && (!result.stream || result.stream.exactly_once.passed);
+  const correct =
+    (!result.fanout || result.fanout.ledger.sent_exactly_once) &&
+    (!result.stream || result.stream.exactly_once.passed) &&
+    (!result.week || result.week.reads.every((r) => r.check.passed));
   const missed = result.targets.some((t) => !t.met);
   return !correct || (opts.strict && missed) ? 1 : 0;
 }

@@ -13,6 +13,7 @@ import { requireAccess } from "./http/access";
 import { limitBody } from "./http/body-limit";
 import { asRelayError, errorResponse, logHidden } from "./http/errors";
 import { routePatterns, unservedRoute } from "./http/routes";
+import { serverTiming } from "./http/server-timing";
 import { log } from "./log";
 import { openApiRoutes } from "./openapi/route";
 import { checkRoutes } from "./ops/check";
@@ -27,6 +28,9 @@ app.use("*", limitBody);
 app.get("/healthz", (c) => c.json({ status: "ok" }));
 
 app.route("/", webhookRoutes);
+// What each request cost D1, for the operators' reads (not the webhook's path).
+app.use("/v1/*", serverTiming);
+app.use("/admin/*", serverTiming);
 // Before the access check: the API's description needs no credential.
 app.route("/v1", openApiRoutes);
 app.use("/v1/*", requireAccess);
