@@ -19,13 +19,15 @@ CREATE TABLE ledger (
   seq        INTEGER NOT NULL,  -- 1, 2, ... within the bucket, in the order written
   lo         INTEGER NOT NULL,  -- the lowest and highest notification index held
   hi         INTEGER NOT NULL,
-  events     TEXT NOT NULL,     -- JSON array of the event ids held
-  users      TEXT NOT NULL,     -- JSON array of "u:<user_id>" and "c:<custom_id>"
-  counts     TEXT NOT NULL,     -- JSON object "provider|app|status" -> deliveries
   open_at    INTEGER,           -- the earliest due time or lease end of an open delivery; NULL when all are final
   notifications INTEGER NOT NULL,
   created_at INTEGER NOT NULL,  -- epoch ms
   updated_at INTEGER NOT NULL,  -- epoch ms
+  counts     TEXT NOT NULL,     -- JSON object "provider|app|status" -> deliveries
+  -- The wide columns last: a fan-out's recipients run to kilobytes and spill
+  -- out of the row's page, and a scan of the columns above never reads them.
+  events     TEXT NOT NULL,     -- JSON array of the event ids held
+  users      TEXT NOT NULL,     -- JSON array of "u:<user_id>" and "c:<custom_id>"
   PRIMARY KEY (bucket, seq)
 ) WITHOUT ROWID;
 

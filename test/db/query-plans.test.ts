@@ -32,4 +32,10 @@ describe("query plans", () => {
   it("counts the opens from their hours", async () => {
     expect(await plan(STATS_SQL.opens)).toEqual(["SEARCH opens_by_hour USING INTEGER PRIMARY KEY (rowid>?)"]);
   });
+
+  it("counts the devices in the index's order, without a sort that D1 would bill as a second read", async () => {
+    const steps = await plan(STATS_SQL.devices);
+    expect(steps.join("\n")).toMatch(/USING COVERING INDEX devices_by_provider/);
+    expect(steps.join("\n")).not.toMatch(/TEMP B-TREE/);
+  });
 });
