@@ -5,25 +5,13 @@
  * overrides; every row its own ids.
  */
 import { env } from "cloudflare:workers";
-import type { DeliveryStatus } from "../../src/db/ledger";
-import { forgetLegacyEmpty } from "../../src/db/legacy";
+import { forgetLegacyEmpty, type LegacyRow } from "../../src/db/legacy";
 
-export interface LegacyDelivery {
-  device_token: string;
-  provider: string | null;
-  app: string | null;
-  status: DeliveryStatus;
-  attempts: number;
-  provider_id: string | null;
-  error: string | null;
-  detail: string | null;
-  claimed_by: string | null;
-  claimed_until: number | null;
-  next_attempt_at: number | null;
-  latency_ms: number | null;
-  created_at: number;
-  updated_at: number;
-}
+/** A delivery row of the previous ledger, with the columns the conversion reads (legacy.ts LegacyRow). */
+export type LegacyDelivery = { device_token: string } & Pick<
+  LegacyRow,
+  "provider" | "app" | "status" | "attempts" | "provider_id" | "error" | "detail" | "claimed_by" | "claimed_until" | "next_attempt_at" | "latency_ms" | "created_at" | "updated_at"
+>;
 
 export interface LegacyNotification {
   idx: number;
