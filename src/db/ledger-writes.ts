@@ -87,33 +87,27 @@ export class LedgerContentionError extends Error {
   }
 }
 
-/**
- * Reads the documents of `notifications` (or starts from `firstRead`, read
- * beside another query), lets `edit` change them, and
- * writes the changes (with `extra` statements the first time), until every
- * write took. Resolves with the documents as they now are (read or
- * written) and the extra statements' results.
- */
+/** A step of the write path: which notifications' documents it reads (or starts from, read beside another query). */
 interface EditStep {
   step: LedgerStep;
   notifications: readonly { bucket: number; eventId: string; index: number }[];
   now: number;
   firstRead?: StoredDoc[];
-  extra?: readonly D1PreparedStatement[];
 }
 
-async function editDocs(db: D1Database, { step, notifications, now, firstRead, extra = [] }: EditStep, edit: (set: WorkingSet) => void): Promise<{ docs: StoredDoc[]; results: D1Result[] }> {
+/**
+ * Reads the documents of the step's notifications, lets `edit` change
+ * them, and writes the changes, until every write took. Resolves with the
+ * documents as they now are (read or written).
+ */
+async function editDocs(db: D1Database, { step, notifications, now, firstRead }: EditStep, edit: (set: WorkingSet) => void): Promise<StoredDoc[]> {
   const queries = bucketQueries(notifications);
-  let pending: readonly D1PreparedStatement[] | null = extra;
-  let results: D1Result[] = [];
   for (let attempt = 1; attempt <= MAX_TRIES; attempt++) {
     const read = attempt === 1 && firstRead ? firstRead : await readDocs(db, [...queries.values()]);
     const set = new WorkingSet(read, queries, seenPerBucket(read));
     edit(set);
-    const applied = await applyWrites(db, step, set.writes(), now, pending ?? []);
-    if (pending !== null) results = applied.results;
-    pending = null;
-    if (applied.written.every((w) => w !== null)) return { docs: current(read, applied.written as StoredDoc[]), results };
+    const { written } = await applyWrites(db, step, set.writes(), now);
+    if (written.every((w) => w !== null)) return current(read, written as StoredDoc[]);
   }
   throw new LedgerContentionError(step);
 }
@@ -178,7 +172,7 @@ export async function claimDeliveries(db: D1Database, given: Claim, options: Cla
   const withDevices = new Set(claim.withDevices.map(notificationKey));
   const legacy = await importLegacy(db, claim.notifications);
   let rows: ClaimedRow[] = [];
-  const { docs } = await editDocs(db, { step: "claim", notifications: claim.notifications, now: options.now, firstRead: placed.moved ? undefined : firstRead }, (set) => {
+  const docs = await editDocs(db, { step: "claim", notifications: claim.notifications, now: options.now, firstRead: placed.moved ? undefined : firstRead }, (set) => {
     legacy.addTo(set);
     for (const n of claim.notifications) {
       const place = set.ensure(n);
