@@ -56,7 +56,7 @@ export class WorkingSet {
   constructor(
     docs: readonly StoredDoc[],
     private readonly queries: ReadonlyMap<number, BucketQuery>,
-    private readonly seen: ReadonlyMap<number, number>,
+    private readonly lastSeq: ReadonlyMap<number, number>,
   ) {
     for (const stored of docs) {
       const doc = structuredClone(stored.doc);
@@ -158,11 +158,10 @@ export class WorkingSet {
       if (stored) writes.push({ kind: "update", stored, doc });
     }
     for (const [bucket, docs] of this.fresh) {
-      // Each insert is checked against the documents read and the ones inserted before it in the same transaction.
-      docs.forEach(({ doc }, k) => {
+      for (const { doc } of docs) {
         const query = this.queries.get(bucket) ?? { bucket, events: doc.ev, lo: 0, hi: 0 };
-        writes.push({ kind: "insert", bucket, doc, query, seen: (this.seen.get(bucket) ?? 0) + k });
-      });
+        writes.push({ kind: "insert", bucket, doc, query, after: this.lastSeq.get(bucket) ?? 0 });
+      }
     }
     return writes;
   }
@@ -193,11 +192,15 @@ export function bucketQueries(notifications: readonly { bucket: number; eventId:
   return new Map([...queries].map(([b, q]) => [b, { ...q, events: [...q.events] }]));
 }
 
-/** How many of the read documents each bucket query found: the insert check compares against it. */
-export function seenPerBucket(docs: readonly StoredDoc[]): Map<number, number> {
-  const seen = new Map<number, number>();
-  for (const d of docs) seen.set(d.bucket, (seen.get(d.bucket) ?? 0) + 1);
-  return seen;
+/**
+ * The last document each bucket had when it was read: a document written
+ * after the read has a higher `seq` (an insert takes the bucket's highest
+ * plus one), and an insert is checked against those alone.
+ */
+export function lastSeqPerBucket(docs: readonly StoredDoc[]): Map<number, number> {
+  const last = new Map<number, number>();
+  for (const d of docs) last.set(d.bucket, Math.max(last.get(d.bucket) ?? 0, d.seq));
+  return last;
 }
 
 /**

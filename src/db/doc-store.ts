@@ -2,7 +2,7 @@
  * Reading and writing the ledger's documents (doc.ts; migration 0014).
  *
  * Every write is checked: an insert only if no document of the bucket that
- * holds the same notifications appeared since the read (`seen`), an update
+ * may hold one of its notifications was written since the read, an update
  * only if the document's version is the one read. A write that loses the
  * race changes nothing and says so; the caller reads again and decides
  * again. D1 runs a batch as one transaction on its single writer, so the
@@ -147,9 +147,27 @@ export async function bucketsOfUntimedEvents(db: D1Database, eventIds: readonly 
   return new Map(results.map((r) => [r.id, r.bucket]));
 }
 
-/** A document to write: new in `bucket` (checked against the `seen` documents of its query), or a new version of one read. */
+/**
+ * A document written in bucket ?1 after `seq` ?4 by another transaction
+ * (its write id not among ?8) that may hold one of the insert's
+ * notifications: an index range meeting ?5..?6 and one of the events ?7.
+ * Only documents written since the read are looked at, a handful at most,
+ * so matching each against each event stays cheap (D1 counts the rows
+ * json_each yields); and a claim of other events in the same second does
+ * not make the insert lose.
+ */
+const WRITTEN_SINCE = `SELECT 1 FROM ledger AS l JOIN ledger_docs AS x ON x.bucket = l.bucket AND x.seq = l.seq
+  WHERE l.bucket = ?1 AND l.seq > ?4 AND l.lo <= ?6 AND l.hi >= ?5
+    AND x.w NOT IN (SELECT value FROM json_each(?8))
+    AND EXISTS (SELECT 1 FROM json_each(?7) AS e WHERE instr(l.events, json_quote(e.value)) > 0)`;
+
+/**
+ * A document to write: new in `bucket` (checked against the documents
+ * written there after `after`, the last `seq` its read saw), or a new
+ * version of one read.
+ */
 export type DocWrite = (
-  | { kind: "insert"; bucket: number; doc: Doc; query: BucketQuery; seen: number }
+  | { kind: "insert"; bucket: number; doc: Doc; query: BucketQuery; after: number }
   | { kind: "update"; stored: StoredDoc; doc: Doc }
 ) & { w?: string };
 
@@ -169,7 +187,7 @@ const SUMMARY_COLUMNS = "lo, hi, events, users, counts, open_at, notifications";
  * `changes` says whether the write took. Each begins with a comment naming
  * the ledger step (`claim`, `record`, ...), which D1's query insights show.
  */
-async function writeStatements(db: D1Database, write: DocWrite, now: number, step: LedgerStep): Promise<D1PreparedStatement[]> {
+async function writeStatements(db: D1Database, write: DocWrite, now: number, step: LedgerStep, ownInserts: readonly string[]): Promise<D1PreparedStatement[]> {
   const w = writeIdOf(write);
   const label = `/* ledger ${step} */ `;
   const s = summarize(write.doc);
@@ -193,10 +211,10 @@ async function writeStatements(db: D1Database, write: DocWrite, now: number, ste
       .prepare(
         `${label}INSERT INTO ledger_docs (bucket, seq, v, w, doc)
          SELECT ?1, next, 1, ?2, ?3 FROM (SELECT COALESCE(MAX(seq), 0) + 1 AS next FROM ledger_docs WHERE bucket = ?1)
-         WHERE (SELECT COUNT(*) FROM ledger AS l WHERE ${overlaps("?1", "?4", "?5", "?6")}) = ?7
+         WHERE NOT EXISTS (${WRITTEN_SINCE})
          RETURNING seq`,
       )
-      .bind(write.bucket, w, doc, q.lo, q.hi, onlyEvent(q), write.seen),
+      .bind(write.bucket, w, doc, write.after, q.lo, q.hi, JSON.stringify(q.events), JSON.stringify(ownInserts)),
     db
       .prepare(
         `INSERT INTO ledger (bucket, seq, ${SUMMARY_COLUMNS}, created_at, updated_at)
@@ -224,7 +242,9 @@ export async function applyWrites(
   now: number,
   extra: readonly D1PreparedStatement[] = [],
 ): Promise<Applied> {
-  const statements = (await Promise.all(writes.map((w) => writeStatements(db, w, now, step)))).flat();
+  // Ids first: each insert's check leaves out the documents the others of this transaction insert.
+  const ownInserts = writes.filter((w) => w.kind === "insert").map(writeIdOf);
+  const statements = (await Promise.all(writes.map((w) => writeStatements(db, w, now, step, ownInserts)))).flat();
   if (statements.length + extra.length === 0) return { written: [], results: [] };
   const results = await db.batch<{ seq: number }>([...statements, ...extra]);
   const written = writes.map((write, i): StoredDoc | null => {

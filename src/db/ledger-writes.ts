@@ -8,7 +8,7 @@
  */
 import { type AlarmInput, type AlertChanges, recordAlarms } from "./alerts";
 import { type Doc, type DocRef, ksuidSeconds, refKey, type StoredDoc } from "./doc";
-import { bucketQueries, isClaimable, isOpen, keyOfDelivery, type NotificationFields, seenPerBucket, setState, WorkingSet } from "./doc-edit";
+import { bucketQueries, isClaimable, isOpen, keyOfDelivery, type NotificationFields, lastSeqPerBucket, setState, WorkingSet } from "./doc-edit";
 import { applyWrites, type BucketQuery, bucketsOfUntimedEvents, docsStatement, eventDocs, type LedgerStep, readDocs, readDocsByRef } from "./doc-store";
 import { DEVICE_QUARANTINED, type DeliveryKey, deliveryKey, type DeliveryStatus, type NotificationKey, notificationKey, type QUIET_HOURS } from "./ledger";
 import { importLegacy, legacyRecordStatements } from "./legacy";
@@ -104,7 +104,7 @@ async function editDocs(db: D1Database, { step, notifications, now, firstRead }:
   const queries = bucketQueries(notifications);
   for (let attempt = 1; attempt <= MAX_TRIES; attempt++) {
     const read = attempt === 1 && firstRead ? firstRead : await readDocs(db, [...queries.values()]);
-    const set = new WorkingSet(read, queries, seenPerBucket(read));
+    const set = new WorkingSet(read, queries, lastSeqPerBucket(read));
     edit(set);
     const { written } = await applyWrites(db, step, set.writes(), now);
     if (written.every((w) => w !== null)) return current(read, written as StoredDoc[]);

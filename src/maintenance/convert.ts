@@ -19,7 +19,7 @@
  * nothing, and the page is read and decided again.
  */
 import { eventBucket } from "../db/doc";
-import { bucketQueries, seenPerBucket, WorkingSet } from "../db/doc-edit";
+import { bucketQueries, lastSeqPerBucket, WorkingSet } from "../db/doc-edit";
 import { applyWrites, readDocs } from "../db/doc-store";
 import { addRows, legacyRowsSql, type LegacyRow, mergeNewer } from "../db/legacy";
 import { log } from "../log";
@@ -132,7 +132,7 @@ async function movePage(db: D1Database, page: Page, now: number, budget: Budget)
   for (let attempt = 1; attempt <= TRIES; attempt++) {
     budget.spend(2);
     const read = await readDocs(db, [...queries.values()]);
-    const set = new WorkingSet(read, queries, seenPerBucket(read));
+    const set = new WorkingSet(read, queries, lastSeqPerBucket(read));
     addRows(set, page.rows, bucketOf);
     mergeNewer(set, page.rows);
     const writes = set.writes();
