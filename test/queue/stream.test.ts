@@ -8,17 +8,20 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { registerDevice } from "../support/delivery";
 import { pushes } from "../support/standins";
-import { apnsToken, eventually, fcmToken, notification, notificationsSent, postWebhook, uniqueId } from "../support/webhook";
+import { eventually, fcmToken, notification, notificationsSent, postWebhook, uniqueId } from "../support/webhook";
 
 const EVENTS = 200;
 
 describe("a stream of single-notification events", () => {
   it("pushes each of 200 events once, the events sharing ledger documents", async () => {
-    const users = Array.from({ length: EVENTS }, (_, k) => ({
+    const users = Array.from({ length: EVENTS }, () => ({
       customId: uniqueId("stream"),
       eventId: uniqueId("msg_stream"),
-      provider: k % 5 < 3 ? ("fcm" as const) : ("apns" as const),
-      token: k % 5 < 3 ? fcmToken() : apnsToken(),
+      // FCM only: test files run in parallel, each with a D1 of its own, so each mints its own APNs
+      // token for the one test key, and the APNs stand-in answers TooManyProviderTokenUpdates as APNs
+      // would; the bench streams FCM and APNs together.
+      provider: "fcm" as const,
+      token: fcmToken(),
     }));
     for (const u of users) await registerDevice({ provider: u.provider, token: u.token, custom_id: u.customId });
 
