@@ -10,7 +10,7 @@
  */
 import { type Doc, type DocDelivery, type DocNotification, emptyDoc, eventSlot, type StoredDoc } from "./doc";
 import type { BucketQuery, DocWrite } from "./doc-store";
-import type { DeliveryKey, DeliveryStatus, NotificationKey } from "./ledger";
+import { type DeliveryKey, type DeliveryStatus, type NotificationKey, notificationKey } from "./ledger";
 
 /** A notification's text and recipient as a step brings it (null where a rejected one had nothing usable). */
 export interface NotificationFields extends NotificationKey {
@@ -29,7 +29,6 @@ interface Place {
   n: number;
 }
 
-const nKey = (eventId: string, index: number) => `${index}\u0000${eventId}`;
 
 /**
  * A new document takes notifications up to about this much JSON; the next
@@ -62,7 +61,7 @@ export class WorkingSet {
       const doc = structuredClone(stored.doc);
       this.stored.set(doc, stored);
       doc.n.forEach((n, at) => {
-        const key = nKey(doc.ev[n.e]!, n.i);
+        const key = notificationKey({ eventId: doc.ev[n.e]!, index: n.i });
         if (!this.places.has(key)) this.places.set(key, { doc, n: at });
       });
     }
@@ -70,7 +69,7 @@ export class WorkingSet {
 
   /** The notification's place, if a document holds it. */
   find(key: NotificationKey): Place | undefined {
-    return this.places.get(nKey(key.eventId, key.index));
+    return this.places.get(notificationKey(key));
   }
 
   /** The notification's place, added to its bucket's new document if no document holds it. */
@@ -92,7 +91,7 @@ export class WorkingSet {
       pa: fields.path,
     });
     const place = { doc, n: doc.n.length - 1 };
-    this.places.set(nKey(fields.eventId, fields.index), place);
+    this.places.set(notificationKey(fields), place);
     return place;
   }
 

@@ -1,7 +1,7 @@
 /**
  * The delivery ledger's vocabulary, shared by its write path (the consumer)
- * and its reads (the operations API and console): statuses, keys, and the
- * one definition of a row that is still open.
+ * and its reads (the operations API and console): statuses and keys. The
+ * rules of which delivery is open or claimable are doc-edit.ts's.
  */
 
 /** Every status a delivery row can have, in the order the API lists them. */
@@ -43,23 +43,3 @@ export const notificationKey = ({ eventId, index }: NotificationKey): string => 
 
 /** The key of a delivery row, for maps and sets. */
 export const deliveryKey = ({ eventId, index, token }: DeliveryKey): string => `${index}\u0000${eventId}\u0000${token}`;
-
-/**
- * A row nobody is working on: `retrying`, due or not, or `sending` whose
- * lease ran out (its owner died). What closes rows (a removed device, a dead
- * letter) acts on these. `now` is a SQL expression.
- */
-export const openRow = (row: string, now: string): string =>
-  `(${row}.status = 'retrying' OR (${row}.status = 'sending' AND ${row}.claimed_until < ${now}))`;
-
-/**
- * An open row a consumer may claim now: `retrying` only once its
- * `next_attempt_at` has come (`dueBy`), so a duplicate or replayed message
- * cannot jump the wait a provider asked for; `sending` once its lease ran
- * out. `now` and `dueBy` are SQL expressions.
- */
-export const claimableRow = (row: string, now: string, dueBy: string): string =>
-  `((${row}.status = 'retrying' AND COALESCE(${row}.next_attempt_at, 0) <= ${dueBy}) OR (${row}.status = 'sending' AND ${row}.claimed_until < ${now}))`;
-
-/** Joins a JSON list item `j` (`{e, i, t}`) to the delivery row it names, through the primary key. */
-export const ROW_OF_ITEM = "deliveries.event_id = j.value->>'e' AND deliveries.idx = j.value->>'i' AND deliveries.device_token = j.value->>'t'";

@@ -16,10 +16,13 @@
  * Once the previous ledger is empty (the conversion is done), an isolate
  * asks no more: nothing writes those tables any more.
  */
-import { type DeliveryStatus, ROW_OF_ITEM } from "./ledger";
+import { type DeliveryStatus, notificationKey } from "./ledger";
 import { chunkJson } from "./json-chunks";
 import type { DocDelivery } from "./doc";
 import type { NotificationFields, WorkingSet } from "./doc-edit";
+
+/** Joins a JSON list item `j` (`{e, i, t}`) to the previous ledger's delivery row it names, through the primary key. */
+const ROW_OF_ITEM = "deliveries.event_id = j.value->>'e' AND deliveries.idx = j.value->>'i' AND deliveries.device_token = j.value->>'t'";
 
 let emptySeen = false;
 
@@ -94,8 +97,8 @@ export async function importLegacy(
   }
   const rows = found.flatMap((r) => r.results as LegacyRow[]);
   if (rows.length === 0) return NOTHING;
-  const buckets = new Map(notifications.map((n) => [`${n.index}\u0000${n.eventId}`, n.bucket]));
-  return { addTo: (set) => addRows(set, rows, (row) => buckets.get(`${row.i}\u0000${row.e}`)!) };
+  const buckets = new Map(notifications.map((n) => [notificationKey(n), n.bucket]));
+  return { addTo: (set) => addRows(set, rows, (row) => buckets.get(notificationKey({ eventId: row.e, index: row.i }))!) };
 }
 
 /**
@@ -106,7 +109,7 @@ export function addRows(set: WorkingSet, rows: readonly LegacyRow[], bucketOf: (
   const skip = new Set<string>();
   const added = new Set<string>();
   for (const row of rows) {
-    const key = `${row.i}\u0000${row.e}`;
+    const key = notificationKey({ eventId: row.e, index: row.i });
     if (skip.has(key)) continue;
     // A document holds it already: the document is newer.
     if (!added.has(key) && set.find({ eventId: row.e, index: row.i })) {
@@ -187,8 +190,7 @@ export function legacyRecordStatements(
            detail = j.value->>'d', next_attempt_at = j.value->>'n', latency_ms = j.value->>'l',
            claimed_by = NULL, claimed_until = NULL, updated_at = ?2
          FROM json_each(?1) AS j
-         WHERE deliveries.event_id = j.value->>'e' AND deliveries.idx = j.value->>'i' AND deliveries.device_token = j.value->>'t'
-           AND deliveries.claimed_by = ?3`,
+         WHERE ${ROW_OF_ITEM} AND deliveries.claimed_by = ?3`,
       )
       .bind(chunk, now, claimId),
   );

@@ -13,6 +13,7 @@
 import type { Doc } from "../db/doc";
 import type { WorkingSet } from "../db/doc-edit";
 import { type DocWrite, writeIdOf } from "../db/doc-store";
+import { notificationKey } from "../db/ledger";
 import { chunkJson } from "../db/json-chunks";
 import { hasDelivery, type LegacyRow } from "../db/legacy";
 import { revisitStatement } from "../db/sweep-marks";
@@ -97,7 +98,7 @@ function guardsOf(set: WorkingSet, writes: readonly DocWrite[], rows: readonly L
     let guard = guards.get(place.doc);
     if (!guard) guards.set(place.doc, (guard = guardOf(set, place.doc, written.get(place.doc))));
     if (hasDelivery(row)) guard.k.push({ e: row.e, i: row.i, t: row.token, u: row.updated_at });
-    const key = `${row.i}\u0000${row.e}`;
+    const key = notificationKey({ eventId: row.e, index: row.i });
     if (!seen.has(key)) guard.n.push({ e: row.e, i: row.i, o: row.opened_at });
     seen.add(key);
   }

@@ -21,6 +21,7 @@
 import { eventBucket } from "../db/doc";
 import { bucketQueries, lastSeqPerBucket, WorkingSet } from "../db/doc-edit";
 import { applyWrites, readDocs } from "../db/doc-store";
+import { notificationKey } from "../db/ledger";
 import { addRows, legacyRowsSql, type LegacyRow, mergeNewer } from "../db/legacy";
 import { log } from "../log";
 import { Budget, CALLS_PER_RUN, SWEEP_MS } from "./budget";
@@ -115,7 +116,7 @@ async function readPage(db: D1Database, at: Position, limit: number, budget: Bud
 /** After the page's last notification if it is full, else after its window if that is full, else the end. */
 function nextPosition(events: readonly { event_id: string; received_at: number }[], rows: readonly LegacyRow[], limit: number): Position | null {
   const order = new Map(events.map((e, at) => [e.event_id, at]));
-  const notifications = new Set(rows.map((r) => `${r.i}\u0000${r.e}`));
+  const notifications = new Set(rows.map((r) => notificationKey({ eventId: r.e, index: r.i })));
   if (notifications.size >= limit) {
     const last = rows.reduce((a, b) => (order.get(b.e)! > order.get(a.e)! || (b.e === a.e && b.i > a.i) ? b : a));
     return { receivedAt: events[order.get(last.e)!]!.received_at, eventId: last.e, index: last.i };
